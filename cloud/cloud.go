@@ -1,0 +1,125 @@
+// Package cloud names the endpoints of each Microsoft cloud that samkit talks to.
+//
+// A Configuration pairs, for every service, the URL to call with the resource
+// identifier that tokens for it are issued to. The two differ for the embedded
+// sandbox (which serves every service from one loopback address but issues
+// tokens for the real resource identifiers) and agree everywhere else.
+//
+// Endpoints follow Microsoft's national cloud deployment tables:
+// https://learn.microsoft.com/graph/deployments and
+// https://learn.microsoft.com/entra/identity-platform/authentication-national-cloud.
+package cloud
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Service is one Microsoft service as samkit reaches it.
+type Service struct {
+	// Endpoint is the base URL requests are sent to, without a trailing slash.
+	Endpoint string
+	// Resource is the application ID URI tokens for this service are issued
+	// to: their audience, and the prefix of their scopes.
+	Resource string
+}
+
+// Scope returns the ".default" scope of the service: every permission the
+// app has been granted on it.
+func (s Service) Scope() string { return s.Resource + "/.default" }
+
+// Configuration is one Microsoft cloud.
+type Configuration struct {
+	// Name is a short identifier: "public", "usgov", "china" or, for a
+	// custom configuration, whatever its author chose.
+	Name string
+	// LoginEndpoint is the Entra ID (identity platform) authority host, for
+	// example https://login.microsoftonline.com.
+	LoginEndpoint string
+	Graph         Service
+	PartnerCenter Service
+	Exchange      Service
+}
+
+// Public is Microsoft's global cloud.
+var Public = Configuration{
+	Name:          "public",
+	LoginEndpoint: "https://login.microsoftonline.com",
+	Graph:         Service{Endpoint: "https://graph.microsoft.com", Resource: "https://graph.microsoft.com"},
+	PartnerCenter: Service{Endpoint: "https://api.partnercenter.microsoft.com", Resource: "https://api.partnercenter.microsoft.com"},
+	Exchange:      Service{Endpoint: "https://outlook.office365.com", Resource: "https://outlook.office365.com"},
+}
+
+// USGovernment is Microsoft Cloud for US Government (GCC High). Partner
+// Center has no separate US Government API host; partners of that cloud use
+// the global Partner Center API.
+var USGovernment = Configuration{
+	Name:          "usgov",
+	LoginEndpoint: "https://login.microsoftonline.us",
+	Graph:         Service{Endpoint: "https://graph.microsoft.us", Resource: "https://graph.microsoft.us"},
+	PartnerCenter: Service{Endpoint: "https://api.partnercenter.microsoft.com", Resource: "https://api.partnercenter.microsoft.com"},
+	Exchange:      Service{Endpoint: "https://outlook.office365.us", Resource: "https://outlook.office365.us"},
+}
+
+// China is Microsoft Azure and Microsoft 365 operated by 21Vianet.
+var China = Configuration{
+	Name:          "china",
+	LoginEndpoint: "https://login.chinacloudapi.cn",
+	Graph:         Service{Endpoint: "https://microsoftgraph.chinacloudapi.cn", Resource: "https://microsoftgraph.chinacloudapi.cn"},
+	PartnerCenter: Service{Endpoint: "https://partner.partnercenterapi.microsoftonline.cn", Resource: "https://partner.partnercenterapi.microsoftonline.cn"},
+	Exchange:      Service{Endpoint: "https://partner.outlook.cn", Resource: "https://partner.outlook.cn"},
+}
+
+// ByName returns the built-in cloud called name ("public", "usgov" or
+// "china"; case does not matter).
+func ByName(name string) (Configuration, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "", "public", "global", "azurepublic":
+		return Public, nil
+	case "usgov", "usgovernment", "gcchigh":
+		return USGovernment, nil
+	case "china", "azurechina":
+		return China, nil
+	}
+	return Configuration{}, fmt.Errorf("cloud: unknown cloud %q: use public, usgov or china", name)
+}
+
+// Validate reports whether every endpoint of c is an absolute https URL (or
+// http on a loopback address, for local test servers) and every resource is
+// set. Clients call it once when they are built, so that a typo fails there
+// and not on the first request.
+func (c Configuration) Validate() error {
+	check := func(what, raw string, endpoint bool) error {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" || u.Scheme == "" {
+			return fmt.Errorf("cloud %q: %s %q is not an absolute URL", c.Name, what, raw)
+		}
+		if endpoint && u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+			return fmt.Errorf("cloud %q: %s %q must use https", c.Name, what, raw)
+		}
+		if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "/") {
+			return fmt.Errorf("cloud %q: %s %q must have no query, fragment or trailing slash", c.Name, what, raw)
+		}
+		return nil
+	}
+	if err := check("login endpoint", c.LoginEndpoint, true); err != nil {
+		return err
+	}
+	for _, s := range []struct {
+		name string
+		svc  Service
+	}{{"Graph", c.Graph}, {"Partner Center", c.PartnerCenter}, {"Exchange", c.Exchange}} {
+		if err := check(s.name+" endpoint", s.svc.Endpoint, true); err != nil {
+			return err
+		}
+		if err := check(s.name+" resource", s.svc.Resource, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}

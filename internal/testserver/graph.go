@@ -1,0 +1,5 @@
+package testserver
+
+import "net/http"
+
+func (s *Server) routeGraph(mux *http.ServeMux) {}

@@ -1,0 +1,5 @@
+package testserver
+
+import "net/http"
+
+func (s *Server) routeLogin(mux *http.ServeMux) {}

@@ -1,0 +1,5 @@
+package testserver
+
+import "net/http"
+
+func (s *Server) routePartner(mux *http.ServeMux) {}

@@ -1,0 +1,373 @@
+package testserver
+
+import (
+	"crypto/rsa"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/samkit/samkit/cloud"
+)
+
+// Server is the fake Microsoft cloud. It is safe for concurrent use.
+type Server struct {
+	ts    *httptest.Server
+	clock *Clock
+	key   *rsa.PrivateKey
+	kid   string
+
+	mu    sync.Mutex
+	world *World
+
+	faults   faultQueue
+	recorder recorder
+
+	// BootstrapClientID is a public client registered in the partner
+	// tenant, standing in for the first-party client an admin signs in with
+	// before the SAM app exists.
+	BootstrapClientID string
+}
+
+// Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	listener    net.Listener
+	recordLimit int
+	partnerName string
+}
+
+// WithListener serves on l instead of a fresh loopback port (samctl sandbox
+// uses it to serve on a fixed address).
+func WithListener(l net.Listener) Option { return func(c *config) { c.listener = l } }
+
+// WithRecordLimit caps how many requests are kept for Requests (counts are
+// always kept). The default is 100,000; 0 keeps none.
+func WithRecordLimit(n int) Option { return func(c *config) { c.recordLimit = n } }
+
+// WithPartnerName names the partner tenant (default "Contoso Partner").
+func WithPartnerName(name string) Option { return func(c *config) { c.partnerName = name } }
+
+// New starts a fake cloud on a loopback TLS listener. Close it when done.
+func New(opts ...Option) *Server {
+	cfg := config{recordLimit: 100_000, partnerName: "Contoso Partner"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	key, kid := signingKey()
+	s := &Server{clock: &Clock{}, key: key, kid: kid}
+	s.recorder.limit = cfg.recordLimit
+	s.world = s.newWorld(cfg.partnerName)
+
+	s.ts = httptest.NewUnstartedServer(s.handler())
+	if cfg.listener != nil {
+		s.ts.Listener.Close()
+		s.ts.Listener = cfg.listener
+	}
+	s.ts.EnableHTTP2 = true
+	s.ts.StartTLS()
+	return s
+}
+
+// URL is the server's base URL, https://127.0.0.1:port.
+func (s *Server) URL() string { return s.ts.URL }
+
+// Client returns an HTTP client that trusts the server's certificate.
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// TLSConfig returns a TLS configuration that trusts the server.
+func (s *Server) TLSConfig() *tls.Config {
+	return s.ts.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+}
+
+// Certificate returns the server's TLS certificate in PEM-less DER form, for
+// clients in other languages (samctl sandbox prints it).
+func (s *Server) Certificate() []byte { return s.ts.Certificate().Raw }
+
+// Close stops the server.
+func (s *Server) Close() { s.ts.Close() }
+
+// Clock returns the server's settable clock.
+func (s *Server) Clock() *Clock { return s.clock }
+
+// Cloud returns a configuration pointing every service at this server.
+func (s *Server) Cloud() cloud.Configuration {
+	return cloud.Configuration{
+		Name:          "sandbox",
+		LoginEndpoint: s.ts.URL,
+		Graph:         cloud.Service{Endpoint: s.ts.URL + "/graph", Resource: GraphResource},
+		PartnerCenter: cloud.Service{Endpoint: s.ts.URL + "/partner", Resource: PartnerCenterResource},
+		Exchange:      cloud.Service{Endpoint: s.ts.URL + "/exchange", Resource: ExchangeResource},
+	}
+}
+
+// Mutate runs fn over the world under the server's lock.
+func (s *Server) Mutate(fn func(w *World)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.world)
+}
+
+// Read runs fn over the world under the server's lock; fn must not change it.
+func (s *Server) Read(fn func(w *World)) { s.Mutate(fn) }
+
+// Partner returns a snapshot of the partner tenant's identity.
+func (s *Server) Partner() PartnerInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.world.Partner
+	a := p.Admin()
+	return PartnerInfo{TenantID: p.ID, Domain: p.DefaultDomain, Name: p.DisplayName, AdminID: a.ID, AdminUPN: a.UPN}
+}
+
+// PartnerInfo identifies the partner tenant and its admin.
+type PartnerInfo struct {
+	TenantID, Domain, Name string
+	AdminID, AdminUPN      string
+}
+
+func (s *Server) newWorld(partnerName string) *World {
+	now := s.clock.Now()
+	w := &World{
+		Tenants:             map[string]*Tenant{},
+		Apps:                map[string]*App{},
+		RefreshTokens:       map[string]*RefreshToken{},
+		AuthCodes:           map[string]*AuthCode{},
+		DeviceCodes:         map[string]*DeviceCode{},
+		PageSize:            100,
+		RefreshIdleLifetime: defaultRefreshIdleLife,
+		AccessTokenLifetime: time.Hour,
+		DeviceCode:          DeviceCodePolicy{PendingPolls: 1, Interval: 1, Lifetime: 15 * time.Minute},
+	}
+	for _, a := range firstPartyApps() {
+		a.ObjectID, a.CreatedAt = newID(), now
+		w.Apps[a.AppID] = a
+	}
+	p := newTenant(newID(), partnerName, domainFor(partnerName))
+	w.Partner = p
+	w.Tenants[p.ID] = p
+	s.seedTenant(w, p, 0)
+	admin := &User{ID: newID(), UPN: "admin@" + p.DefaultDomain, DisplayName: "Partner Admin", HomeTenant: p.ID,
+		Roles: []string{GlobalAdminTemplateID}, MFA: true}
+	p.Users[admin.ID] = admin
+	agents := &Group{ID: newID(), DisplayName: AdminAgentsGroupName, Members: map[string]bool{admin.ID: true}}
+	p.Groups[agents.ID] = agents
+
+	boot := &App{ObjectID: newID(), AppID: newID(), DisplayName: "samkit bootstrap (sandbox)", HomeTenant: p.ID,
+		SignInAudience: "AzureADMultipleOrgs", PublicClient: true, IsFallbackPublicClient: true, CreatedAt: now,
+		PublicRedirectURIs: []string{"http://localhost", "https://login.microsoftonline.com/common/oauth2/nativeclient"}}
+	w.Apps[boot.AppID] = boot
+	s.BootstrapClientID = boot.AppID
+	// The bootstrap client stands in for a first-party tool with broad
+	// directory rights, consented in the partner tenant.
+	bootSP := p.AddServicePrincipal(boot, now)
+	graphSP := p.ServicePrincipalByAppID(GraphAppID)
+	p.Grants[newID()] = &Grant{ID: newID(), ClientID: bootSP.ID, ConsentType: "AllPrincipals", ResourceID: graphSP.ID,
+		Scope: "User.Read Directory.AccessAsUser.All Application.ReadWrite.All Directory.ReadWrite.All", CreatedAt: now}
+	return w
+}
+
+// seedTenant gives a new tenant the first-party service principals every
+// Entra tenant has and n ordinary users.
+func (s *Server) seedTenant(w *World, t *Tenant, n int) {
+	now := s.clock.Now()
+	for _, id := range []string{GraphAppID, ExchangeAppID, PartnerCenterAppID, ExchangePowerShellID} {
+		t.AddServicePrincipal(w.Apps[id], now)
+	}
+	for i := 1; i <= n; i++ {
+		u := &User{ID: newID(), UPN: fmt.Sprintf("user%d@%s", i, t.DefaultDomain), DisplayName: fmt.Sprintf("User %d", i), HomeTenant: t.ID}
+		t.Users[u.ID] = u
+	}
+}
+
+// AddCustomer adds a customer tenant and the partner's relationships with it,
+// and returns its tenant id.
+func (s *Server) AddCustomer(spec CustomerSpec) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.world
+	id := strings.ToLower(spec.ID)
+	if id == "" {
+		id = newID()
+	}
+	name := spec.Name
+	if name == "" {
+		name = fmt.Sprintf("Customer %d", len(w.Tenants))
+	}
+	domain := spec.Domain
+	if domain == "" {
+		domain = domainFor(name)
+	}
+	users := spec.Users
+	if users == 0 {
+		users = 3
+	}
+	t := newTenant(id, name, domain)
+	t.DemandMFA, t.ExchangeDeny, t.ConsentBlocked = spec.DemandMFA, spec.ExchangeDeny, spec.ConsentBlocked
+	w.Tenants[id] = t
+	s.seedTenant(w, t, users)
+	admin := &User{ID: newID(), UPN: "admin@" + domain, DisplayName: name + " Admin", HomeTenant: id, Roles: []string{GlobalAdminTemplateID}, MFA: true}
+	t.Users[admin.ID] = admin
+
+	p, now := w.Partner, s.clock.Now()
+	if spec.Contract {
+		p.Contracts = append(p.Contracts, &Contract{ID: newID(), ContractType: "ResellerPartnerContract", CustomerID: id, DefaultDomainName: domain, DisplayName: name})
+	}
+	if spec.GDAP || spec.MLT {
+		status := spec.GDAPStatus
+		if status == "" {
+			status = "active"
+		}
+		rel := &Relationship{ID: newID() + "-" + newID(), DisplayName: "SAM " + name, Status: status, CustomerTenantID: id, CustomerName: name,
+			RoleIDs: []string{GlobalAdminTemplateID}, Created: now.Add(-30 * 24 * time.Hour), End: now.Add(700 * 24 * time.Hour),
+			AutoExtend: true, AdminInGroups: !spec.AdminOutsideGDAPGroups}
+		if spec.MLT {
+			rel.DisplayName = "MLT_" + newID()
+			rel.RoleIDs = []string{"88d8e3e3-8f55-4a1e-953a-9b9898b8876b"} // Directory Readers
+		}
+		p.Relationships = append(p.Relationships, rel)
+	}
+	if spec.PartnerCenter {
+		p.Customers = append(p.Customers, &PCCustomer{ID: id, TenantID: id, Domain: domain, CompanyName: name, Relationship: "reseller", Consents: map[string][]ApplicationGrant{}})
+	}
+	return id
+}
+
+// GrantConsent consents app appID in tenant as Partner Center's CPV consent
+// and the portal's "Grant admin consent" button do: its service principal,
+// an AllPrincipals grant of its delegated permissions and an assignment of
+// each application permission, per its requiredResourceAccess.
+func (s *Server) GrantConsent(appID, tenantID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.grantConsentLocked(appID, tenantID)
+}
+
+func (s *Server) grantConsentLocked(appID, tenantID string) error {
+	w := s.world
+	app, t := w.Apps[appID], w.TenantByIDOrDomain(tenantID)
+	if app == nil || t == nil {
+		return fmt.Errorf("testserver: no app %s or tenant %s", appID, tenantID)
+	}
+	now := s.clock.Now()
+	client := t.AddServicePrincipal(app, now)
+	for _, rra := range app.RequiredResourceAccess {
+		res := w.Apps[rra.ResourceAppID]
+		if res == nil {
+			continue
+		}
+		resSP := t.AddServicePrincipal(res, now)
+		var scopes []string
+		for _, ra := range rra.ResourceAccess {
+			switch ra.Type {
+			case "Scope":
+				if v, ok := res.Scopes[ra.ID]; ok {
+					scopes = append(scopes, v)
+				}
+			case "Role":
+				if _, ok := res.Roles[ra.ID]; ok && !hasAssignment(t, client.ID, resSP.ID, ra.ID) {
+					id := newID()
+					t.AppRoleAssignments[id] = &AppRoleAssignment{ID: id, PrincipalID: client.ID, ResourceID: resSP.ID, AppRoleID: ra.ID, CreatedAt: now}
+				}
+			}
+		}
+		if len(scopes) > 0 {
+			mergeGrant(t, client.ID, resSP.ID, scopes, now)
+		}
+	}
+	return nil
+}
+
+func hasAssignment(t *Tenant, principal, resource, role string) bool {
+	for _, a := range t.AppRoleAssignments {
+		if a.PrincipalID == principal && a.ResourceID == resource && a.AppRoleID == role {
+			return true
+		}
+	}
+	return false
+}
+
+// mergeGrant adds scopes to the AllPrincipals grant of client on resource,
+// creating it if needed, as consenting again does.
+func mergeGrant(t *Tenant, client, resource string, scopes []string, now time.Time) {
+	for _, g := range t.Grants {
+		if g.ClientID == client && g.ResourceID == resource && g.ConsentType == "AllPrincipals" {
+			have := map[string]bool{}
+			for _, s := range strings.Fields(g.Scope) {
+				have[s] = true
+			}
+			for _, s := range scopes {
+				if !have[s] {
+					g.Scope = strings.TrimSpace(g.Scope + " " + s)
+					have[s] = true
+				}
+			}
+			return
+		}
+	}
+	id := newID()
+	t.Grants[id] = &Grant{ID: id, ClientID: client, ConsentType: "AllPrincipals", ResourceID: resource, Scope: strings.Join(scopes, " "), CreatedAt: now}
+}
+
+// handler routes each request to the service it belongs to, after recording
+// it and applying any injected fault.
+func (s *Server) handler() http.Handler {
+	login, graph, partner, exchange := http.NewServeMux(), http.NewServeMux(), http.NewServeMux(), http.NewServeMux()
+	s.routeLogin(login)
+	s.routeGraph(graph)
+	s.routePartner(partner)
+	s.routeExchange(exchange)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		service, h := "login", http.Handler(login)
+		for _, svc := range []struct {
+			prefix string
+			h      http.Handler
+		}{{"/graph", graph}, {"/partner", partner}, {"/exchange", exchange}} {
+			if r.URL.Path == svc.prefix || strings.HasPrefix(r.URL.Path, svc.prefix+"/") {
+				service, h = svc.prefix[1:], http.StripPrefix(svc.prefix, svc.h)
+				break
+			}
+		}
+		rec := s.recorder.begin(s, r, service)
+		rw := &statusWriter{ResponseWriter: w}
+		defer func() { s.recorder.finish(rec, rw.status) }()
+		if s.faults.apply(rw, r, rec) {
+			return
+		}
+		h.ServeHTTP(rw, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection (to hijack it
+// for an injected reset).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
