@@ -1,0 +1,369 @@
+package httpx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fastPolicy shrinks every wait to milliseconds.
+var fastPolicy = RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 4 * time.Millisecond, MaxRetryAfter: 50 * time.Millisecond}
+
+// step is what the test server does on one call.
+type step func(w http.ResponseWriter, r *http.Request)
+
+func status(code int, headers ...string) step {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		for i := 0; i+1 < len(headers); i += 2 {
+			w.Header().Set(headers[i], headers[i+1])
+		}
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, `{"call":"`+http.StatusText(code)+`"}`)
+	}
+}
+
+// reset closes the connection with an RST, before any response.
+func reset(t *testing.T) step {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("hijack: %v", err)
+			return
+		}
+		_ = conn.(*net.TCPConn).SetLinger(0)
+		_ = conn.Close()
+	}
+}
+
+// script serves steps in order, repeating the last, and counts calls and
+// the bodies it received.
+type script struct {
+	steps  []step
+	calls  atomic.Int32
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := int(s.calls.Add(1))
+	b, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	s.bodies = append(s.bodies, string(b))
+	s.mu.Unlock()
+	s.steps[min(n, len(s.steps))-1](w, r)
+}
+
+func newServer(t *testing.T, steps ...step) (*httptest.Server, *script) {
+	t.Helper()
+	s := &script{steps: steps}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return srv, s
+}
+
+func TestRetryClasses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		method     string
+		class      *RetryClass
+		steps      func(t *testing.T) []step
+		wantCalls  int32
+		wantStatus int // 0: want a transport error
+	}{
+		{"GET 500 then 200", "GET", nil, func(*testing.T) []step { return []step{status(500), status(200)} }, 2, 200},
+		{"GET 503 exhausted returns last", "GET", nil, func(*testing.T) []step { return []step{status(503)} }, 4, 503},
+		{"GET reset then 200", "GET", nil, func(t *testing.T) []step { return []step{reset(t), status(200)} }, 2, 200},
+		{"GET 404 not retried", "GET", nil, func(*testing.T) []step { return []step{status(404)} }, 1, 404},
+		{"DELETE 502 then 204", "DELETE", nil, func(*testing.T) []step { return []step{status(502), status(204)} }, 2, 204},
+		{"POST 429 retried", "POST", nil, func(*testing.T) []step { return []step{status(429), status(201)} }, 2, 201},
+		{"POST 500 not retried", "POST", nil, func(*testing.T) []step { return []step{status(500), status(201)} }, 1, 500},
+		{"POST reset not retried", "POST", nil, func(t *testing.T) []step { return []step{reset(t), status(201)} }, 1, 0},
+		{"POST 503 without Retry-After not retried", "POST", nil, func(*testing.T) []step { return []step{status(503), status(201)} }, 1, 503},
+		{"POST 503 with Retry-After retried", "POST", nil, func(*testing.T) []step { return []step{status(503, "Retry-After", "0"), status(201)} }, 2, 201},
+		{"PATCH 500 not retried", "PATCH", nil, func(*testing.T) []step { return []step{status(500), status(200)} }, 1, 500},
+		{"POST ThrottleOnly 429 retried", "POST", ptr(RetryThrottleOnly), func(*testing.T) []step { return []step{status(429), status(200)} }, 2, 200},
+		{"POST ThrottleOnly 500 not retried", "POST", ptr(RetryThrottleOnly), func(*testing.T) []step { return []step{status(500), status(200)} }, 1, 500},
+		{"POST ThrottleOnly reset not retried", "POST", ptr(RetryThrottleOnly), func(t *testing.T) []step { return []step{reset(t), status(200)} }, 1, 0},
+		{"GET ThrottleOnly 500 not retried", "GET", ptr(RetryThrottleOnly), func(*testing.T) []step { return []step{status(500), status(200)} }, 1, 500},
+		{"POST Always 500 retried", "POST", ptr(RetryAlways), func(*testing.T) []step { return []step{status(500), status(200)} }, 2, 200},
+		{"POST Always reset retried", "POST", ptr(RetryAlways), func(t *testing.T) []step { return []step{reset(t), status(200)} }, 2, 200},
+		{"POST Never 429 not retried", "POST", ptr(RetryNever), func(*testing.T) []step { return []step{status(429), status(200)} }, 1, 429},
+		{"GET Never 503 not retried", "GET", ptr(RetryNever), func(*testing.T) []step { return []step{status(503, "Retry-After", "0"), status(200)} }, 1, 503},
+		{"POST Never reset not retried", "POST", ptr(RetryNever), func(t *testing.T) []step { return []step{reset(t), status(200)} }, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, s := newServer(t, tt.steps(t)...)
+			c := NewClient(nil, fastPolicy, nil)
+			ctx := t.Context()
+			if tt.class != nil {
+				ctx = WithRetryClass(ctx, *tt.class)
+			}
+			req, err := http.NewRequestWithContext(ctx, tt.method, srv.URL+"/x", strings.NewReader("payload"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := c.Do(req)
+			if got := s.calls.Load(); got != tt.wantCalls {
+				t.Errorf("server calls = %d, want %d", got, tt.wantCalls)
+			}
+			if tt.wantStatus == 0 {
+				if err == nil {
+					resp.Body.Close()
+					t.Fatalf("got status %d, want a transport error", resp.StatusCode)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Do: %v", err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			if b, _ := io.ReadAll(resp.Body); tt.wantStatus != http.StatusNoContent && !bytes.Contains(b, []byte(http.StatusText(tt.wantStatus))) {
+				t.Errorf("body = %q, want the last response's body", b)
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			for i, b := range s.bodies {
+				if b != "payload" && len(b) != 0 {
+					t.Errorf("attempt %d sent body %q, want the full body replayed", i+1, b)
+				}
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestRetryAfterHonouredAndCapped(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		retryAfter string
+		min, max   time.Duration
+	}{
+		{"fractional seconds", "0.03", 30 * time.Millisecond, 2 * time.Second},
+		{"capped", "3600", 50 * time.Millisecond, 2 * time.Second},
+		{"HTTP-date in the past", "Mon, 02 Jan 2006 15:04:05 GMT", 0, 2 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, s := newServer(t, status(429, "Retry-After", tt.retryAfter), status(200))
+			c := NewClient(nil, fastPolicy, nil)
+			start := time.Now()
+			resp, err := c.Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if d := time.Since(start); d < tt.min || d > tt.max {
+				t.Errorf("took %v, want between %v and %v", d, tt.min, tt.max)
+			}
+			if got := s.calls.Load(); got != 2 {
+				t.Errorf("calls = %d, want 2", got)
+			}
+		})
+	}
+}
+
+func TestCancelDuringRetryAfterWait(t *testing.T) {
+	t.Parallel()
+	srv, s := newServer(t, status(429, "Retry-After", "3600"))
+	c := NewClient(nil, RetryPolicy{MaxRetryAfter: time.Hour}, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+	start := time.Now()
+	resp, err := c.Do(req)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("Do succeeded, want context.Canceled")
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("returned after %v, want promptly after cancel", d)
+	}
+	if got := s.calls.Load(); got != 1 {
+		t.Errorf("calls = %d, want 1", got)
+	}
+}
+
+func TestDeadlineDuringBackoff(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, status(503))
+	c := NewClient(nil, RetryPolicy{MinWait: time.Hour, MaxWait: time.Hour}, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+	resp, err := c.Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// bodyTracker wraps a transport and counts response bodies opened and
+// closed.
+type bodyTracker struct {
+	rt             http.RoundTripper
+	opened, closed atomic.Int32
+}
+
+func (b *bodyTracker) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := b.rt.RoundTrip(r)
+	if err == nil {
+		b.opened.Add(1)
+		resp.Body = &trackedBody{ReadCloser: resp.Body, closed: &b.closed}
+	}
+	return resp, err
+}
+
+type trackedBody struct {
+	io.ReadCloser
+	closed *atomic.Int32
+	once   sync.Once
+}
+
+func (t *trackedBody) Close() error {
+	t.once.Do(func() { t.closed.Add(1) })
+	return t.ReadCloser.Close()
+}
+
+func TestDiscardedBodiesClosed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		cancel bool
+	}{{"exhausted", false}, {"cancelled during wait", true}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			retryAfter, p, ctx := "0.001", fastPolicy, t.Context()
+			if tt.cancel {
+				retryAfter, p.MaxRetryAfter = "3600", time.Hour
+				c, cancel := context.WithCancel(ctx)
+				ctx = c
+				time.AfterFunc(20*time.Millisecond, cancel)
+			}
+			srv, _ := newServer(t, status(503, "Retry-After", retryAfter))
+			tr := &bodyTracker{rt: srv.Client().Transport}
+			c := NewClient(&http.Client{Transport: tr}, p, nil)
+			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+			resp, err := c.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			if o, c := tr.opened.Load(), tr.closed.Load(); o == 0 || o != c {
+				t.Errorf("bodies opened %d, closed %d; want all closed", o, c)
+			}
+		})
+	}
+}
+
+func TestNestedClientsDoNotMultiplyAttempts(t *testing.T) {
+	t.Parallel()
+	srv, s := newServer(t, status(500))
+	c := NewClient(NewClient(nil, fastPolicy, nil), fastPolicy, nil)
+	resp, err := c.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := s.calls.Load(); got != int32(fastPolicy.MaxAttempts) {
+		t.Errorf("calls = %d, want %d", got, fastPolicy.MaxAttempts)
+	}
+}
+
+func TestRedirectFollowedOnce(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	var hits atomic.Int32
+	mux.HandleFunc("/from", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/to", http.StatusFound) })
+	mux.HandleFunc("/to", func(w http.ResponseWriter, _ *http.Request) { hits.Add(1); _, _ = io.WriteString(w, "ok") })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	resp, err := NewClient(nil, fastPolicy, nil).Get(srv.URL + "/from")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || hits.Load() != 1 {
+		t.Errorf("status %d, target hits %d; want 200 and 1", resp.StatusCode, hits.Load())
+	}
+}
+
+// TestLogsAreRedacted cannot run in parallel: it captures the standard
+// logger, which go-retryablehttp and net/http would write to.
+func TestLogsAreRedacted(t *testing.T) {
+	var std bytes.Buffer
+	prev := log.Writer()
+	log.SetOutput(&std)
+	t.Cleanup(func() { log.SetOutput(prev) })
+
+	srv, _ := newServer(t, status(429, "Retry-After", "0"), status(503))
+	var buf bytes.Buffer
+	l := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := NewClient(nil, fastPolicy, l)
+	resp, err := c.Get(srv.URL + "/authorize?code=Sup3rS3cretCode&state=xyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// A cancelled request whose response arrived exercises the error path.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/x?code=Sup3rS3cretCode", nil)
+	if resp, err := c.Do(req); err == nil {
+		resp.Body.Close()
+	}
+	out := buf.String()
+	if strings.Contains(out, "Sup3rS3cretCode") || strings.Contains(out, "state=") {
+		t.Errorf("log leaked the query:\n%s", out)
+	}
+	if !strings.Contains(out, `"msg":"http retry"`) || !strings.Contains(out, "/authorize") {
+		t.Errorf("log lacks the retry line with the redacted URL:\n%s", out)
+	}
+	if std.Len() != 0 {
+		t.Errorf("standard logger written to: %q", std.String())
+	}
+}
+
+func TestDialErrorRetriedForThrottleOnly(t *testing.T) {
+	t.Parallel()
+	// Nothing listens on the address of a closed server: the dial fails
+	// before any byte is sent, so even a POST may be replayed.
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	var dials atomic.Int32
+	base := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}}
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", srv.URL, strings.NewReader("x"))
+	if _, err := NewClient(base, fastPolicy, nil).Do(req); err == nil {
+		t.Fatal("Do succeeded against a closed server")
+	}
+	if got := dials.Load(); got != int32(fastPolicy.MaxAttempts) {
+		t.Errorf("dials = %d, want %d", got, fastPolicy.MaxAttempts)
+	}
+}
