@@ -1,6 +1,7 @@
 package token
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -44,8 +45,10 @@ func (s Secret) Reveal() string {
 func (s Secret) IsZero() bool { return s.v == nil }
 
 // Equal reports whether two secrets hold the same value, without revealing
-// either to the caller.
-func (s Secret) Equal(o Secret) bool { return s.Reveal() == o.Reveal() }
+// either to the caller, in time that does not depend on where they differ.
+func (s Secret) Equal(o Secret) bool {
+	return subtle.ConstantTimeCompare([]byte(s.Reveal()), []byte(o.Reveal())) == 1
+}
 
 func (s Secret) mask() string {
 	if s.v == nil {

@@ -1,0 +1,78 @@
+package token_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/samkit/samkit/internal/testserver"
+	"github.com/samkit/samkit/token"
+)
+
+// Example obtains delegated tokens for a customer tenant from the SAM
+// refresh token, against the sandbox cloud, and persists the rotated
+// refresh token.
+func Example() {
+	srv := testserver.New()
+	defer srv.Close()
+	app, _ := srv.RegisterApp(testserver.AppSpec{})
+	customer := srv.AddCustomer(testserver.CustomerSpec{Domain: "fabrikam.example", GDAP: true})
+	_ = srv.GrantConsent(app.AppID, customer)
+	rt, _ := srv.MintRefreshToken(app.AppID)
+
+	saves := 0
+	p, err := token.NewProvider(token.Credentials{
+		TenantID:      srv.Partner().TenantID,
+		ApplicationID: app.AppID,
+		ClientSecret:  token.NewSecret(app.Secret),
+		RefreshToken:  token.NewSecret(rt),
+	},
+		token.WithCloud(srv.Cloud()),
+		token.WithHTTPClient(srv.Client()),
+		token.WithRefreshTokenStore(token.RefreshTokenStoreFunc(func(context.Context, token.RefreshKind, token.Secret) error {
+			saves++ // a real store writes the token to disk or a vault
+			return nil
+		})),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	for _, scope := range []string{p.Cloud().Graph.Scope(), p.Cloud().Exchange.Scope()} {
+		tok, err := p.Token(ctx, "fabrikam.example", scope)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		claims, _ := tok.Claims()
+		fmt.Println(claims.Audience, claims.TenantID == customer, tok.AccessToken)
+	}
+	fmt.Println("rotated refresh tokens saved:", saves)
+	// Output:
+	// https://graph.microsoft.com true [redacted]
+	// https://outlook.office365.com true [redacted]
+	// rotated refresh tokens saved: 2
+}
+
+// ExampleError_Hint shows what a caller tells a person when a customer has
+// not consented to the SAM app.
+func ExampleError_Hint() {
+	srv := testserver.New()
+	defer srv.Close()
+	app, _ := srv.RegisterApp(testserver.AppSpec{})
+	srv.AddCustomer(testserver.CustomerSpec{Domain: "northwind.example", GDAP: true})
+	rt, _ := srv.MintRefreshToken(app.AppID)
+	p, _ := token.NewProvider(token.Credentials{
+		TenantID: srv.Partner().TenantID, ApplicationID: app.AppID,
+		ClientSecret: token.NewSecret(app.Secret), RefreshToken: token.NewSecret(rt),
+	}, token.WithCloud(srv.Cloud()), token.WithHTTPClient(srv.Client()))
+
+	_, err := p.Token(context.Background(), "northwind.example", p.Cloud().Graph.Scope())
+	var te *token.Error
+	if errors.As(err, &te) && errors.Is(err, token.ErrConsentRequired) {
+		fmt.Println(te.Hint())
+	}
+	// Output:
+	// The SAM app is not consented in tenant northwind.example: push CPV consent to this customer (samctl consent push northwind.example) or grant admin consent.
+}

@@ -1,0 +1,69 @@
+package token
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/samkit/samkit/cloud"
+	"github.com/samkit/samkit/internal/httpx"
+)
+
+// DefaultExpiryWindow is how long before its expiry a cached token is
+// replaced: long enough that a token handed to a slow batch of API calls,
+// or checked against a skewed clock, is still valid when it arrives.
+const DefaultExpiryWindow = 5 * time.Minute
+
+// Option configures a Provider.
+type Option func(*config)
+
+type config struct {
+	cloud  cloud.Configuration
+	base   *http.Client
+	log    *slog.Logger
+	now    func() time.Time
+	window time.Duration
+	policy httpx.RetryPolicy
+	store  RefreshTokenStore
+}
+
+func defaultConfig() config {
+	return config{cloud: cloud.Public, now: time.Now, window: DefaultExpiryWindow}
+}
+
+// WithCloud selects the Microsoft cloud; default cloud.Public.
+func WithCloud(c cloud.Configuration) Option { return func(o *config) { o.cloud = c } }
+
+// WithHTTPClient sets the client that token requests go through; the
+// Provider adds its retries on top (see HTTPClient). Default: a pooled
+// client with sane timeouts.
+func WithHTTPClient(c *http.Client) Option { return func(o *config) { o.base = c } }
+
+// WithLogger logs token requests at debug level, through a redacting
+// handler: tenant, scope, grant, status, duration and trace ID, never a
+// token, secret or assertion. Default (and nil): no logging.
+func WithLogger(l *slog.Logger) Option { return func(o *config) { o.log = l } }
+
+// WithClock replaces time.Now, for tests. Token expiry and client
+// assertion times are measured on it.
+func WithClock(now func() time.Time) Option {
+	return func(o *config) {
+		if now != nil {
+			o.now = now
+		}
+	}
+}
+
+// WithExpiryWindow sets how long before expiry a cached token is
+// replaced; default DefaultExpiryWindow. Zero serves a token until it
+// expires; a negative window is an error.
+func WithExpiryWindow(d time.Duration) Option { return func(o *config) { o.window = d } }
+
+// WithRetryPolicy bounds the retries of token requests and of API clients
+// built on HTTPClient; zero fields take httpx's defaults.
+func WithRetryPolicy(p httpx.RetryPolicy) Option { return func(o *config) { o.policy = p } }
+
+// WithRefreshTokenStore persists every rotated refresh token. Without a
+// store the Provider still uses the newest refresh token, but only until
+// the process exits.
+func WithRefreshTokenStore(s RefreshTokenStore) Option { return func(o *config) { o.store = s } }

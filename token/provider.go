@@ -1,0 +1,231 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/samkit/samkit/cloud"
+	"github.com/samkit/samkit/internal/httpx"
+)
+
+// ExchangePowerShellClientID is the public client of Exchange Online
+// PowerShell, whose refresh tokens LegacyExchangeToken redeems.
+const ExchangePowerShellClientID = "a0c73c16-a7e3-4564-9a95-2bdf47383716"
+
+// ErrNoRefreshToken is returned for a delegated or legacy Exchange token
+// when Credentials hold no refresh token of that kind.
+var ErrNoRefreshToken = errors.New("token: no refresh token")
+
+// Provider obtains access tokens for any tenant and resource from one set
+// of Credentials, caches them, and keeps the refresh tokens rotating. It
+// is safe for concurrent use; make one per set of credentials and share
+// it.
+type Provider struct {
+	creds  Credentials
+	cloud  cloud.Configuration
+	http   *http.Client
+	log    *slog.Logger
+	now    func() time.Time
+	window time.Duration
+	store  RefreshTokenStore
+	// flightTimeout bounds one token request, retries included; see get.
+	flightTimeout time.Duration
+
+	cache    cache
+	flights  singleflight.Group
+	sam      refreshChain
+	exchange refreshChain
+}
+
+// NewProvider checks c and the options and returns a Provider. Errors name
+// the missing or wrong field and what to do about it.
+func NewProvider(c Credentials, opts ...Option) (*Provider, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := c.validate(cfg.now()); err != nil {
+		return nil, err
+	}
+	if err := cfg.cloud.Validate(); err != nil {
+		return nil, fmt.Errorf("token: WithCloud: %w", err)
+	}
+	if cfg.window < 0 {
+		return nil, fmt.Errorf("token: WithExpiryWindow(%v): the window must not be negative", cfg.window)
+	}
+	c.TenantID = strings.ToLower(c.TenantID)
+	log := httpx.RedactingLogger(cfg.log)
+	if httpx.IsGUID(c.ClientSecret.Reveal()) {
+		log.Warn("Credentials.ClientSecret has the shape of a GUID: that is a secret's ID, not its value; token requests will fail with AADSTS7000215")
+	}
+	p := &Provider{
+		creds:         c,
+		cloud:         cfg.cloud,
+		http:          httpx.NewClient(cfg.base, cfg.policy, cfg.log),
+		log:           log,
+		now:           cfg.now,
+		window:        cfg.window,
+		store:         cfg.store,
+		flightTimeout: flightTimeout(cfg.policy),
+		sam:           refreshChain{kind: RefreshSAM, rt: c.RefreshToken},
+		exchange:      refreshChain{kind: RefreshExchange, rt: c.ExchangeRefreshToken},
+	}
+	// The chains own the refresh tokens from here on; a copy left in creds
+	// would go stale at the first rotation.
+	p.creds.RefreshToken, p.creds.ExchangeRefreshToken = Secret{}, Secret{}
+	return p, nil
+}
+
+// flightTimeout allows every attempt of the policy a minute and every
+// wait its longest.
+func flightTimeout(p httpx.RetryPolicy) time.Duration {
+	attempts, wait := p.MaxAttempts, max(p.MaxWait, p.MaxRetryAfter)
+	if attempts <= 0 {
+		attempts = httpx.DefaultMaxAttempts
+	}
+	if wait <= 0 {
+		wait = max(httpx.DefaultMaxWait, httpx.DefaultMaxRetryAfter)
+	}
+	return time.Duration(attempts)*time.Minute + time.Duration(attempts-1)*wait
+}
+
+// Token returns a delegated token for scope in tenant: the SAM refresh
+// token redeemed at {login}/{tenant}/oauth2/v2.0/token with that scope, so
+// one refresh token reaches every customer and every resource the admin
+// may. scope is one resource's scopes, e.g.
+// "https://graph.microsoft.com/.default". tenant is a GUID or domain.
+func (p *Provider) Token(ctx context.Context, tenant, scope string) (Token, error) {
+	return p.get(ctx, cacheKey{kind: Delegated, client: p.creds.ApplicationID, tenant: lower(tenant), scope: scope})
+}
+
+// AppToken returns an app-only token for scope ("{resource}/.default") in
+// tenant: the client_credentials grant with the app's secret or
+// certificate. It works in a customer tenant once the app is consented
+// there.
+func (p *Provider) AppToken(ctx context.Context, tenant, scope string) (Token, error) {
+	return p.get(ctx, cacheKey{kind: AppOnly, client: p.creds.ApplicationID, tenant: lower(tenant), scope: scope})
+}
+
+// LegacyExchangeToken returns an Exchange Online token for tenant from
+// Credentials.ExchangeRefreshToken, redeemed as the Exchange Online
+// PowerShell public client (no client secret), for tools migrating from
+// scripts that kept such a token.
+func (p *Provider) LegacyExchangeToken(ctx context.Context, tenant string) (Token, error) {
+	return p.get(ctx, p.legacyExchangeKey(tenant))
+}
+
+func (p *Provider) legacyExchangeKey(tenant string) cacheKey {
+	return cacheKey{kind: LegacyExchange, client: ExchangePowerShellClientID, tenant: lower(tenant), scope: p.cloud.Exchange.Scope()}
+}
+
+// Cloud returns the cloud the Provider talks to.
+func (p *Provider) Cloud() cloud.Configuration { return p.cloud }
+
+// HTTPClient returns the Provider's retrying client, for API clients to
+// share its connections, retry policy and logging. A client built on it
+// with httpx.NewClient does not retry twice.
+func (p *Provider) HTTPClient() *http.Client { return p.http }
+
+// RefreshToken returns the newest refresh token of kind: the one in
+// Credentials, or the latest rotation.
+func (p *Provider) RefreshToken(kind RefreshKind) Secret {
+	if c := p.chain(kind); c != nil {
+		return c.current()
+	}
+	return Secret{}
+}
+
+// Invalidate drops t from the cache, if it is still the cached token for
+// its kind, tenant and scope, so that the next request fetches a new one:
+// for an API that rejected t before its expiry.
+func (p *Provider) Invalidate(t Token) {
+	k := cacheKey{kind: t.Kind, client: p.creds.ApplicationID, tenant: t.TenantID, scope: t.Scope}
+	if t.Kind == LegacyExchange {
+		k.client = ExchangePowerShellClientID
+	}
+	p.cache.invalidate(k, t)
+}
+
+func (p *Provider) chain(kind RefreshKind) *refreshChain {
+	switch kind {
+	case RefreshSAM:
+		return &p.sam
+	case RefreshExchange:
+		return &p.exchange
+	}
+	return nil
+}
+
+// get serves k from the cache or fetches it. Concurrent misses of one key
+// share one request. That request runs on a context detached from the
+// caller's cancellation (bounded by flightTimeout instead): one caller
+// giving up must not fail the others, nor lose a rotated refresh token
+// that is already on its way. Each caller still returns as soon as its
+// own context is done.
+func (p *Provider) get(ctx context.Context, k cacheKey) (Token, error) {
+	if tok, ok := p.cache.get(k, p.now()); ok {
+		return tok, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return Token{}, err
+	}
+	if err := p.check(k); err != nil {
+		return Token{}, err
+	}
+	ch := p.flights.DoChan(k.flightKey(), func() (any, error) {
+		// A flight that ended just before this one began has filled the
+		// cache.
+		if tok, ok := p.cache.get(k, p.now()); ok {
+			return tok, nil
+		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.flightTimeout)
+		defer cancel()
+		tok, err := p.redeem(fctx, k)
+		if err != nil {
+			return Token{}, err
+		}
+		p.cache.put(k, tok, p.now(), p.window)
+		return tok, nil
+	})
+	select {
+	case <-ctx.Done():
+		return Token{}, ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			return Token{}, r.Err
+		}
+		return r.Val.(Token), nil
+	}
+}
+
+// check validates a request before it reaches the network.
+func (p *Provider) check(k cacheKey) error {
+	if err := httpx.ValidTenant(k.tenant); err != nil {
+		return fmt.Errorf("token: %w", err)
+	}
+	if strings.TrimSpace(k.scope) == "" {
+		return errors.New("token: empty scope: ask for one resource's scopes, e.g. https://graph.microsoft.com/.default")
+	}
+	if k.kind == AppOnly && (strings.ContainsAny(k.scope, " \t") || !strings.HasSuffix(k.scope, "/.default")) {
+		return fmt.Errorf("token: app-only scope %q must be one resource's .default scope, e.g. https://graph.microsoft.com/.default", k.scope)
+	}
+	switch {
+	case k.kind == Delegated && p.sam.current().IsZero():
+		return fmt.Errorf("%w: Credentials.RefreshToken is empty: run the consent sign-in (samctl setup) to get one", ErrNoRefreshToken)
+	case k.kind == LegacyExchange && p.exchange.current().IsZero():
+		return fmt.Errorf("%w: Credentials.ExchangeRefreshToken is empty: it comes from an Exchange Online PowerShell sign-in; prefer the SAM app's own Exchange token (Token with the Exchange scope)", ErrNoRefreshToken)
+	}
+	return nil
+}
+
+// lower folds a tenant's case, so that "Contoso.com" and "contoso.com"
+// share a cache entry; strings.ToLower allocates nothing for a string
+// already in lower case, the common case on the cache's hit path.
+func lower(tenant string) string { return strings.ToLower(tenant) }

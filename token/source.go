@@ -1,0 +1,74 @@
+package token
+
+import (
+	"context"
+
+	"golang.org/x/oauth2"
+)
+
+// Source supplies tokens for one tenant and scope; API clients take one.
+// Token may be called from many goroutines at once and returns a token
+// valid for at least the Provider's expiry window, fetching one only when
+// the cached one is too close to expiry.
+type Source interface {
+	Token(ctx context.Context) (Token, error)
+}
+
+// Invalidator is implemented by Sources that cache. Invalidate drops t so
+// that the next Token call fetches a fresh one; API clients call it when a
+// service rejects a token as expired or revoked (HTTP 401) before its
+// expiry. A token other than the cached one is ignored.
+type Invalidator interface {
+	Invalidate(Token)
+}
+
+// Source returns a Source of delegated tokens (see Provider.Token) for
+// tenant and scope.
+func (p *Provider) Source(tenant, scope string) Source {
+	return &boundSource{p: p, key: cacheKey{kind: Delegated, client: p.creds.ApplicationID, tenant: lower(tenant), scope: scope}}
+}
+
+// AppSource returns a Source of app-only tokens (see Provider.AppToken)
+// for tenant and scope.
+func (p *Provider) AppSource(tenant, scope string) Source {
+	return &boundSource{p: p, key: cacheKey{kind: AppOnly, client: p.creds.ApplicationID, tenant: lower(tenant), scope: scope}}
+}
+
+// LegacyExchangeSource returns a Source of legacy Exchange tokens (see
+// Provider.LegacyExchangeToken) for tenant.
+func (p *Provider) LegacyExchangeSource(tenant string) Source {
+	return &boundSource{p: p, key: p.legacyExchangeKey(tenant)}
+}
+
+// boundSource is a Provider bound to one cache key, built once so that
+// each Token call is a bare cache lookup.
+type boundSource struct {
+	p   *Provider
+	key cacheKey
+}
+
+func (s *boundSource) Token(ctx context.Context) (Token, error) { return s.p.get(ctx, s.key) }
+
+func (s *boundSource) Invalidate(t Token) { s.p.cache.invalidate(s.key, t) }
+
+// OAuth2 adapts s to oauth2.TokenSource, for libraries built on
+// golang.org/x/oauth2 (oauth2.NewClient, Google-style SDKs). That
+// interface takes no context, so ctx is used for every Token call: pass
+// one that lives as long as the TokenSource. s already caches; wrapping
+// the result in oauth2.ReuseTokenSource adds nothing.
+func OAuth2(ctx context.Context, s Source) oauth2.TokenSource {
+	return oauth2Source{ctx: ctx, src: s}
+}
+
+type oauth2Source struct {
+	ctx context.Context
+	src Source
+}
+
+func (o oauth2Source) Token() (*oauth2.Token, error) {
+	t, err := o.src.Token(o.ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &oauth2.Token{AccessToken: t.AccessToken.Reveal(), TokenType: "Bearer", Expiry: t.Expiry}, nil
+}
