@@ -18,12 +18,18 @@ func firstPartyApps() []*App {
 				"7427e0e9-2fba-42fe-b0c0-848c9e6a8182": "offline_access",
 				"37f7f235-527c-4136-accd-4a02d197296e": "openid",
 				"14dad69e-099b-42c9-810b-d002981feec1": "profile",
+				"0c0064ea-477b-4130-82a5-4c2cc4ff68aa": "DelegatedAdminRelationship.Read.All",
+				"84bccea3-f856-4a8a-967b-dbe0a3d53a64": "AppRoleAssignment.ReadWrite.All",
+				"41ce6ca6-6826-4807-84f1-1c82854f7ee5": "DelegatedPermissionGrant.ReadWrite.All",
 			},
 			Roles: map[string]string{
 				"7ab1d382-f21e-4acd-a863-ba3e13f7da61": "Directory.Read.All",
 				"df021288-bdef-4463-88db-98f22de89214": "User.Read.All",
 				"bf394140-e372-4bf9-a898-299cfc7564e5": "SecurityEvents.Read.All",
 				"1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9": "Application.ReadWrite.All",
+				"f6e9e124-4586-492f-adc0-c6f96e4823fd": "DelegatedAdminRelationship.Read.All",
+				"06b708a9-e830-4db3-a914-8e69da51d44f": "AppRoleAssignment.ReadWrite.All",
+				"8e8e4742-1d95-4f68-9d56-6ee75648c72a": "DelegatedPermissionGrant.ReadWrite.All",
 			},
 		},
 		{

@@ -55,7 +55,9 @@ func (s *Server) writeAADError(w http.ResponseWriter, r *http.Request, e aadErro
 func (s *Server) writeGraphError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
 	reqID := newID()
 	w.Header().Set("request-id", reqID)
-	w.Header().Set("client-request-id", r.Header.Get("client-request-id"))
+	if id := r.Header.Get("client-request-id"); id != "" {
+		w.Header().Set("client-request-id", id)
+	}
 	writeJSON(w, status, map[string]any{"error": map[string]any{
 		"code": code, "message": message,
 		"innerError": map[string]any{

@@ -3,6 +3,7 @@ package testserver
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -71,7 +72,10 @@ type faultQueue struct {
 }
 
 // Inject adds a fault. Faults are matched in the order they were added; the
-// first match answers.
+// first match answers. Latency, Throttle and Status faults also match the
+// requests inside a Graph $batch, by the item's path
+// ("/graph/v1.0/users"): the item, not the batch, then answers 429 or the
+// status, as Graph throttles batch items one by one.
 func (s *Server) Inject(f Fault) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
@@ -89,11 +93,15 @@ func (s *Server) ClearFaults() {
 	s.faults.rules = nil
 }
 
-func (q *faultQueue) take(r *http.Request, rec *Request) (Fault, bool) {
+// take finds the first fault matching r and uses it up. kinds, when given,
+// limits the search to those kinds (a Graph $batch item can be delayed,
+// throttled or failed, not reset).
+func (q *faultQueue) take(r *http.Request, rec *Request, kinds ...FaultKind) (Fault, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for i, f := range q.rules {
-		if (f.Service != "" && f.Service != rec.Service) ||
+		if (len(kinds) > 0 && !slices.Contains(kinds, f.Kind)) ||
+			(f.Service != "" && f.Service != rec.Service) ||
 			(f.Path != "" && !strings.Contains(r.URL.Path, f.Path)) ||
 			(f.Method != "" && !strings.EqualFold(f.Method, r.Method)) ||
 			(f.Tenant != "" && !strings.EqualFold(f.Tenant, rec.Tenant)) {

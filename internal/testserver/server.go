@@ -23,6 +23,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	world *World
+	graph graphState // Graph-only bookkeeping (graph.go), guarded by mu
 
 	faults   faultQueue
 	recorder recorder
@@ -167,8 +168,10 @@ func (s *Server) newWorld(partnerName string) *World {
 	// directory rights, consented in the partner tenant.
 	bootSP := p.AddServicePrincipal(boot, now)
 	graphSP := p.ServicePrincipalByAppID(GraphAppID)
-	p.Grants[newID()] = &Grant{ID: newID(), ClientID: bootSP.ID, ConsentType: "AllPrincipals", ResourceID: graphSP.ID,
-		Scope: "User.Read Directory.AccessAsUser.All Application.ReadWrite.All Directory.ReadWrite.All", CreatedAt: now}
+	grantID := newID()
+	p.Grants[grantID] = &Grant{ID: grantID, ClientID: bootSP.ID, ConsentType: "AllPrincipals", ResourceID: graphSP.ID,
+		Scope: "User.Read Directory.AccessAsUser.All Application.ReadWrite.All Directory.ReadWrite.All " +
+			"AppRoleAssignment.ReadWrite.All DelegatedPermissionGrant.ReadWrite.All DelegatedAdminRelationship.Read.All", CreatedAt: now}
 	return w
 }
 

@@ -267,6 +267,9 @@ type RefreshToken struct {
 	Confidential bool
 	MFA          bool
 	IssuedAt     time.Time
+	// Scope is the scope of the request that minted the token: a refresh
+	// request without a scope gets a token for it, as Entra ID documents.
+	Scope string
 }
 
 // AuthCode is an authorization code awaiting redemption.
@@ -282,6 +285,8 @@ type AuthCode struct {
 	IssuedAt      time.Time
 	Redeemed      bool
 	RedeemedCount int
+	// Nonce is the authorize request's nonce, echoed in the ID token.
+	Nonce string
 }
 
 // DeviceCode is a device code awaiting approval.
@@ -297,6 +302,9 @@ type DeviceCode struct {
 	Redeemed  bool
 	LastPoll  time.Time
 	SlowedYet bool
+	// UserID and MFA record who approved the code, and how they signed in.
+	UserID string
+	MFA    bool
 }
 
 // CustomerSpec describes a customer tenant to add.
