@@ -1,0 +1,435 @@
+package sam
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/samkit/samkit/cloud"
+	"github.com/samkit/samkit/token"
+)
+
+// FileStore keeps credentials in a JSON file that only its owner may read.
+//
+// The file holds one object:
+//
+//	{
+//	  "version": 1,
+//	  "tenantId": "contoso.onmicrosoft.com or the partner tenant's GUID",
+//	  "applicationId": "the SAM app's client id",
+//	  "clientSecret": "…",                 // optional
+//	  "certificatePath": "sam.pfx",         // optional; relative to the file's directory
+//	  "certificatePassword": "…",          // optional
+//	  "refreshToken": "…",                 // the SAM refresh token
+//	  "exchangeRefreshToken": "…",         // optional, legacy Exchange token
+//	  "cloud": "public",                    // public, usgov or china
+//	  "savedAt": "2026-01-01T08:55:37Z"
+//	}
+//
+// Secrets appear in clear in this file and nowhere else: errors name the
+// path, never the content.
+//
+// Writes are atomic. The new content goes to a temporary file in the same
+// directory (mode 0600), which is synced and then renamed over the old one,
+// and the directory is synced; a crash or a failed write at any point leaves
+// either the old content or the new, never a mix, and a failed write removes
+// its temporary file. The store refuses to read a file that its group or
+// others can read: a leaked refresh token is a standing key to every
+// customer tenant, and the person who loosened the mode should know.
+//
+// Make one with NewFileStore. A FileStore is safe for concurrent use: Save
+// and SaveRefreshToken serialise through a mutex and, on Linux, macOS and
+// the BSDs, through an advisory lock on a sibling ".lock" file, so that
+// several processes sharing one file do not lose each other's rotations.
+type FileStore struct {
+	path         string
+	cloud        string
+	certPath     string
+	certPassword token.Secret
+
+	mu  sync.Mutex
+	now func() time.Time
+	// beforeRename, when set, runs between writing the temporary file and
+	// renaming it into place; tests use it to fail there.
+	beforeRename func(tmp string) error
+}
+
+// FileStoreOption configures a FileStore.
+type FileStoreOption func(*FileStore)
+
+// WithFileCloud records which Microsoft cloud the credentials belong to; it
+// is written by every Save. Without it Save keeps the cloud already in the
+// file ("public" for a new file).
+func WithFileCloud(c cloud.Configuration) FileStoreOption {
+	return func(s *FileStore) { s.cloud = c.Name }
+}
+
+// WithCertificateFile makes Save record the app's certificate by its path
+// (PEM or PFX, with the PFX password if any). The store never writes the
+// key itself: Load reads it from the path every time.
+func WithCertificateFile(path string, password token.Secret) FileStoreOption {
+	return func(s *FileStore) { s.certPath, s.certPassword = path, password }
+}
+
+// NewFileStore returns a store for the file at path; DefaultPath gives the
+// usual one. Nothing is read or written until it is used.
+func NewFileStore(path string, opts ...FileStoreOption) *FileStore {
+	s := &FileStore{path: path, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// DefaultPath returns samkit/credentials.json in the user's configuration
+// directory: $XDG_CONFIG_HOME or ~/.config on Linux, ~/Library/Application
+// Support on macOS, %AppData% on Windows.
+func DefaultPath() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("sam: finding the configuration directory: %w", err)
+	}
+	return filepath.Join(dir, "samkit", "credentials.json"), nil
+}
+
+// Path returns the file the store reads and writes.
+func (s *FileStore) Path() string { return s.path }
+
+const fileVersion = 1
+
+// maxFileSize bounds a read of the credentials or certificate file; both
+// are a few KiB.
+const maxFileSize = 1 << 20
+
+// fileDoc is the file's schema. It holds revealed secrets, so it never
+// leaves this file: it is marshalled only into the credentials file.
+type fileDoc struct {
+	Version              int       `json:"version"`
+	TenantID             string    `json:"tenantId"`
+	ApplicationID        string    `json:"applicationId"`
+	ClientSecret         string    `json:"clientSecret,omitempty"`
+	CertificatePath      string    `json:"certificatePath,omitempty"`
+	CertificatePassword  string    `json:"certificatePassword,omitempty"`
+	RefreshToken         string    `json:"refreshToken,omitempty"`
+	ExchangeRefreshToken string    `json:"exchangeRefreshToken,omitempty"`
+	Cloud                string    `json:"cloud,omitempty"`
+	SavedAt              time.Time `json:"savedAt"`
+}
+
+// Load reads the credentials. A missing file gives an error that matches
+// ErrNoCredentials and fs.ErrNotExist.
+func (s *FileStore) Load(ctx context.Context) (token.Credentials, error) {
+	if err := ctx.Err(); err != nil {
+		return token.Credentials{}, err
+	}
+	doc, err := s.read()
+	if err != nil {
+		return token.Credentials{}, err
+	}
+	c := token.Credentials{
+		TenantID:             doc.TenantID,
+		ApplicationID:        doc.ApplicationID,
+		ClientSecret:         token.NewSecret(doc.ClientSecret),
+		RefreshToken:         token.NewSecret(doc.RefreshToken),
+		ExchangeRefreshToken: token.NewSecret(doc.ExchangeRefreshToken),
+	}
+	if doc.CertificatePath != "" {
+		p := doc.CertificatePath
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(s.path), p)
+		}
+		if c.Certificate, err = loadCertificate(p, doc.CertificatePassword); err != nil {
+			return token.Credentials{}, fmt.Errorf("sam: %s: %w", s.path, err)
+		}
+	}
+	return c, nil
+}
+
+// Cloud returns the Microsoft cloud recorded with the credentials
+// (cloud.Public when none is).
+func (s *FileStore) Cloud(ctx context.Context) (cloud.Configuration, error) {
+	if err := ctx.Err(); err != nil {
+		return cloud.Configuration{}, err
+	}
+	doc, err := s.read()
+	if err != nil {
+		return cloud.Configuration{}, err
+	}
+	c, err := cloud.ByName(doc.Cloud)
+	if err != nil {
+		return cloud.Configuration{}, fmt.Errorf("sam: %s: %w", s.path, err)
+	}
+	return c, nil
+}
+
+// Save replaces the stored credentials with c, creating the file (0600) and
+// its directory (0700) if needed. A certificate is recorded by path: the one
+// given by WithCertificateFile, else the one already in the file.
+func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if c.TenantID == "" || c.ApplicationID == "" {
+		return errors.New("sam: credentials to save need a tenant id and an application id")
+	}
+	return s.update(ctx, func(old *fileDoc) (fileDoc, error) {
+		doc := fileDoc{
+			TenantID:             c.TenantID,
+			ApplicationID:        c.ApplicationID,
+			ClientSecret:         c.ClientSecret.Reveal(),
+			RefreshToken:         c.RefreshToken.Reveal(),
+			ExchangeRefreshToken: c.ExchangeRefreshToken.Reveal(),
+			Cloud:                s.cloud,
+		}
+		if old != nil && doc.Cloud == "" {
+			doc.Cloud = old.Cloud
+		}
+		switch {
+		case s.certPath != "":
+			doc.CertificatePath, doc.CertificatePassword = s.certPath, s.certPassword.Reveal()
+		case c.Certificate != nil && old != nil && old.CertificatePath != "":
+			doc.CertificatePath, doc.CertificatePassword = old.CertificatePath, old.CertificatePassword
+		case c.Certificate != nil:
+			return fileDoc{}, fmt.Errorf("sam: %s stores a certificate by its path, and none is known: use WithCertificateFile", s.path)
+		}
+		return doc, nil
+	})
+}
+
+// SaveRefreshToken replaces one refresh token in the file and keeps
+// everything else. The file must exist.
+func (s *FileStore) SaveRefreshToken(ctx context.Context, kind token.RefreshKind, rt token.Secret) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	name, err := refreshKindName(kind)
+	if err != nil {
+		return err
+	}
+	if rt.IsZero() {
+		return fmt.Errorf("sam: refusing to save an empty %s refresh token", name)
+	}
+	return s.update(ctx, func(old *fileDoc) (fileDoc, error) {
+		if old == nil {
+			return fileDoc{}, fmt.Errorf("sam: cannot save the rotated %s refresh token: %w: %s does not exist", name, ErrNoCredentials, s.path)
+		}
+		doc := *old
+		if kind == token.RefreshSAM {
+			doc.RefreshToken = rt.Reveal()
+		} else {
+			doc.ExchangeRefreshToken = rt.Reveal()
+		}
+		return doc, nil
+	})
+}
+
+// update runs a read-modify-write of the file under the store's locks;
+// change gets nil when there is no file yet.
+func (s *FileStore) update(ctx context.Context, change func(old *fileDoc) (fileDoc, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("sam: creating the credentials directory: %w", err)
+	}
+	unlock, exclusive, err := lockFile(ctx, s.path+".lock")
+	if err != nil {
+		return fmt.Errorf("sam: locking %s: %w", s.path, err)
+	}
+	defer unlock()
+	if exclusive {
+		// No other writer holds the lock, so any temporary file left
+		// beside the credentials was abandoned by a crash.
+		s.removeStaleTemps()
+	}
+
+	var old *fileDoc
+	switch doc, err := s.read(); {
+	case err == nil:
+		old = &doc
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	doc, err := change(old)
+	if err != nil {
+		return err
+	}
+	now := time.Now
+	if s.now != nil {
+		now = s.now
+	}
+	doc.Version = fileVersion
+	doc.SavedAt = now().UTC().Truncate(time.Second)
+	return s.write(doc)
+}
+
+// read loads and checks the file.
+func (s *FileStore) read() (fileDoc, error) {
+	f, err := os.Open(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fileDoc{}, fmt.Errorf("%w: %s does not exist; run setup to create it (%w)", ErrNoCredentials, s.path, fs.ErrNotExist)
+	}
+	if err != nil {
+		return fileDoc{}, fmt.Errorf("sam: opening the credentials file: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fileDoc{}, fmt.Errorf("sam: reading the credentials file: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return fileDoc{}, fmt.Errorf("sam: %s is not a regular file", s.path)
+	}
+	// Windows has no such mode bits: its files are protected by the ACL of
+	// the user's profile directory.
+	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
+		return fileDoc{}, fmt.Errorf("sam: %s can be read by other users (mode %04o) and holds secrets: run chmod 600 %s, and consider the secrets in it exposed", s.path, perm, s.path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return fileDoc{}, fmt.Errorf("sam: reading the credentials file: %w", err)
+	}
+	if len(b) > maxFileSize {
+		return fileDoc{}, fmt.Errorf("sam: %s is larger than %d bytes: not a credentials file", s.path, maxFileSize)
+	}
+	return decodeFileDoc(s.path, b)
+}
+
+// decodeFileDoc parses the file. Its errors never quote the content: the
+// standard messages for syntax errors show the offending character, which
+// may belong to a secret.
+func decodeFileDoc(path string, b []byte) (fileDoc, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var doc fileDoc
+	if err := dec.Decode(&doc); err != nil {
+		var (
+			se *json.SyntaxError
+			te *json.UnmarshalTypeError
+		)
+		switch {
+		case errors.As(err, &se):
+			return fileDoc{}, fmt.Errorf("sam: %s is not valid JSON (error at byte %d)", path, se.Offset)
+		case errors.As(err, &te):
+			return fileDoc{}, fmt.Errorf("sam: %s: %q must be %s", path, te.Field, jsonTypeName(te.Type.Kind().String()))
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return fileDoc{}, fmt.Errorf("sam: %s: %s", path, strings.TrimPrefix(err.Error(), "json: "))
+		}
+		return fileDoc{}, fmt.Errorf("sam: %s is not a credentials file", path)
+	}
+	if dec.More() {
+		return fileDoc{}, fmt.Errorf("sam: %s has data after the credentials object", path)
+	}
+	switch {
+	case doc.Version > fileVersion:
+		return fileDoc{}, fmt.Errorf("sam: %s was written by a newer samkit (format %d): upgrade samkit", path, doc.Version)
+	case doc.TenantID == "":
+		return fileDoc{}, fmt.Errorf("sam: %s has no tenantId", path)
+	case doc.ApplicationID == "":
+		return fileDoc{}, fmt.Errorf("sam: %s has no applicationId", path)
+	}
+	return doc, nil
+}
+
+func jsonTypeName(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "int":
+		return "a number"
+	case "struct":
+		return "a date such as 2026-01-01T08:55:37Z"
+	}
+	return "a " + goKind
+}
+
+// tempPattern names temporary files after the credentials file, so that
+// they are easy to recognise and never collide with another store's.
+func (s *FileStore) tempPattern() string { return "." + filepath.Base(s.path) + ".tmp-*" }
+
+// write replaces the file with doc atomically.
+func (s *FileStore) write(doc fileDoc) error {
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("sam: encoding the credentials: %w", err)
+	}
+	b = append(b, '\n')
+	dir := filepath.Dir(s.path)
+	tmp, err := os.CreateTemp(dir, s.tempPattern())
+	if err != nil {
+		return fmt.Errorf("sam: writing the credentials: %w", err)
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	// CreateTemp already uses 0600; Chmod states it, whatever the umask.
+	if err := tmp.Chmod(0o600); err != nil {
+		return fmt.Errorf("sam: writing the credentials: %w", err)
+	}
+	if _, err := tmp.Write(b); err != nil {
+		return fmt.Errorf("sam: writing the credentials: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("sam: writing the credentials: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("sam: writing the credentials: %w", err)
+	}
+	if s.beforeRename != nil {
+		if err := s.beforeRename(tmp.Name()); err != nil {
+			return fmt.Errorf("sam: writing the credentials: %w", err)
+		}
+	}
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return fmt.Errorf("sam: replacing the credentials file: %w", err)
+	}
+	renamed = true
+	// The rename is durable only once the directory entry is.
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("sam: saving the credentials directory: %w", err)
+	}
+	return nil
+}
+
+func (s *FileStore) removeStaleTemps() {
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(s.path), s.tempPattern()))
+	for _, p := range stale {
+		os.Remove(p)
+	}
+}
+
+// loadCertificate reads and parses a certificate file. The password is
+// revealed only to the parser.
+func loadCertificate(path, password string) (*token.Certificate, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("certificate: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s: %w", path, err)
+	}
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("certificate %s is larger than %d bytes", path, maxFileSize)
+	}
+	cert, err := token.ParseCertificate(b, password)
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s: %w", path, err)
+	}
+	return cert, nil
+}

@@ -1,0 +1,43 @@
+package sam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/samkit/samkit/token"
+)
+
+// Store is where a SAM app's credentials live between runs.
+//
+// Load returns the stored credentials. Save replaces them. SaveRefreshToken
+// replaces one refresh token and leaves the rest as it was; it makes a Store
+// a token.RefreshTokenStore, so that a token.Provider built with
+// token.WithRefreshTokenStore hands it every rotated refresh token before
+// returning the access token that came with it. The Provider fails that
+// token request when SaveRefreshToken fails: a token it could not keep is
+// one it must not rely on.
+//
+// Implementations are safe for concurrent use by multiple goroutines.
+type Store interface {
+	Load(ctx context.Context) (token.Credentials, error)
+	Save(ctx context.Context, c token.Credentials) error
+	token.RefreshTokenStore
+}
+
+var (
+	// ErrNoCredentials means a store holds no credentials yet: run setup.
+	ErrNoCredentials = errors.New("sam: no stored credentials")
+	// ErrReadOnlyStore means a store cannot keep what it was given.
+	ErrReadOnlyStore = errors.New("sam: the credential store cannot be written")
+)
+
+// refreshKindName names a kind of refresh token for messages, and refuses
+// a kind this package does not know where to keep.
+func refreshKindName(kind token.RefreshKind) (string, error) {
+	switch kind {
+	case token.RefreshSAM, token.RefreshExchange:
+		return kind.String(), nil
+	}
+	return "", fmt.Errorf("sam: unknown kind of refresh token %v", kind)
+}
