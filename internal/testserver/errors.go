@@ -84,18 +84,6 @@ func echoPartnerHeaders(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// writeExchangeError renders the Exchange admin API's error shape:
-// {"error":{"code","message","details":[{"code","target","message"}],"innererror":{…}}}.
-func (s *Server) writeExchangeError(w http.ResponseWriter, status int, code, message, detail string) {
-	e := map[string]any{"code": code, "message": message}
-	if detail != "" {
-		e["details"] = []map[string]any{{"code": code, "target": "", "message": detail}}
-		e["innererror"] = map[string]any{"message": message, "type": "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
-			"internalException": map[string]any{"message": detail}}
-	}
-	writeJSON(w, status, map[string]any{"error": e})
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -1,0 +1,251 @@
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/samkit/samkit/internal/httpx"
+	"github.com/samkit/samkit/token"
+)
+
+// InvokeOption configures one Invoke call.
+type InvokeOption func(*invokeConfig)
+
+type invokeConfig struct {
+	onWarning func(string)
+	anchor    string
+	err       error
+}
+
+// OnWarning calls fn with each warning the cmdlet reports
+// (@adminapi.warnings) — "There are more results available than are
+// currently displayed…" — once per distinct text, as pages arrive and
+// before their rows are yielded. Without it, warnings are logged at warn
+// level through the client's logger.
+func OnWarning(fn func(warning string)) InvokeOption {
+	return func(c *invokeConfig) { c.onWarning = fn }
+}
+
+// AnchorMailbox sets this call's X-AnchorMailbox (see WithAnchorMailbox).
+func AnchorMailbox(anchor string) InvokeOption {
+	return func(c *invokeConfig) {
+		if err := checkAnchor(anchor); err != nil {
+			c.err = fmt.Errorf("AnchorMailbox: %w", err)
+		}
+		c.anchor = anchor
+	}
+}
+
+// cmdletRE is a cmdlet name: Verb-Noun, letters and digits.
+var cmdletRE = regexp.MustCompile(`^[A-Za-z]+-[A-Za-z0-9]+$`)
+
+// envelope is one page of InvokeCommand's answer.
+type envelope struct {
+	Value    []json.RawMessage `json:"value"`
+	NextLink string            `json:"@odata.nextLink"`
+	Warnings []string          `json:"@adminapi.warnings"`
+}
+
+// Invoke runs cmdlet with params (parameter name → value, as the cmdlet's
+// -Name Value; nil for none) and yields its output rows as JSON objects,
+// fetching further pages by POSTing the same request to each
+// @odata.nextLink. It stops at the first error, which it yields; breaking
+// out of the loop stops fetching.
+//
+// The cmdlet name must be Verb-Noun (letters, digits, one hyphen): it is
+// the only caller input besides the tenant that shapes the request, and it
+// travels in the body, never in the URL. Reads (Get-* cmdlets) are retried
+// after throttling, server errors and broken connections; other cmdlets
+// only after throttling, when the service certainly did not run them.
+func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]any, opts ...InvokeOption) iter.Seq2[json.RawMessage, error] {
+	return func(yield func(json.RawMessage, error) bool) {
+		ic := invokeConfig{anchor: c.anchor}
+		for _, o := range opts {
+			if o != nil {
+				o(&ic)
+			}
+		}
+		if ic.err != nil {
+			yield(nil, fmt.Errorf("exchange: %s: %w", cmdlet, ic.err))
+			return
+		}
+		if !cmdletRE.MatchString(cmdlet) || len(cmdlet) > 128 {
+			yield(nil, fmt.Errorf("exchange: %q is not a cmdlet name (Verb-Noun)", shorten(cmdlet)))
+			return
+		}
+		if params == nil {
+			params = map[string]any{}
+		}
+		body, err := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": cmdlet, "Parameters": params}})
+		if err != nil {
+			yield(nil, fmt.Errorf("exchange: %s: encoding parameters: %w", cmdlet, err))
+			return
+		}
+		class := httpx.RetryThrottleOnly
+		if strings.HasPrefix(strings.ToLower(cmdlet), "get-") {
+			class = httpx.RetryAlways
+		}
+		endpoint := c.root.JoinPath("adminapi", "beta", url.PathEscape(c.tenant), "InvokeCommand")
+		u := endpoint
+		warned := map[string]bool{}
+		followed := map[string]bool{}
+		for {
+			page, err := c.post(ctx, cmdlet, u, body, ic.anchor, class)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, w := range page.Warnings {
+				if w == "" || warned[w] {
+					continue
+				}
+				warned[w] = true
+				if ic.onWarning != nil {
+					ic.onWarning(w)
+				} else {
+					c.log.WarnContext(ctx, "exchange cmdlet warning", "cmdlet", cmdlet, "tenant", c.tenant, "warning", w)
+				}
+			}
+			for _, row := range page.Value {
+				if !yield(row, nil) {
+					return
+				}
+			}
+			if page.NextLink == "" {
+				return
+			}
+			next, err := c.checkNextLink(page.NextLink, endpoint)
+			if err != nil {
+				yield(nil, fmt.Errorf("exchange: %s: %w", cmdlet, err))
+				return
+			}
+			if followed[next.String()] {
+				yield(nil, fmt.Errorf("exchange: %s: the service returned the same next link twice", cmdlet))
+				return
+			}
+			followed[next.String()] = true
+			u = next
+		}
+	}
+}
+
+// InvokeInto runs a cmdlet as Client.Invoke does and decodes each row into
+// a T, typically a struct with the fields of the cmdlet's output that the
+// caller needs (rows carry many more).
+func InvokeInto[T any](ctx context.Context, c *Client, cmdlet string, params map[string]any, opts ...InvokeOption) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for raw, err := range c.Invoke(ctx, cmdlet, params, opts...) {
+			var v T
+			if err != nil {
+				yield(v, err)
+				return
+			}
+			if err := json.Unmarshal(raw, &v); err != nil {
+				yield(v, fmt.Errorf("exchange: %s: decoding a row into %T: %w", cmdlet, v, err))
+				return
+			}
+			if !yield(v, nil) {
+				return
+			}
+		}
+	}
+}
+
+// checkNextLink accepts a next link only to an InvokeCommand endpoint of
+// the host the client called, query aside, so that the token and the
+// request never go anywhere else. The service may name the tenant by id
+// where the client named it by domain, so the tenant segment may differ.
+func (c *Client) checkNextLink(raw string, endpoint *url.URL) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return nil, fmt.Errorf("the @odata.nextLink %q is not an absolute URL", httpx.RedactText(shorten(raw)))
+	}
+	prefix := strings.TrimSuffix(c.root.EscapedPath(), "/") + "/adminapi/beta/"
+	tenant, ok := strings.CutPrefix(u.EscapedPath(), prefix)
+	if ok {
+		tenant, ok = strings.CutSuffix(tenant, "/InvokeCommand")
+	}
+	if !ok || httpx.ValidTenant(tenant) != nil ||
+		!strings.EqualFold(u.Scheme, endpoint.Scheme) || !strings.EqualFold(u.Host, endpoint.Host) || u.User != nil || u.Fragment != "" {
+		return nil, fmt.Errorf("refusing to follow an @odata.nextLink to another endpoint (%s)", httpx.RedactURL(u))
+	}
+	return u, nil
+}
+
+// post sends one InvokeCommand request and decodes its page. A 401 that a
+// fresh token may cure is retried once after invalidating the token, when
+// the Source supports it.
+func (c *Client) post(ctx context.Context, cmdlet string, u *url.URL, body []byte, anchor string, class httpx.RetryClass) (*envelope, error) {
+	for attempt := 0; ; attempt++ {
+		page, tok, err := c.postOnce(ctx, cmdlet, u, body, anchor, class)
+		var e *Error
+		if inv, ok := c.src.(token.Invalidator); ok && attempt == 0 && errors.As(err, &e) && e.StatusCode == http.StatusUnauthorized {
+			inv.Invalidate(tok)
+			continue
+		}
+		return page, err
+	}
+}
+
+func (c *Client) postOnce(ctx context.Context, cmdlet string, u *url.URL, body []byte, anchor string, class httpx.RetryClass) (*envelope, token.Token, error) {
+	tok, err := c.src.Token(ctx)
+	if err != nil {
+		return nil, tok, fmt.Errorf("exchange: %s: getting an Exchange Online token: %w", cmdlet, err)
+	}
+	req, err := http.NewRequestWithContext(httpx.WithRetryClass(ctx, class), http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, tok, fmt.Errorf("exchange: %s: %w", cmdlet, err)
+	}
+	tok.SetAuthHeader(req)
+	requestID := newGUID()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-AnchorMailbox", anchor)
+	req.Header.Set("Prefer", "odata.maxpagesize="+strconv.Itoa(c.pageSize))
+	req.Header.Set("X-CmdletName", cmdlet)
+	req.Header.Set("client-request-id", requestID)
+
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, tok, ctx.Err()
+		}
+		return nil, tok, fmt.Errorf("exchange: %s: %w", cmdlet, httpx.RedactError(err))
+	}
+	defer resp.Body.Close()
+	data, err := httpx.ReadBody(resp.Body, httpx.DefaultBodyLimit)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, tok, ctx.Err()
+		}
+		return nil, tok, fmt.Errorf("exchange: %s: reading the response: %w", cmdlet, err)
+	}
+	if resp.StatusCode >= 400 {
+		return nil, tok, newError(cmdlet, c.tenant, resp, data, requestID)
+	}
+	var page envelope
+	if err := json.Unmarshal(data, &page); err != nil {
+		return nil, tok, fmt.Errorf("exchange: %s: the answer is not the admin API's JSON (request-id %s): %s",
+			cmdlet, responseRequestID(resp, requestID), describeBody(resp.Header.Get("Content-Type"), data))
+	}
+	return &page, tok, nil
+}
+
+// newGUID returns a random (version 4) GUID for client-request-id.
+func newGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
