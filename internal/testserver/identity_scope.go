@@ -118,11 +118,3 @@ func (rr *resourceRequest) defaultScope() string {
 	}
 	return rr.ident + "/.default"
 }
-
-// identifier names the resource in error messages.
-func (rr *resourceRequest) identifier() string {
-	if rr.app != nil {
-		return rr.app.Resource
-	}
-	return rr.ident
-}
