@@ -103,9 +103,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithRetryPolicy bounds retries of throttled (429) and failed requests.
-// Zero fields keep their defaults (see httpx.RetryPolicy); MaxAttempts 1
+// Zero fields keep their defaults (see token.RetryPolicy); MaxAttempts 1
 // disables retries.
-func WithRetryPolicy(p httpx.RetryPolicy) Option {
+func WithRetryPolicy(p token.RetryPolicy) Option {
 	return func(cfg *config) error {
 		if p.MaxAttempts < 0 || p.MinWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
 			return errors.New("exchange: WithRetryPolicy: negative attempts or waits")

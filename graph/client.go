@@ -121,8 +121,8 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithRetryPolicy bounds retries of throttled and failed requests, and of
 // throttled items of a $batch. Zero fields keep their defaults (see
-// httpx.RetryPolicy); MaxAttempts 1 disables retries.
-func WithRetryPolicy(p httpx.RetryPolicy) Option {
+// token.RetryPolicy); MaxAttempts 1 disables retries.
+func WithRetryPolicy(p token.RetryPolicy) Option {
 	return func(cfg *config) error {
 		if p.MaxAttempts < 0 || p.MinWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
 			return errors.New("graph: WithRetryPolicy: negative attempts or waits")

@@ -61,9 +61,18 @@ func WithExpiryWindow(d time.Duration) Option { return func(o *config) { o.windo
 
 // WithRetryPolicy bounds the retries of token requests and of API clients
 // built on HTTPClient; zero fields take httpx's defaults.
-func WithRetryPolicy(p httpx.RetryPolicy) Option { return func(o *config) { o.policy = p } }
+func WithRetryPolicy(p RetryPolicy) Option { return func(o *config) { o.policy = p } }
 
 // WithRefreshTokenStore persists every rotated refresh token. Without a
 // store the Provider still uses the newest refresh token, but only until
 // the process exits.
 func WithRefreshTokenStore(s RefreshTokenStore) Option { return func(o *config) { o.store = s } }
+
+// RetryPolicy bounds how samkit's clients retry throttled and failed
+// requests. Its fields: MaxAttempts, the total number of attempts (default
+// 4; 1 disables retries); MinWait and MaxWait, the bounds of the
+// exponential backoff used when a response carries no Retry-After
+// (defaults 500ms and 30s); MaxRetryAfter, the cap on a server's
+// Retry-After (default 60s). Zero fields take their defaults. The graph,
+// partner, exchange and sam packages take the same type.
+type RetryPolicy = httpx.RetryPolicy
