@@ -197,8 +197,9 @@ func (c *Client) UpdateApplication(ctx context.Context, objectID string, app App
 }
 
 // DeleteApplication deletes the application objectID (Entra ID keeps it
-// 30 days among deleted items). Its service principals, in every tenant,
-// go with it, and with them every consent.
+// 30 days among deleted items). Its service principal in its home tenant
+// goes with it; those in other tenants stay, but no token can be issued to
+// the app any more.
 //
 // See https://learn.microsoft.com/graph/api/application-delete.
 func (c *Client) DeleteApplication(ctx context.Context, objectID string) error {

@@ -52,6 +52,7 @@ func TestHostileIDsRefused(t *testing.T) {
 			_, err := c.GetServicePrincipal(ctx, id)
 			return err
 		},
+		"DeleteSP": func(ctx context.Context, c *Client, id string) error { return c.DeleteServicePrincipal(ctx, id) },
 		"SPByAppID": func(ctx context.Context, c *Client, id string) error {
 			_, err := c.ServicePrincipalByAppID(ctx, id)
 			return err

@@ -81,6 +81,18 @@ func (c *Client) GetServicePrincipal(ctx context.Context, id string) (ServicePri
 	return out, err
 }
 
+// DeleteServicePrincipal deletes the service principal with object id id,
+// and with it every consent (grants and app role assignments) given to it
+// in the client's tenant.
+//
+// See https://learn.microsoft.com/graph/api/serviceprincipal-delete.
+func (c *Client) DeleteServicePrincipal(ctx context.Context, id string) error {
+	if err := checkGUID("service principal id", id); err != nil {
+		return err
+	}
+	return c.do(ctx, request{method: http.MethodDelete, path: "/servicePrincipals/" + id, refs: []string{id}}, nil)
+}
+
 // ServicePrincipalByAppID returns the service principal of application
 // appID in the client's tenant, or an error matching ErrNotFound when the
 // app has none there (it was never consented in that tenant).

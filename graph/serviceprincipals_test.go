@@ -58,6 +58,16 @@ func TestServicePrincipals(t *testing.T) {
 	if len(filtered) != 1 || filtered[0].ID != graphSP.ID {
 		t.Errorf("filtered ServicePrincipals = %+v, want Graph's", filtered)
 	}
+
+	if err := f.c.DeleteServicePrincipal(ctx, sp.ID); err != nil {
+		t.Fatalf("DeleteServicePrincipal: %v", err)
+	}
+	if _, err := f.c.GetServicePrincipal(ctx, sp.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("GetServicePrincipal after delete: err = %v, want ErrNotFound", err)
+	}
+	if err := f.c.DeleteServicePrincipal(ctx, sp.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second DeleteServicePrincipal: err = %v, want ErrNotFound", err)
+	}
 }
 
 func TestCreateServicePrincipalUnknownApp(t *testing.T) {
