@@ -96,9 +96,16 @@ type Manifest struct {
 	Resources []ResourceAccess
 }
 
-// DefaultManifest returns the smallest manifest with which the access check
-// passes: Graph reads as the admin and as the app, Exchange administration
-// both ways, and Partner Center as the admin. Each call returns a new copy.
+// DefaultManifest returns the smallest manifest with which every part of
+// the model works: Graph reads as the admin and as the app, Exchange
+// administration both ways, and Partner Center as the admin, for the
+// access check; DelegatedAdminRelationship.Read.All, for ListTenants to read
+// the partner's GDAP relationships; AppRoleAssignment.ReadWrite.All, for
+// PushConsent to assign the app's application permissions inside a
+// customer tenant (Partner Center's consent carries delegated permissions
+// only); and DelegatedPermissionGrant.ReadWrite.All, for PushConsent to
+// complete a customer's grant once the manifest has grown (Partner Center
+// only answers that the consent exists). Each call returns a new copy.
 //
 // Every id is checked against Microsoft's published tables; see catalog.
 func DefaultManifest() Manifest {
@@ -117,8 +124,10 @@ func DefaultManifest() Manifest {
 		{
 			ResourceAppID: GraphAppID,
 			Name:          "Microsoft Graph",
-			Delegated:     graph(DelegatedPermission, "User.Read", "Directory.Read.All", "User.Read.All", "offline_access", "openid", "profile"),
-			Application:   graph(ApplicationPermission, "Directory.Read.All"),
+			Delegated: graph(DelegatedPermission, "User.Read", "Directory.Read.All", "User.Read.All",
+				"DelegatedAdminRelationship.Read.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All",
+				"offline_access", "openid", "profile"),
+			Application: graph(ApplicationPermission, "Directory.Read.All"),
 		},
 		{
 			ResourceAppID: ExchangeAppID,

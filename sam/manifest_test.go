@@ -23,10 +23,12 @@ func TestDefaultManifest(t *testing.T) {
 		appRoleIDs   []string
 	}{
 		{
-			resource:     GraphAppID,
-			grantScope:   "User.Read Directory.Read.All User.Read.All offline_access openid profile",
-			consentScope: "User.Read,Directory.Read.All,User.Read.All,offline_access,openid,profile",
-			appRoleIDs:   []string{"7ab1d382-f21e-4acd-a863-ba3e13f7da61"},
+			resource: GraphAppID,
+			grantScope: "User.Read Directory.Read.All User.Read.All DelegatedAdminRelationship.Read.All " +
+				"AppRoleAssignment.ReadWrite.All DelegatedPermissionGrant.ReadWrite.All offline_access openid profile",
+			consentScope: "User.Read,Directory.Read.All,User.Read.All,DelegatedAdminRelationship.Read.All," +
+				"AppRoleAssignment.ReadWrite.All,DelegatedPermissionGrant.ReadWrite.All,offline_access,openid,profile",
+			appRoleIDs: []string{"7ab1d382-f21e-4acd-a863-ba3e13f7da61"},
 		},
 		{
 			resource:     ExchangeAppID,
@@ -70,6 +72,9 @@ func TestDefaultManifestIDs(t *testing.T) {
 			{ID: "e1fe6dd8-ba31-4d61-89e7-88639da4683d", Type: "Scope"}, // User.Read
 			{ID: "06da0dbc-49e2-44d2-8312-53f166ab848a", Type: "Scope"}, // Directory.Read.All
 			{ID: "a154be20-db9c-4678-8ab7-66f6cc099a59", Type: "Scope"}, // User.Read.All
+			{ID: "0c0064ea-477b-4130-82a5-4c2cc4ff68aa", Type: "Scope"}, // DelegatedAdminRelationship.Read.All
+			{ID: "84bccea3-f856-4a8a-967b-dbe0a3d53a64", Type: "Scope"}, // AppRoleAssignment.ReadWrite.All
+			{ID: "41ce6ca6-6826-4807-84f1-1c82854f7ee5", Type: "Scope"}, // DelegatedPermissionGrant.ReadWrite.All
 			{ID: "7427e0e9-2fba-42fe-b0c0-848c9e6a8182", Type: "Scope"}, // offline_access
 			{ID: "37f7f235-527c-4136-accd-4a02d197296e", Type: "Scope"}, // openid
 			{ID: "14dad69e-099b-42c9-810b-d002981feec1", Type: "Scope"}, // profile
@@ -283,7 +288,9 @@ func TestMerge(t *testing.T) {
 		t.Fatalf("merged manifest: Validate() = %v", err)
 	}
 	graph, _ := got.Resource(GraphAppID)
-	if want := "User.Read Directory.Read.All User.Read.All offline_access openid profile AuditLog.Read.All"; graph.GrantScope() != want {
+	// The default's scopes, in order, then what the file adds; User.Read,
+	// in both, once.
+	if want := DefaultManifest().Resources[0].GrantScope() + " AuditLog.Read.All"; graph.GrantScope() != want {
 		t.Errorf("merged Graph GrantScope() = %q, want %q", graph.GrantScope(), want)
 	}
 	if want := []string{"7ab1d382-f21e-4acd-a863-ba3e13f7da61", "df021288-bdef-4463-88db-98f22de89214"}; !reflect.DeepEqual(graph.AppRoleIDs(), want) {
