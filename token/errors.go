@@ -1,8 +1,10 @@
 package token
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"regexp"
 	"slices"
@@ -175,6 +177,25 @@ func newError(status int, b errorBody, tenant, scope, endpoint string) *Error {
 		}
 	}
 	return e
+}
+
+// ParseError decodes an identity platform answer that is not a token — an
+// error body in Microsoft's JSON, a 200 whose body carries an error, an HTML
+// page from a proxy, an empty body — into an *Error labelled with tenant,
+// scope and endpoint (a URL without its query). Code that speaks to the
+// token endpoint itself, such as an authorization code redemption or a
+// device code flow, uses it so that its errors match the same sentinels and
+// give the same hints as the Provider's.
+func ParseError(status int, contentType string, body []byte, tenant, scope, endpoint string) *Error {
+	var b errorBody
+	if err := json.Unmarshal(body, &b); err != nil || b.Error == "" && !isJSON(contentType) {
+		ct, _, _ := mime.ParseMediaType(contentType)
+		return nonJSONError(status, ct, body, tenant, scope, endpoint)
+	}
+	if b.Error == "" {
+		b.ErrorDescription = excerpt(body)
+	}
+	return newError(status, b, tenant, scope, endpoint)
 }
 
 // nonJSONError is the *Error of an answer that is not Microsoft's JSON: an
