@@ -202,7 +202,7 @@ func (s *Server) MintRefreshToken(appID string, opts ...MintOption) (string, err
 	}
 	u := s.world.Partner.Admin()
 	if c.userID != "" {
-		u = s.userLocked(c.userID)
+		u = s.userLocked("", c.userID)
 	}
 	if u == nil {
 		return "", fmt.Errorf("testserver: no user %s", c.userID)
@@ -225,7 +225,7 @@ func (s *Server) MintRefreshToken(appID string, opts ...MintOption) (string, err
 func (s *Server) RevokeSessions(userID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.userLocked(userID)
+	u := s.userLocked("", userID)
 	if u == nil {
 		return fmt.Errorf("testserver: no user %s", userID)
 	}

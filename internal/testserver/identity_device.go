@@ -128,7 +128,7 @@ func (s *Server) deviceCodeGrantLocked(tr *tokenRequest) (*issuance, *aadError) 
 		}
 	}
 	// The code is redeemed at the tenant (or alias) it was requested for.
-	u := s.userLocked(dc.UserID)
+	u := s.userLocked("", dc.UserID)
 	lt, ok := s.resolveTenantLocked(dc.Tenant)
 	if u == nil || !ok || !(strings.EqualFold(dc.Tenant, tr.lt.raw) || lt.tenant != nil && tr.lt.tenant == lt.tenant) {
 		return nil, invalidGrant()
