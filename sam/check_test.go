@@ -1,0 +1,328 @@
+package sam_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/samkit/samkit/internal/testserver"
+	"github.com/samkit/samkit/sam"
+	"github.com/samkit/samkit/token"
+)
+
+// want is the expected outcome of one check: "" for a pass, else the
+// failure's code and words its hint must hold.
+type want struct {
+	code string
+	hint []string
+}
+
+func TestCheckAccessEveryState(t *testing.T) {
+	t.Parallel()
+	w := newAccessWorld(t)
+	gdap := func(name string) testserver.CustomerSpec { return testserver.CustomerSpec{Name: name, GDAP: true} }
+
+	healthy := w.customer(t, gdap("Healthy"), true)
+	noConsent := w.customer(t, gdap("No Consent"), false)
+	outside := w.customer(t, testserver.CustomerSpec{Name: "Outside Groups", GDAP: true, AdminOutsideGDAPGroups: true}, true)
+	mfa := w.customer(t, testserver.CustomerSpec{Name: "Demands MFA", GDAP: true, DemandMFA: true}, true)
+	exDeny := w.customer(t, testserver.CustomerSpec{Name: "Exchange Denies", GDAP: true, ExchangeDeny: true}, true)
+	throttled := w.customer(t, gdap("Throttled"), true)
+	deleted := w.customer(t, gdap("Deleted"), true)
+	w.s.Mutate(func(world *testserver.World) { world.Tenants[deleted.ID].Deleted = true })
+	// Graph throttles the tenant's first two calls, asking for a second's
+	// pause that fastRetry caps.
+	w.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "graph", Tenant: throttled.ID, Count: 2, RetryAfter: "1"})
+
+	pass := want{}
+	consent := func(id string) want {
+		return want{"AADSTS65001", []string{"push CPV consent", "samctl consent push " + id}}
+	}
+	cases := []struct {
+		tenant               sam.Tenant
+		graph, exchange, app want
+	}{
+		{healthy, pass, pass, pass},
+		{noConsent, consent(noConsent.ID), want{"AADSTS65001", []string{"Exchange", "samctl consent push " + noConsent.ID}},
+			want{"AADSTS700016", []string{"service principal", "samctl consent push " + noConsent.ID}}},
+		{outside, want{"AADSTS50020", []string{"security groups", "GDAP relationship"}}, want{"AADSTS50020", []string{"security groups"}}, pass},
+		{mfa, want{"AADSTS50076", []string{"Conditional Access", "MFA"}}, want{"AADSTS50076", []string{"Conditional Access"}}, pass},
+		{exDeny, pass, want{"Forbidden", []string{"Exchange Administrator", "GDAP"}}, pass},
+		{throttled, pass, pass, pass},
+		{deleted, want{"AADSTS90002", []string{"no longer exists", "end the partner's relationships"}},
+			want{"AADSTS90002", []string{"no longer exists"}}, want{"AADSTS90002", []string{"no longer exists"}}},
+	}
+	tenants := make([]sam.Tenant, len(cases))
+	for i, c := range cases {
+		tenants[i] = c.tenant
+	}
+
+	var (
+		mu       sync.Mutex
+		progress []string
+		lastDone int
+	)
+	opts := w.options(tenants, sam.Checks{DelegatedGraph: true, DelegatedExchange: true, AppGraph: true, PartnerCenter: true})
+	opts.Progress = func(r sam.TenantResult, done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if done != lastDone+1 || total != len(cases) {
+			t.Errorf("Progress(%s, done %d, total %d) after done %d", r.Tenant.DisplayName, done, total, lastDone)
+		}
+		lastDone = done
+		progress = append(progress, r.Tenant.ID)
+	}
+	rep, err := sam.CheckAccess(t.Context(), opts)
+	if err != nil {
+		t.Fatalf("CheckAccess: %v", err)
+	}
+	if len(progress) != len(cases) {
+		t.Errorf("Progress called %d times, want %d", len(progress), len(cases))
+	}
+
+	for i, c := range cases {
+		r := rep.Tenants[i]
+		if r.Tenant.ID != c.tenant.ID {
+			t.Fatalf("Tenants[%d] is %s, want %s (report order is input order)", i, r.Tenant.ID, c.tenant.ID)
+		}
+		if len(r.Checks) != 3 {
+			t.Fatalf("%s: %d checks, want 3", c.tenant.DisplayName, len(r.Checks))
+		}
+		for j, wc := range []struct {
+			check sam.Check
+			want  want
+		}{{sam.CheckDelegatedGraph, c.graph}, {sam.CheckDelegatedExchange, c.exchange}, {sam.CheckAppGraph, c.app}} {
+			assertCheck(t, c.tenant.DisplayName, r.Checks[j], wc.check, wc.want)
+		}
+	}
+	if pc := rep.PartnerCenter; pc == nil || !pc.OK() {
+		t.Errorf("PartnerCenter = %+v, want a pass", pc)
+	}
+
+	wantTotals := map[sam.Check]sam.Tally{
+		sam.CheckDelegatedGraph:    {Passed: 3, Failed: 4},
+		sam.CheckDelegatedExchange: {Passed: 2, Failed: 5},
+		sam.CheckAppGraph:          {Passed: 5, Failed: 2},
+		sam.CheckPartnerCenter:     {Passed: 1},
+	}
+	for c, wt := range wantTotals {
+		if got := rep.Totals[c]; got != wt {
+			t.Errorf("Totals[%s] = %+v, want %+v", c, got, wt)
+		}
+		if rep.Totals[c].Total() != len(cases) && c != sam.CheckPartnerCenter {
+			t.Errorf("Totals[%s] add up to %d, want %d", c, rep.Totals[c].Total(), len(cases))
+		}
+	}
+	if got, want := rep.Summary(), "7 total tenants, with 5 failures"; got != want {
+		t.Errorf("Summary() = %q, want %q", got, want)
+	}
+	if got := len(rep.Failures()); got != 5 {
+		t.Errorf("len(Failures()) = %d, want 5", got)
+	}
+	if rep.OK() || rep.Cancelled {
+		t.Errorf("OK() = %v, Cancelled = %v; want false, false", rep.OK(), rep.Cancelled)
+	}
+	if rep.Throttled != 2 {
+		t.Errorf("Throttled = %d, want 2 (the two 429s of the throttled tenant)", rep.Throttled)
+	}
+
+	// One token request per tenant, resource and kind, failures included.
+	type key struct{ tenant, grant, scope string }
+	seen := map[key]int{}
+	for _, r := range w.s.Requests() {
+		if r.IsToken() {
+			seen[key{r.Tenant, r.Grant(), strings.Fields(r.Form.Get("scope"))[0]}]++
+		}
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%d token requests for %+v, want 1", n, k)
+		}
+	}
+	if got, want := len(seen), 3*len(cases)+1; got != want {
+		t.Errorf("token requests for %d tenant/resource/kind triples, want %d", got, want)
+	}
+	if got, want := w.ct.TokenRequests(), int64(3*len(cases)+1); got != want {
+		t.Errorf("CountingTransport saw %d token requests, want %d", got, want)
+	}
+	if got, want := w.ct.Requests(), int64(w.s.TotalRequests()); got != want {
+		t.Errorf("CountingTransport saw %d requests, the fake %d", got, want)
+	}
+}
+
+func assertCheck(t *testing.T, tenant string, got sam.CheckResult, check sam.Check, w want) {
+	t.Helper()
+	if got.Check != check {
+		t.Errorf("%s: check %s, want %s", tenant, got.Check, check)
+		return
+	}
+	if w.code == "" {
+		if !got.OK() {
+			t.Errorf("%s %s: %s %s (%s), want a pass", tenant, check, got.Outcome, got.Code, got.Message)
+		}
+		return
+	}
+	if got.Outcome != sam.OutcomeFailed || got.Code != w.code {
+		t.Errorf("%s %s: %s %q, want failed %q (message %q)", tenant, check, got.Outcome, got.Code, w.code, got.Message)
+	}
+	for _, h := range w.hint {
+		if !strings.Contains(got.Hint, h) {
+			t.Errorf("%s %s: hint %q lacks %q", tenant, check, got.Hint, h)
+		}
+	}
+	if got.Err == nil || got.Message == "" || got.Status == 0 {
+		t.Errorf("%s %s: Err %v, Message %q, Status %d; want all set", tenant, check, got.Err, got.Message, got.Status)
+	}
+}
+
+func TestCheckAccessDefaultChecksSentinels(t *testing.T) {
+	t.Parallel()
+	w := newAccessWorld(t)
+	ok := w.customer(t, testserver.CustomerSpec{Name: "Fine", GDAP: true}, true)
+	bad := w.customer(t, testserver.CustomerSpec{Name: "Unconsented", GDAP: true}, false)
+	rep, err := sam.CheckAccess(t.Context(), w.options([]sam.Tenant{ok, bad}, sam.Checks{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rep.Checks, []sam.Check{sam.CheckDelegatedGraph, sam.CheckDelegatedExchange}; !equalChecks(got, want) {
+		t.Fatalf("Checks = %v, want the default %v", got, want)
+	}
+	if rep.PartnerCenter != nil {
+		t.Errorf("PartnerCenter ran without being chosen")
+	}
+	if !errors.Is(rep.Tenants[1].Checks[0].Err, token.ErrConsentRequired) {
+		t.Errorf("Err = %v, want one matching token.ErrConsentRequired", rep.Tenants[1].Checks[0].Err)
+	}
+	if rep.Tenants[0].Failed() || !rep.Tenants[1].Failed() {
+		t.Errorf("Failed() = %v, %v; want false, true", rep.Tenants[0].Failed(), rep.Tenants[1].Failed())
+	}
+}
+
+func equalChecks(a, b []sam.Check) bool {
+	return strings.Join(checkNames(a), ",") == strings.Join(checkNames(b), ",")
+}
+
+func checkNames(cs []sam.Check) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return out
+}
+
+func TestCheckAccessCancel(t *testing.T) {
+	t.Parallel()
+	w := newAccessWorld(t)
+	const n = 40
+	tenants := make([]sam.Tenant, n)
+	for i := range tenants {
+		tenants[i] = w.customer(t, testserver.CustomerSpec{GDAP: true}, true)
+	}
+	w.s.Inject(testserver.Fault{Kind: testserver.Latency, Latency: 200 * time.Millisecond})
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var cancelledAt time.Time
+	opts := w.options(tenants, sam.Checks{})
+	opts.Concurrency = 4
+	opts.Progress = func(_ sam.TenantResult, done, _ int) {
+		if done == 3 {
+			cancelledAt = time.Now()
+			cancel()
+		}
+	}
+	rep, err := sam.CheckAccess(ctx, opts)
+	returned := time.Since(cancelledAt)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("CheckAccess error = %v, want context.Canceled", err)
+	}
+	if cancelledAt.IsZero() {
+		t.Fatal("the run ended before three tenants were done")
+	}
+	if returned > time.Second {
+		t.Errorf("CheckAccess returned %v after the cancellation, want within a second", returned)
+	}
+	if rep == nil || !rep.Cancelled || len(rep.Tenants) != n {
+		t.Fatalf("report = %+v, want a cancelled report of %d tenants", rep, n)
+	}
+	passed, skipped := 0, 0
+	for _, r := range rep.Tenants {
+		if r.Failed() {
+			t.Errorf("%s failed: %+v; cancellation is no failure", r.Tenant.ID, r.Checks)
+		}
+		if r.Skipped() {
+			skipped++
+			for _, c := range r.Checks {
+				if c.Outcome == sam.OutcomeSkipped && c.Message == "" {
+					t.Errorf("skipped check without a message")
+				}
+			}
+		} else {
+			passed++
+		}
+	}
+	if passed < 3 || skipped == 0 {
+		t.Errorf("%d tenants fully checked and %d skipped, want at least 3 and some", passed, skipped)
+	}
+	for _, c := range rep.Checks {
+		if tl := rep.Totals[c]; tl.Total() != n || tl.Skipped == 0 {
+			t.Errorf("Totals[%s] = %+v, want %d in all, some skipped", c, tl, n)
+		}
+	}
+	if s := rep.Summary(); !strings.Contains(s, "cancelled") {
+		t.Errorf("Summary() = %q, want it to say the run was cancelled", s)
+	}
+}
+
+func TestCheckAccessOptions(t *testing.T) {
+	t.Parallel()
+	w := newAccessWorld(t)
+	if _, err := sam.CheckAccess(t.Context(), sam.CheckOptions{}); err == nil {
+		t.Error("CheckAccess without a Provider: nil error")
+	}
+	if _, err := sam.CheckAccess(t.Context(), sam.CheckOptions{Provider: w.p, Concurrency: -1}); err == nil {
+		t.Error("CheckAccess with negative concurrency: nil error")
+	}
+	rep, err := sam.CheckAccess(t.Context(), sam.CheckOptions{Provider: w.p, HTTPClient: w.hc, Checks: sam.Checks{PartnerCenter: true},
+		Tenants: []sam.Tenant{{ID: "00000000-0000-0000-0000-000000000001"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Tenants) != 0 || rep.PartnerCenter == nil || !rep.PartnerCenter.OK() {
+		t.Errorf("Partner Center only: %d tenant results, PartnerCenter %+v; want none and a pass at organizations", len(rep.Tenants), rep.PartnerCenter)
+	}
+	if rep.Concurrency != sam.DefaultConcurrency {
+		t.Errorf("Concurrency = %d, want DefaultConcurrency", rep.Concurrency)
+	}
+}
+
+func TestCheckAccessThroughProviderClient(t *testing.T) {
+	t.Parallel()
+	w := newAccessWorld(t)
+	brief := w.customer(t, testserver.CustomerSpec{Name: "Brief", GDAP: true}, true)
+	long := w.customer(t, testserver.CustomerSpec{Name: "Long", GDAP: true}, true)
+	// The Provider's policy makes four attempts: two 429s are ridden out,
+	// ten are not.
+	w.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "graph", Tenant: brief.ID, Count: 2, RetryAfter: "1"})
+	w.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "graph", Tenant: long.ID, Count: 10, RetryAfter: "1"})
+	opts := w.options([]sam.Tenant{brief, long}, sam.Checks{DelegatedGraph: true})
+	opts.HTTPClient = nil
+	rep, err := sam.CheckAccess(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCheck(t, "Brief", rep.Tenants[0].Checks[0], sam.CheckDelegatedGraph, want{})
+	assertCheck(t, "Long", rep.Tenants[1].Checks[0], sam.CheckDelegatedGraph, want{"TooManyRequests", []string{"throttling"}})
+	// Three attempts for Brief, four (the policy's) for Long, not sixteen:
+	// no second layer of retries.
+	graphCalls := w.s.Count(func(r testserver.Request) bool { return r.Service == "graph" })
+	if graphCalls != 3+4 {
+		t.Errorf("%d Graph requests, want 7", graphCalls)
+	}
+	if rep.Throttled != 1 {
+		t.Errorf("Throttled = %d, want 1: the backoff sees what outlasts the Provider's retries", rep.Throttled)
+	}
+}
