@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/samkit/samkit/sam"
+)
+
+// allChecks are the checks --checks accepts, in the order they run.
+var allChecks = []sam.Check{sam.CheckDelegatedGraph, sam.CheckDelegatedExchange, sam.CheckAppGraph, sam.CheckPartnerCenter}
+
+func parseChecks(names []string) (sam.Checks, error) {
+	var c sam.Checks
+	for _, n := range names {
+		switch sam.Check(strings.TrimSpace(n)) {
+		case sam.CheckDelegatedGraph:
+			c.DelegatedGraph = true
+		case sam.CheckDelegatedExchange:
+			c.DelegatedExchange = true
+		case sam.CheckAppGraph:
+			c.AppGraph = true
+		case sam.CheckPartnerCenter:
+			c.PartnerCenter = true
+		default:
+			return c, fmt.Errorf("unknown check %q: use %s", n, joinChecks(allChecks))
+		}
+	}
+	return c, nil
+}
+
+func joinChecks(cs []sam.Check) string {
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
+}
+
+// tenantFilter is the --tenant, --exclude and --include-mlt flags that
+// check, tenants and consent push share.
+type tenantFilter struct {
+	include, exclude []string
+	mlt              bool
+}
+
+func (f *tenantFilter) flags(c *cobra.Command) {
+	c.Flags().StringSliceVar(&f.include, "tenant", nil, "only these tenants (id or domain; repeat or separate with commas)")
+	c.Flags().StringSliceVar(&f.exclude, "exclude", nil, "leave out these tenants (id or domain)")
+	c.Flags().BoolVar(&f.mlt, "include-mlt", false, "also list tenants reached only through Microsoft-led transition (MLT_) relationships")
+}
+
+func (f *tenantFilter) options() sam.ListOptions {
+	return sam.ListOptions{Include: f.include, Exclude: f.exclude, IncludeMLT: f.mlt}
+}
+
+func (a *app) checkCommand() *cobra.Command {
+	var (
+		filter      tenantFilter
+		checks      []string
+		concurrency int
+	)
+	c := &cobra.Command{
+		Use:   "check",
+		Short: "Check access to every customer tenant",
+		Long: `check lists the customer tenants (GDAP relationships, contracts and Partner
+Center) and checks, in each, that the SAM app gets a token and that the
+token works: a Graph read and Exchange's Get-OrganizationConfig, as the
+partner's admin. Each failure comes with the service's error code and what
+to do about it; the last line is the old test script's summary.
+
+The exit code is 0 only when every check passed.`,
+		Example: `  samctl check
+  samctl check --tenant contoso.onmicrosoft.com --tenant 1c8f…
+  samctl check --checks delegated-graph,app-graph,partner-center --concurrency 64
+  samctl check --json | jq '.failures[] | [.tenant, .code] | @tsv'`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(c *cobra.Command, _ []string) error {
+			cs, err := parseChecks(checks)
+			if err != nil {
+				return usageError{err: err, cmd: c.CommandPath()}
+			}
+			if concurrency < 0 {
+				return usageError{err: fmt.Errorf("--concurrency %d is negative", concurrency), cmd: c.CommandPath()}
+			}
+			return a.check(c.Context(), filter.options(), cs, concurrency)
+		},
+	}
+	filter.flags(c)
+	c.Flags().StringSliceVar(&checks, "checks", []string{string(sam.CheckDelegatedGraph), string(sam.CheckDelegatedExchange)},
+		"checks to run: "+joinChecks(allChecks))
+	c.Flags().IntVar(&concurrency, "concurrency", sam.DefaultConcurrency, "tenants checked at once")
+	return c
+}
+
+func (a *app) check(ctx context.Context, list sam.ListOptions, checks sam.Checks, concurrency int) error {
+	s, err := a.session(ctx)
+	if err != nil {
+		return err
+	}
+	tenants, warnings, err := s.listTenants(ctx, a, list)
+	if err != nil {
+		return err
+	}
+	if !a.jsonOut {
+		for _, w := range warnings {
+			fmt.Fprintf(a.stderr, "warning: %s\n", w)
+		}
+		fmt.Fprintf(a.stderr, "Checking %d tenants…\n", len(tenants))
+	}
+	rep, err := a.runCheck(ctx, s, tenants, checks, concurrency)
+	if err != nil && rep == nil {
+		return err
+	}
+	reqs, toks := s.counter.Requests(), s.counter.TokenRequests()
+	if a.jsonOut {
+		if jerr := a.printJSON(reportJSON(rep, reqs, toks, warnings)); jerr != nil {
+			return jerr
+		}
+	} else {
+		writeReport(a.stdout, rep, "")
+	}
+	switch {
+	case err != nil:
+		return err
+	case !rep.OK() || len(warnings) > 0:
+		return silentFailure{code: exitFailed}
+	}
+	return nil
+}
+
+// runCheck runs sam.CheckAccess with a progress display.
+func (a *app) runCheck(ctx context.Context, s *session, tenants []sam.Tenant, checks sam.Checks, concurrency int) (*sam.AccessReport, error) {
+	bar := a.progress(len(tenants), "checking")
+	failed := 0
+	rep, err := sam.CheckAccess(ctx, sam.CheckOptions{
+		Provider: s.p, Tenants: tenants, Checks: checks, Concurrency: concurrency,
+		PartnerTenantID: s.creds.TenantID, HTTPClient: s.base, Logger: a.log,
+		Progress: func(r sam.TenantResult, done, _ int) {
+			if r.Failed() {
+				failed++
+			}
+			bar.set(done, failed)
+		},
+	})
+	bar.finish()
+	return rep, err
+}

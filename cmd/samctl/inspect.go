@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/samkit/samkit/sam"
+	"github.com/samkit/samkit/token"
+)
+
+func (a *app) inspectCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect",
+		Short: "Show the SAM app's secrets, redirect URIs and consented permissions",
+		Long: `inspect reads the SAM app in the partner tenant and shows what the portal
+would: its client secrets and when they expire (and which one the
+credentials use), its redirect URIs, and each permission it asks for with
+whether admin consent was given.
+
+The exit code is 1 when a permission lacks consent, the app has no service
+principal, or the stored secret is missing from the app or has expired.`,
+		Example: `  samctl inspect
+  samctl inspect --json | jq '.permissions[] | select(.granted | not)'`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(c *cobra.Command, _ []string) error { return a.inspect(c.Context()) },
+	}
+}
+
+// inspectJSON is an inspection in --json output.
+type inspectJSON struct {
+	OK                  bool             `json:"ok"`
+	ApplicationID       string           `json:"applicationId"`
+	DisplayName         string           `json:"displayName"`
+	HasServicePrincipal bool             `json:"hasServicePrincipal"`
+	Secrets             []secretJSON     `json:"secrets"`
+	RedirectURIs        []redirectJSON   `json:"redirectUris"`
+	Permissions         []permissionJSON `json:"permissions"`
+	Problems            []string         `json:"problems"`
+}
+
+type secretJSON struct {
+	KeyID       string    `json:"keyId"`
+	Hint        string    `json:"hint"`
+	DisplayName string    `json:"displayName"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	ExpiresSoon bool      `json:"expiresSoon"`
+	Expired     bool      `json:"expired"`
+	InUse       bool      `json:"inUse"`
+}
+
+type redirectJSON struct {
+	Platform string `json:"platform"`
+	URI      string `json:"uri"`
+}
+
+type permissionJSON struct {
+	Resource      string `json:"resource"`
+	ResourceAppID string `json:"resourceAppId"`
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	Kind          string `json:"kind"`
+	Granted       bool   `json:"granted"`
+}
+
+func inspectionJSON(in *sam.Inspection, secrets []secretJSON, problems []string) inspectJSON {
+	out := inspectJSON{OK: len(problems) == 0, ApplicationID: in.App.AppID, DisplayName: in.App.DisplayName,
+		HasServicePrincipal: in.HasServicePrincipal, Secrets: secrets, RedirectURIs: []redirectJSON{},
+		Permissions: []permissionJSON{}, Problems: problems}
+	for _, r := range in.RedirectURIs {
+		out.RedirectURIs = append(out.RedirectURIs, redirectJSON{Platform: r.Platform, URI: r.URI})
+	}
+	for _, p := range in.Permissions {
+		out.Permissions = append(out.Permissions, permissionJSON{Resource: p.Resource, ResourceAppID: p.ResourceAppID,
+			ID: p.ID, Name: p.Name, Kind: p.Kind.String(), Granted: p.Granted})
+	}
+	return out
+}
+
+func (a *app) inspect(ctx context.Context) error {
+	s, err := a.session(ctx)
+	if err != nil {
+		return err
+	}
+	g, err := s.graph(s.creds.TenantID, a)
+	if err != nil {
+		return err
+	}
+	in, err := sam.Inspect(ctx, g, s.creds.ApplicationID)
+	if err != nil {
+		return err
+	}
+	secrets, problems := judge(in, s.creds)
+	if a.jsonOut {
+		if err := a.printJSON(inspectionJSON(in, secrets, problems)); err != nil {
+			return err
+		}
+	} else {
+		writeInspection(a, in, secrets, problems)
+	}
+	if len(problems) > 0 {
+		return silentFailure{code: exitFailed}
+	}
+	return nil
+}
+
+// judge marks the secret the credentials use and lists what is wrong.
+func judge(in *sam.Inspection, creds token.Credentials) ([]secretJSON, []string) {
+	var problems []string
+	secrets := make([]secretJSON, len(in.Secrets))
+	inUse := -1
+	for i, sec := range in.Secrets {
+		secrets[i] = secretJSON{KeyID: sec.KeyID, Hint: sec.Hint, DisplayName: sec.DisplayName, Start: sec.Start, End: sec.End,
+			ExpiresSoon: sec.ExpiresSoon, Expired: sec.Expired}
+		// Graph shows a secret's first characters: enough to tell which
+		// one the credentials hold without printing any of it.
+		if !creds.ClientSecret.IsZero() && sec.Hint != "" && strings.HasPrefix(creds.ClientSecret.Reveal(), sec.Hint) {
+			secrets[i].InUse, inUse = true, i
+		}
+	}
+	switch {
+	case !creds.ClientSecret.IsZero() && inUse < 0:
+		problems = append(problems, "the stored client secret is not one of the app's secrets: run 'samctl rotate-secret'")
+	case inUse >= 0 && secrets[inUse].Expired:
+		problems = append(problems, "the stored client secret has expired: run 'samctl rotate-secret'")
+	case inUse >= 0 && secrets[inUse].ExpiresSoon:
+		problems = append(problems, fmt.Sprintf("the stored client secret expires on %s: run 'samctl rotate-secret'", secrets[inUse].End.Format(time.DateOnly)))
+	}
+	if !in.HasServicePrincipal {
+		problems = append(problems, "the app has no service principal in the partner tenant, so nothing is consented: run 'samctl setup' again")
+	}
+	missing := 0
+	for _, p := range in.Permissions {
+		if !p.Granted {
+			missing++
+		}
+	}
+	if missing > 0 {
+		problems = append(problems, fmt.Sprintf("%d permissions lack admin consent: run 'samctl setup' again to grant them", missing))
+	}
+	if problems == nil {
+		problems = []string{}
+	}
+	return secrets, problems
+}
+
+func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, problems []string) {
+	w := a.stdout
+	fmt.Fprintf(w, "App %q (application id %s)\n", in.App.DisplayName, in.App.AppID)
+	sp := markOK + " has a service principal in the partner tenant"
+	if !in.HasServicePrincipal {
+		sp = markFail + " has no service principal in the partner tenant"
+	}
+	fmt.Fprintf(w, "  %s\n\nClient secrets:\n", sp)
+	tw := table(w)
+	now := time.Now()
+	for _, s := range secrets {
+		mark := markOK
+		if s.Expired || s.ExpiresSoon {
+			mark = markFail
+		}
+		use := ""
+		if s.InUse {
+			use = "in use"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s…\texpires %s (%s)\t%s\n", mark, orDash(s.DisplayName), s.Hint, s.End.Format(time.DateOnly), until(now, s.End), use)
+	}
+	if len(secrets) == 0 {
+		fmt.Fprintln(tw, "  (none)")
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nRedirect URIs:")
+	tw = table(w)
+	for _, r := range in.RedirectURIs {
+		fmt.Fprintf(tw, "  %s\t%s\n", r.Platform, r.URI)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nPermissions (admin consent):")
+	tw = table(w)
+	for _, p := range in.Permissions {
+		mark := markOK
+		if !p.Granted {
+			mark = markFail
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", mark, p.Resource, p.Name, p.Kind)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	if len(problems) == 0 {
+		fmt.Fprintln(w, "No problems found.")
+	}
+	for _, p := range problems {
+		fmt.Fprintf(w, "%s %s\n", markFail, p)
+	}
+}
+
+// until says how far t is from now, in days.
+func until(now, t time.Time) string {
+	d := t.Sub(now)
+	if d < 0 {
+		return fmt.Sprintf("expired %d days ago", int(-d.Hours()/24))
+	}
+	return fmt.Sprintf("in %d days", int(d.Hours()/24))
+}

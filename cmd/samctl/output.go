@@ -1,0 +1,276 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/samkit/samkit/exchange"
+	"github.com/samkit/samkit/graph"
+	"github.com/samkit/samkit/partner"
+	"github.com/samkit/samkit/sam"
+	"github.com/samkit/samkit/token"
+)
+
+const (
+	markOK   = "✓"
+	markFail = "✗"
+	markSkip = "-"
+)
+
+// printJSON writes v as the command's one JSON object.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// isTerminal reports whether w is an interactive terminal.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
+
+// progress shows how far a long run is: a bar when stderr is a terminal,
+// otherwise a plain line every few seconds (none with --json, whose readers
+// want a quiet stderr).
+type progress struct {
+	bar   *progressbar.ProgressBar
+	w     io.Writer
+	label string
+	total int
+	last  time.Time
+}
+
+// plainProgressEvery spaces the plain progress lines: a log gets a sign of
+// life from a long run, a short run prints none.
+const plainProgressEvery = 5 * time.Second
+
+func (a *app) progress(total int, label string) *progress {
+	p := &progress{label: label, total: total, last: time.Now()}
+	switch {
+	case total == 0:
+	case isTerminal(a.stderr):
+		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription(label),
+			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSetWidth(30))
+	case !a.jsonOut:
+		p.w = a.stderr
+	}
+	return p
+}
+
+// set reports that done of total are done, failed of them with failures.
+func (p *progress) set(done, failed int) {
+	switch {
+	case p.bar != nil:
+		if failed > 0 {
+			p.bar.Describe(fmt.Sprintf("%s (%d failed)", p.label, failed))
+		}
+		_ = p.bar.Set(done)
+	case p.w != nil && done < p.total && time.Since(p.last) >= plainProgressEvery:
+		p.last = time.Now()
+		fmt.Fprintf(p.w, "%s: %d of %d done, %d failed\n", p.label, done, p.total, failed)
+	}
+}
+
+// finish removes the bar, so that what follows starts on a clean line.
+func (p *progress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}
+
+// checkTitle is a check's column heading.
+func checkTitle(c sam.Check) string {
+	switch c {
+	case sam.CheckDelegatedGraph:
+		return "GRAPH"
+	case sam.CheckDelegatedExchange:
+		return "EXCHANGE"
+	case sam.CheckAppGraph:
+		return "GRAPH (APP)"
+	case sam.CheckPartnerCenter:
+		return "PARTNER CENTER"
+	}
+	return strings.ToUpper(string(c))
+}
+
+func outcomeMark(o sam.Outcome) string {
+	switch o {
+	case sam.OutcomePassed:
+		return markOK
+	case sam.OutcomeFailed:
+		return markFail
+	}
+	return markSkip
+}
+
+// writeReport prints an access report as a person reads it: a row per
+// tenant, then each failure with its code and what to do, then the line
+// the PowerShell test script ended with, with note just before it.
+func writeReport(w io.Writer, rep *sam.AccessReport, note string) {
+	var perTenant []sam.Check
+	for _, c := range rep.Checks {
+		if c != sam.CheckPartnerCenter {
+			perTenant = append(perTenant, c)
+		}
+	}
+	if len(rep.Tenants) > 0 && len(perTenant) > 0 {
+		tw := table(w)
+		fmt.Fprint(tw, "TENANT\tDOMAIN")
+		for _, c := range perTenant {
+			fmt.Fprintf(tw, "\t%s", checkTitle(c))
+		}
+		fmt.Fprintln(tw)
+		for _, t := range rep.Tenants {
+			fmt.Fprintf(tw, "%s\t%s", orDash(t.Tenant.DisplayName), orDash(t.Tenant.DefaultDomain))
+			for _, c := range t.Checks {
+				fmt.Fprintf(tw, "\t%s", outcomeMark(c.Outcome))
+			}
+			fmt.Fprintln(tw)
+		}
+		tw.Flush()
+	}
+	if pc := rep.PartnerCenter; pc != nil {
+		fmt.Fprintf(w, "\n%s Partner Center (partner tenant)\n", outcomeMark(pc.Outcome))
+		if pc.Outcome == sam.OutcomeFailed {
+			writeFailure(w, *pc)
+		}
+	}
+	if failures := rep.Failures(); len(failures) > 0 {
+		fmt.Fprintf(w, "\nFailures:\n")
+		for _, t := range failures {
+			fmt.Fprintf(w, "\n%s %s\n", markFail, t.Tenant.Label())
+			for _, c := range t.Checks {
+				if c.Outcome == sam.OutcomeFailed {
+					writeFailure(w, c)
+				}
+			}
+		}
+	}
+	fmt.Fprintln(w)
+	if rep.Throttled > 0 {
+		fmt.Fprintf(w, "Throttled %d times; every worker waited out the service's Retry-After.\n", rep.Throttled)
+	}
+	if note != "" {
+		fmt.Fprintln(w, note)
+	}
+	fmt.Fprintln(w, rep.Summary())
+}
+
+func writeFailure(w io.Writer, c sam.CheckResult) {
+	code := c.Code
+	if code == "" {
+		code = "no answer"
+	}
+	fmt.Fprintf(w, "    %s: %s\n", checkTitle(c.Check), code)
+	if c.Hint != "" {
+		fmt.Fprintf(w, "      fix: %s\n", c.Hint)
+	}
+}
+
+// reason is the gist of an error for a listing: the service's code and
+// the first sentence of its message.
+func reason(err error) string {
+	var (
+		te *token.Error
+		pe *partner.Error
+		ge *graph.Error
+		xe *exchange.Error
+	)
+	switch {
+	case errors.As(err, &te):
+		code := te.Code
+		if len(te.Codes) > 0 {
+			code = fmt.Sprintf("AADSTS%d", te.Codes[0])
+		}
+		return code + ": " + firstSentence(aadstsPrefix.ReplaceAllString(te.Description, ""))
+	case errors.As(err, &pe):
+		return fmt.Sprintf("Partner Center answered %d (code %s): %s", pe.StatusCode, pe.Code, firstSentence(pe.Description))
+	case errors.As(err, &ge):
+		return fmt.Sprintf("Graph answered %d %s: %s", ge.StatusCode, ge.Code, firstSentence(ge.Message))
+	case errors.As(err, &xe):
+		return fmt.Sprintf("Exchange answered %d %s: %s", xe.StatusCode, xe.Code, firstSentence(xe.Message))
+	}
+	return oneLine(err)
+}
+
+var aadstsPrefix = regexp.MustCompile(`^AADSTS\d+: `)
+
+// firstSentence keeps a service's message to its first sentence.
+func firstSentence(s string) string {
+	s = oneLine(errors.New(s))
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// failureJSON is one failed check in --json output.
+type failureJSON struct {
+	TenantID string    `json:"tenantId"`
+	Tenant   string    `json:"tenant"`
+	Check    sam.Check `json:"check"`
+	Code     string    `json:"code,omitempty"`
+	Status   int       `json:"status,omitempty"`
+	Message  string    `json:"message"`
+	Hint     string    `json:"hint,omitempty"`
+}
+
+// checkJSON is an access check in --json output: the measures of the run
+// first (what a benchmark reads), then its outcome tenant by tenant.
+type checkJSON struct {
+	OK            bool                    `json:"ok"`
+	Summary       string                  `json:"summary"`
+	Duration      string                  `json:"duration"`
+	DurationMS    int64                   `json:"durationMs"`
+	Requests      int64                   `json:"requests"`
+	TokenRequests int64                   `json:"tokenRequests"`
+	Throttled     int                     `json:"throttled"`
+	Concurrency   int                     `json:"concurrency"`
+	Tenants       int                     `json:"tenants"`
+	FailedTenants int                     `json:"failedTenants"`
+	Totals        map[sam.Check]sam.Tally `json:"totals"`
+	Failures      []failureJSON           `json:"failures"`
+	Warnings      []string                `json:"warnings,omitempty"`
+	Results       []sam.TenantResult      `json:"results"`
+	PartnerCenter *sam.CheckResult        `json:"partnerCenter,omitempty"`
+}
+
+func reportJSON(rep *sam.AccessReport, requests, tokenRequests int64, warnings []string) checkJSON {
+	out := checkJSON{
+		OK: rep.OK() && len(warnings) == 0, Summary: rep.Summary(),
+		Duration: rep.Duration.Round(time.Millisecond).String(), DurationMS: rep.Duration.Milliseconds(),
+		Requests: requests, TokenRequests: tokenRequests, Throttled: rep.Throttled, Concurrency: rep.Concurrency,
+		Tenants: len(rep.Tenants), FailedTenants: len(rep.Failures()), Totals: rep.Totals,
+		Failures: []failureJSON{}, Warnings: warnings, Results: rep.Tenants, PartnerCenter: rep.PartnerCenter,
+	}
+	for _, t := range rep.Failures() {
+		for _, c := range t.Checks {
+			if c.Outcome == sam.OutcomeFailed {
+				out.Failures = append(out.Failures, failureJSON{TenantID: t.Tenant.ID, Tenant: t.Tenant.DisplayName, Check: c.Check,
+					Code: c.Code, Status: c.Status, Message: c.Message, Hint: c.Hint})
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/samkit/samkit/sam"
+)
+
+func (a *app) rotateCommand() *cobra.Command {
+	var (
+		browser  bool
+		clientID string
+		lifetime time.Duration
+	)
+	c := &cobra.Command{
+		Use:   "rotate-secret",
+		Short: "Replace the SAM app's client secret",
+		Long: `rotate-secret adds a new client secret to the SAM app, checks that it works,
+saves it to the credentials file and only then removes the old one: the
+file never holds a secret that does not work. An admin of the partner
+tenant signs in first (device code, or --browser), since changing
+the app takes more than the SAM app's own rights.`,
+		Example: `  samctl rotate-secret
+  samctl rotate-secret --lifetime 2160h   # 90 days`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return a.rotate(c.Context(), browser, clientID, lifetime)
+		},
+	}
+	c.Flags().BoolVar(&browser, "browser", false, "the admin signs in in a browser on this machine instead of with a device code")
+	c.Flags().StringVar(&clientID, "client-id", "", "public client the admin signs in with (default: Microsoft Graph Command Line Tools)")
+	c.Flags().DurationVar(&lifetime, "lifetime", sam.DefaultSecretLifetime, "how long the new secret is valid (at most two years)")
+	return c
+}
+
+// rotateJSON is a rotation in --json output.
+type rotateJSON struct {
+	OK           bool      `json:"ok"`
+	KeyID        string    `json:"keyId"`
+	Hint         string    `json:"hint"`
+	End          time.Time `json:"end"`
+	RemovedKeyID string    `json:"removedKeyId,omitempty"`
+	Credentials  string    `json:"credentials"`
+	Warning      string    `json:"warning,omitempty"`
+}
+
+func (a *app) rotate(ctx context.Context, browser bool, clientID string, lifetime time.Duration) error {
+	store, where, creds, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	fs, ok := store.(*sam.FileStore)
+	if !ok {
+		return withFix(errors.New("rotate-secret saves the new secret to the credentials file, and these credentials come from environment variables"),
+			"run it with --credentials PATH, or add a secret in the portal and update SAMKIT_CLIENT_SECRET")
+	}
+	c, err := a.cloudFor(ctx, store)
+	if err != nil {
+		return err
+	}
+	hc, err := a.httpClient()
+	if err != nil {
+		return err
+	}
+	steps := a.stepPrinter()
+	steps.simulated = a.sandboxURL != ""
+	opts := sam.SetupOptions{Cloud: c, HTTPClient: hc, Tenant: creds.TenantID, BootstrapClientID: clientID, Logger: a.log, Progress: steps.print}
+	if browser {
+		opts.AdminSignIn = sam.BrowserSignIn{}
+	}
+	g, err := sam.AdminGraph(ctx, opts)
+	if err != nil {
+		return err
+	}
+	res, err := sam.RotateSecret(ctx, sam.RotateOptions{Graph: g, Store: fs, Cloud: c, HTTPClient: hc, Lifetime: lifetime, Logger: a.log})
+	kept := errors.Is(err, sam.ErrOldSecretKept)
+	if err != nil && !kept {
+		return err
+	}
+	if a.jsonOut {
+		out := rotateJSON{OK: !kept, KeyID: res.KeyID, Hint: res.Hint, End: res.End, RemovedKeyID: res.RemovedKeyID, Credentials: where}
+		if kept {
+			out.Warning = oneLine(err)
+		}
+		if jerr := a.printJSON(out); jerr != nil {
+			return jerr
+		}
+	} else {
+		fmt.Fprintf(a.stdout, "%s new client secret %s… (key id %s), valid until %s, saved to %s\n",
+			markOK, res.Hint, res.KeyID, res.End.Format(time.DateOnly), where)
+		if res.RemovedKeyID != "" {
+			fmt.Fprintf(a.stdout, "%s old client secret (key id %s) removed from the app\n", markOK, res.RemovedKeyID)
+		} else if !kept {
+			fmt.Fprintf(a.stdout, "%s the old client secret could not be told apart from the app's others; they are all left on the app (see samctl inspect)\n", markSkip)
+		}
+	}
+	if kept {
+		return withFix(err, "the new secret is saved and works; remove the old one from the app in the Entra portal (App registrations > Certificates & secrets)")
+	}
+	return nil
+}

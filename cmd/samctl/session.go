@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/samkit/samkit/cloud"
+	"github.com/samkit/samkit/graph"
+	"github.com/samkit/samkit/internal/httpx"
+	"github.com/samkit/samkit/partner"
+	"github.com/samkit/samkit/sam"
+	"github.com/samkit/samkit/token"
+)
+
+// sandboxCloudName is the cloud name recorded with credentials saved from
+// a sandbox, so that using them without --sandbox fails with advice
+// instead of sending sandbox secrets to Microsoft.
+const sandboxCloudName = "sandbox"
+
+// session is what the commands that use stored credentials share.
+type session struct {
+	creds token.Credentials
+	cloud cloud.Configuration
+	// base is the HTTP client every request goes through, under the
+	// retrying layers of each client; counter counts what it sends.
+	base    *http.Client
+	counter *sam.CountingTransport
+	p       *token.Provider
+}
+
+// openStore finds the credential store: the file of --credentials when
+// given, else the environment when it holds SAMKIT_ (or the PowerShell
+// scripts') variables, else the default file.
+func (a *app) openStore(ctx context.Context) (sam.Store, string, token.Credentials, error) {
+	if a.credentials == "" {
+		env := &sam.EnvStore{}
+		c, err := env.Load(ctx)
+		switch {
+		case err == nil:
+			return env, "environment variables", c, nil
+		case !errors.Is(err, sam.ErrNoCredentials):
+			return nil, "", token.Credentials{}, withFix(err, "set every SAMKIT_ variable the credentials need, or unset them all to use the credentials file")
+		}
+	}
+	path, err := a.credentialsPath()
+	if err != nil {
+		return nil, "", token.Credentials{}, err
+	}
+	fs := sam.NewFileStore(path)
+	c, err := fs.Load(ctx)
+	if err != nil {
+		return nil, "", token.Credentials{}, err
+	}
+	return fs, path, c, nil
+}
+
+func (a *app) credentialsPath() (string, error) {
+	if a.credentials != "" {
+		return a.credentials, nil
+	}
+	return sam.DefaultPath()
+}
+
+// session loads the credentials and builds the token provider.
+func (a *app) session(ctx context.Context) (*session, error) {
+	store, where, creds, err := a.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.cloudFor(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	base, err := a.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	s := &session{creds: creds, cloud: c}
+	s.counter = &sam.CountingTransport{Base: base.Transport}
+	s.base = &http.Client{Transport: s.counter}
+	opts := []token.Option{token.WithCloud(c), token.WithHTTPClient(s.base), token.WithLogger(a.log)}
+	// Every rotated refresh token goes back to the file, so the chain
+	// never expires while samctl is used. Environment variables cannot be
+	// written: rotations then live only as long as the process.
+	if fs, ok := store.(*sam.FileStore); ok {
+		opts = append(opts, token.WithRefreshTokenStore(fs))
+	}
+	if s.p, err = token.NewProvider(creds, opts...); err != nil {
+		return nil, withFix(fmt.Errorf("the credentials in %s: %w", where, err), "run 'samctl setup' again to write complete credentials")
+	}
+	return s, nil
+}
+
+// cloudFor picks the Microsoft cloud: --sandbox, else --cloud, else the one
+// saved with the credentials.
+func (a *app) cloudFor(ctx context.Context, store sam.Store) (cloud.Configuration, error) {
+	switch {
+	case a.sandboxURL != "":
+		return sandboxCloud(a.sandboxURL)
+	case a.cloudName != "":
+		return cloud.ByName(a.cloudName)
+	}
+	var (
+		c   cloud.Configuration
+		err error
+	)
+	switch s := store.(type) {
+	case *sam.FileStore:
+		c, err = s.Cloud(ctx)
+	case *sam.EnvStore:
+		c, err = s.Cloud()
+	default:
+		return cloud.Public, nil
+	}
+	if err != nil && strings.Contains(err.Error(), `"`+sandboxCloudName+`"`) {
+		return c, withFix(errors.New("these credentials belong to a sandbox, not to Microsoft's cloud"), "add --sandbox URL (the address 'samctl sandbox' printed)")
+	}
+	return c, err
+}
+
+// sandboxCloud points every service at a sandbox, which serves them all
+// from one address while issuing tokens for Microsoft's resource ids.
+func sandboxCloud(raw string) (cloud.Configuration, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return cloud.Configuration{}, withFix(fmt.Errorf("--sandbox %q is not a sandbox address", raw), "pass the https://127.0.0.1:PORT address 'samctl sandbox' printed")
+	}
+	base := u.Scheme + "://" + u.Host
+	c := cloud.Configuration{
+		Name:          sandboxCloudName,
+		LoginEndpoint: base,
+		Graph:         cloud.Service{Endpoint: base + "/graph", Resource: cloud.Public.Graph.Resource},
+		PartnerCenter: cloud.Service{Endpoint: base + "/partner", Resource: cloud.Public.PartnerCenter.Resource},
+		Exchange:      cloud.Service{Endpoint: base + "/exchange", Resource: cloud.Public.Exchange.Resource},
+	}
+	return c, c.Validate()
+}
+
+// sandboxCAPath is where 'samctl sandbox' writes the certificate of the
+// sandbox listening at hostport, so that --sandbox finds it alone.
+func sandboxCAPath(hostport string) (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the cache directory for the sandbox's certificate: %w", err)
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return "", fmt.Errorf("sandbox address %q: %w", hostport, err)
+	}
+	return filepath.Join(dir, "samkit", "sandbox-"+strings.ReplaceAll(host, ":", "_")+"-"+port+".pem"), nil
+}
+
+// httpClient is the client every request starts from. With --sandbox it
+// trusts the sandbox's certificate, and only it.
+func (a *app) httpClient() (*http.Client, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// An access check keeps a connection per worker.
+	t.MaxIdleConnsPerHost = 2 * sam.DefaultConcurrency
+	if a.sandboxURL == "" {
+		return &http.Client{Transport: t}, nil
+	}
+	u, err := url.Parse(a.sandboxURL)
+	if err != nil || u.Host == "" {
+		return nil, withFix(fmt.Errorf("--sandbox %q is not a sandbox address", a.sandboxURL), "pass the https://127.0.0.1:PORT address 'samctl sandbox' printed")
+	}
+	path := a.sandboxCA
+	if path == "" {
+		if path, err = sandboxCAPath(u.Host); err != nil {
+			return nil, err
+		}
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, withFix(fmt.Errorf("reading the sandbox's certificate: %w", err),
+			"start the sandbox with 'samctl sandbox' on this machine, or pass the certificate it wrote with --sandbox-ca FILE")
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, withFix(fmt.Errorf("%s holds no PEM certificate", path), "pass the certificate file 'samctl sandbox' printed with --sandbox-ca FILE")
+	}
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: t}, nil
+}
+
+// graph returns a Graph client acting as the SAM app's admin in tenant.
+func (s *session) graph(tenant string, a *app) (*graph.Client, error) {
+	opts := []graph.Option{graph.WithCloud(s.cloud), graph.WithHTTPClient(s.p.HTTPClient())}
+	if a.log != nil {
+		opts = append(opts, graph.WithLogger(a.log))
+	}
+	return graph.New(s.p.Source(tenant, s.cloud.Graph.Scope()), opts...)
+}
+
+// partner returns a Partner Center client acting as the SAM app's admin.
+func (s *session) partner(a *app) (*partner.Client, error) {
+	opts := []partner.Option{partner.WithCloud(s.cloud), partner.WithHTTPClient(s.p.HTTPClient())}
+	if a.log != nil {
+		opts = append(opts, partner.WithLogger(a.log))
+	}
+	return partner.New(s.p.Source(s.creds.TenantID, s.cloud.PartnerCenter.Scope()), opts...)
+}
+
+// listTenants lists the partner's customers from every source. A source
+// that fails is reported in warnings, and the others still count.
+func (s *session) listTenants(ctx context.Context, a *app, opts sam.ListOptions) ([]sam.Tenant, []string, error) {
+	g, err := s.graph(s.creds.TenantID, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	pc, err := s.partner(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	if opts.PartnerTenantID == "" && httpx.IsGUID(s.creds.TenantID) {
+		opts.PartnerTenantID = s.creds.TenantID
+	}
+	return listTenants(ctx, sam.TenantSources{Graph: g, Partner: pc}, opts)
+}
+
+// listTenants runs sam.ListTenants and turns the failure of some sources
+// into warnings: the tenants the others listed are still worth checking.
+func listTenants(ctx context.Context, src sam.TenantSources, opts sam.ListOptions) ([]sam.Tenant, []string, error) {
+	tenants, err := sam.ListTenants(ctx, src, opts)
+	if err == nil {
+		return tenants, nil, nil
+	}
+	if ctx.Err() != nil {
+		return nil, nil, ctx.Err()
+	}
+	var warnings []string
+	rest := []error{}
+	for _, e := range unjoin(err) {
+		var se *sam.SourceError
+		if errors.As(e, &se) {
+			w := oneLine(se)
+			if h := fixFor(se); h != "" {
+				w += " (" + strings.TrimSuffix(h, ".") + ")"
+			}
+			warnings = append(warnings, w)
+			continue
+		}
+		rest = append(rest, e)
+	}
+	if len(rest) > 0 {
+		return nil, warnings, errors.Join(rest...)
+	}
+	if len(tenants) == 0 {
+		return nil, warnings, fmt.Errorf("no source of customer tenants could be read: %s", strings.Join(warnings, "; "))
+	}
+	return tenants, warnings, nil
+}
+
+// unjoin splits an errors.Join.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}

@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/samkit/samkit/cloud"
+	"github.com/samkit/samkit/internal/httpx"
+	"github.com/samkit/samkit/sam"
+)
+
+// sandboxConsentTimeout bounds the consent sign-in against a sandbox,
+// whose simulated admin answers at once: a failure shows quickly.
+const sandboxConsentTimeout = 30 * time.Second
+
+type setupFlags struct {
+	name, tenant, manifest, clientID string
+	browser, headless, exchange      bool
+}
+
+func (a *app) setupCommand() *cobra.Command {
+	var f setupFlags
+	c := &cobra.Command{
+		Use:   "setup",
+		Short: "Create the SAM app, consent it and save its credentials",
+		Long: `setup does what the SecureAppModel PowerShell script did, in one run:
+
+  1. a Global Administrator of the partner tenant signs in (device code, or
+     --browser), with MFA;
+  2. samctl checks the admin (Global Administrator, AdminAgents, MFA);
+  3. it creates the SAM app (or updates the one with the same name), its
+     service principals, a client secret and admin consent;
+  4. the admin signs in once more, through the new app, in a browser (or,
+     with --headless, on any device, pasting back the address it ends at):
+     this yields the SAM refresh token;
+  5. the refresh token is checked against Graph and Partner Center, and the
+     credentials are saved to the credentials file (readable only by you).
+
+If a step fails, everything this run created is removed again and samctl
+says what to fix. Running setup again is safe: it reuses the app.
+
+With --sandbox URL, setup runs against a 'samctl sandbox', whose simulated
+admin signs in and consents at once.`,
+		Example: `  samctl setup
+  samctl setup --display-name "Contoso SAM" --tenant contoso.onmicrosoft.com
+  samctl setup --headless                 # on a server without a browser
+  samctl setup --sandbox https://127.0.0.1:8443 --credentials ./sandbox.json`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(c *cobra.Command, _ []string) error {
+			if f.browser && a.sandboxURL != "" {
+				return usageError{err: errors.New("--browser cannot sign in to a sandbox: its admin answers the device code by itself"), cmd: c.CommandPath()}
+			}
+			if !c.Flags().Changed("display-name") && !a.jsonOut && isTerminal(a.stdin) && isTerminal(a.stdout) {
+				f.name = a.prompt(fmt.Sprintf("Display name of the SAM app [%s]: ", sam.DefaultDisplayName), sam.DefaultDisplayName)
+			}
+			return a.setup(c.Context(), f)
+		},
+	}
+	c.Flags().StringVar(&f.name, "display-name", sam.DefaultDisplayName, "display name of the SAM app (an existing app with this name is updated)")
+	c.Flags().StringVar(&f.tenant, "tenant", "", "the partner tenant (id or domain); default: the admin's home tenant")
+	c.Flags().BoolVar(&f.browser, "browser", false, "the admin signs in in a browser on this machine instead of with a device code")
+	c.Flags().BoolVar(&f.headless, "headless", false, "consent sign-in without a local browser: open the printed address anywhere and paste back where it ends")
+	c.Flags().BoolVar(&f.exchange, "legacy-exchange", false, "also get a legacy Exchange Online PowerShell refresh token (for old scripts)")
+	c.Flags().StringVar(&f.manifest, "manifest", "", "permissions beyond samctl's defaults (JSON, as an app's requiredResourceAccess)")
+	c.Flags().StringVar(&f.clientID, "client-id", "", "public client the admin signs in with (default: Microsoft Graph Command Line Tools)")
+	return c
+}
+
+// prompt asks a question on the terminal and returns the answer, or def
+// for an empty one.
+func (a *app) prompt(question, def string) string {
+	fmt.Fprint(a.stdout, question)
+	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+	if line = strings.TrimSpace(line); line != "" {
+		return line
+	}
+	return def
+}
+
+// setupJSON is a setup run in --json output.
+type setupJSON struct {
+	OK            bool       `json:"ok"`
+	TenantID      string     `json:"tenantId"`
+	ApplicationID string     `json:"applicationId"`
+	DisplayName   string     `json:"displayName"`
+	Created       bool       `json:"created"`
+	Credentials   string     `json:"credentials"`
+	Cloud         string     `json:"cloud"`
+	Warnings      []string   `json:"warnings"`
+	Steps         []stepJSON `json:"steps"`
+}
+
+type stepJSON struct {
+	Step    sam.Step       `json:"step"`
+	Status  sam.StepStatus `json:"status"`
+	Message string         `json:"message,omitempty"`
+	Error   string         `json:"error,omitempty"`
+}
+
+func (a *app) setup(ctx context.Context, f setupFlags) error {
+	c := cloud.Public
+	var err error
+	switch {
+	case a.sandboxURL != "":
+		c, err = sandboxCloud(a.sandboxURL)
+	case a.cloudName != "":
+		c, err = cloud.ByName(a.cloudName)
+	}
+	if err != nil {
+		return err
+	}
+	hc, err := a.httpClient()
+	if err != nil {
+		return err
+	}
+	path, err := a.credentialsPath()
+	if err != nil {
+		return err
+	}
+	m, err := loadManifest(f.manifest)
+	if err != nil {
+		return err
+	}
+	opts := sam.SetupOptions{
+		Cloud: c, HTTPClient: hc, Tenant: f.tenant, DisplayName: f.name, Manifest: m, BootstrapClientID: f.clientID,
+		LegacyExchange: f.exchange, Store: sam.NewFileStore(path, sam.WithFileCloud(c)), Logger: a.log,
+	}
+	if f.browser {
+		opts.AdminSignIn = sam.BrowserSignIn{}
+	}
+	switch {
+	case a.sandboxURL != "":
+		opts.Consent = sam.LoopbackConsent{OpenBrowser: simulatedAdmin(ctx, hc)}
+		opts.ConsentTimeout = sandboxConsentTimeout
+	case f.headless:
+		opts.Consent = sam.HeadlessConsent{Out: a.stderr, In: a.stdin}
+	}
+	steps := a.stepPrinter()
+	steps.simulated = a.sandboxURL != ""
+	opts.Progress = steps.print
+	if !a.jsonOut {
+		fmt.Fprintf(a.stdout, "Setting up the SAM app %q in %s\n", f.name, cloudLabel(c))
+	}
+	res, err := sam.Setup(ctx, opts)
+	if err != nil {
+		return setupFailure(err)
+	}
+	if a.jsonOut {
+		w := res.Warnings
+		if w == nil {
+			w = []string{}
+		}
+		return a.printJSON(setupJSON{OK: true, TenantID: res.Credentials.TenantID, ApplicationID: res.Credentials.ApplicationID,
+			DisplayName: res.App.DisplayName, Created: res.Created, Credentials: path, Cloud: c.Name, Warnings: w, Steps: steps.steps})
+	}
+	verb := "updated"
+	if res.Created {
+		verb = "created"
+	}
+	fmt.Fprintf(a.stdout, "\nThe SAM app %q (application id %s) was %s in tenant %s.\n", res.App.DisplayName, res.Credentials.ApplicationID, verb, res.Credentials.TenantID)
+	fmt.Fprintf(a.stdout, "Credentials saved to %s (readable only by you).\n", path)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(a.stdout, "Note: %s\n", w)
+	}
+	next := "samctl check"
+	if a.sandboxURL != "" {
+		next += " --sandbox " + a.sandboxURL
+	}
+	if a.credentials != "" {
+		next += " --credentials " + a.credentials
+	}
+	fmt.Fprintf(a.stdout, "Next: push consent to the customers (samctl consent push --all), then run %s\n", next)
+	return nil
+}
+
+// setupFailure words a failed setup in one line, saying whether the run
+// left anything behind; fixFor supplies the fix.
+func setupFailure(err error) error {
+	var se *sam.SetupError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch {
+	case se.RollbackErr != nil:
+		err = fmt.Errorf("setup failed at step %s: %w; undoing this run failed, remove by hand: %w", se.Step, se.Err, se.RollbackErr)
+	case se.RolledBack:
+		err = fmt.Errorf("setup failed at step %s (nothing was left behind): %w", se.Step, se.Err)
+	default:
+		err = fmt.Errorf("setup failed at step %s: %w", se.Step, se.Err)
+	}
+	return withFix(err, se.Fix)
+}
+
+func cloudLabel(c cloud.Configuration) string {
+	if c.Name == sandboxCloudName {
+		return "the sandbox at " + c.LoginEndpoint
+	}
+	return "Microsoft's " + c.Name + " cloud"
+}
+
+// stepPrinter shows Setup's progress: a line per finished step with the
+// details it reported, and at once what the admin must do. With --json it
+// only collects the steps, and the admin's instructions go to stderr.
+type stepPrinter struct {
+	a     *app
+	steps []stepJSON
+	// simulated shortens the instructions to the sandbox's simulated
+	// admin, who follows them at once.
+	simulated bool
+	details   []string
+}
+
+func (a *app) stepPrinter() *stepPrinter { return &stepPrinter{a: a, steps: []stepJSON{}} }
+
+var stepLabels = map[sam.Step]string{
+	sam.StepSignIn:            "admin sign-in",
+	sam.StepPreflight:         "admin checks (Global Administrator, AdminAgents, MFA)",
+	sam.StepApp:               "app registration",
+	sam.StepServicePrincipals: "service principals",
+	sam.StepSecret:            "client secret",
+	sam.StepAdminConsent:      "admin consent",
+	sam.StepConsent:           "consent sign-in through the app",
+	sam.StepExchange:          "legacy Exchange refresh token",
+	sam.StepVerify:            "refresh token check",
+	sam.StepSave:              "credentials saved",
+	sam.StepRollback:          "undoing this run's changes",
+}
+
+func (p *stepPrinter) print(e sam.StepEvent) {
+	sj := stepJSON{Step: e.Step, Status: e.Status, Message: e.Message}
+	if e.Err != nil {
+		sj.Error = oneLine(e.Err)
+	}
+	p.steps = append(p.steps, sj)
+	label := stepLabels[e.Step]
+	if label == "" {
+		label = string(e.Step)
+	}
+	w := p.a.stdout
+	if p.a.jsonOut {
+		if e.Status == sam.StepAction && !p.simulated {
+			fmt.Fprintln(p.a.stderr, e.Message)
+		}
+		return
+	}
+	switch e.Status {
+	case sam.StepAction:
+		msg := e.Message
+		if p.simulated {
+			msg = "(simulated admin) " + firstSentence(msg)
+		}
+		fmt.Fprintf(w, "  → %s\n", msg)
+	case sam.StepInfo:
+		p.details = append(p.details, e.Message)
+	case sam.StepDone:
+		fmt.Fprintf(w, "  %s %s\n", markOK, label)
+	case sam.StepFailed:
+		fmt.Fprintf(w, "  %s %s: %s\n", markFail, label, sj.Error)
+	case sam.StepSkipped:
+		if e.Step != sam.StepExchange && e.Step != sam.StepSave {
+			fmt.Fprintf(w, "  %s %s (skipped)\n", markSkip, label)
+		}
+	}
+	if e.Status == sam.StepDone || e.Status == sam.StepFailed {
+		for _, d := range p.details {
+			fmt.Fprintf(w, "      %s\n", d)
+		}
+		p.details = nil
+	}
+}
+
+// simulatedAdmin is the browser of a sandbox's simulated admin: it opens
+// the sign-in address, where the sandbox signs the admin in and consents
+// at once, and follows the redirect to samctl's loopback listener as a
+// browser would.
+func simulatedAdmin(ctx context.Context, hc *http.Client) func(string) error {
+	return func(u string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return httpx.RedactError(err)
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("the sandbox's sign-in ended with %s", resp.Status)
+		}
+		return nil
+	}
+}
+
+func readManifest(path string) (sam.Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return sam.Manifest{}, fmt.Errorf("reading the manifest: %w", err)
+	}
+	defer f.Close()
+	m, err := sam.LoadManifest(f)
+	if err != nil {
+		return sam.Manifest{}, withFix(fmt.Errorf("%s: %w", path, err), "give the requiredResourceAccess array of an app manifest, permissions by id or name")
+	}
+	return m, nil
+}

@@ -1,0 +1,71 @@
+// list-tenants lists a partner's customer tenants as samkit sees them: from
+// the active GDAP relationships, the contracts and Partner Center's customer
+// list, merged by tenant id, with the sources that name each one.
+//
+//	go run ./examples/list-tenants                        # against a sandbox
+//	go run ./examples/list-tenants -credentials sam.json  # your partner tenant
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/samkit/samkit/examples/internal/connect"
+	"github.com/samkit/samkit/graph"
+	"github.com/samkit/samkit/partner"
+	"github.com/samkit/samkit/sam"
+)
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "list-tenants:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	env, err := connect.Open(ctx)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	p, c, home := env.Provider, env.Cloud, env.Credentials.TenantID
+
+	// Both sources are read as the partner's admin, in the partner tenant.
+	g, err := graph.New(p.Source(home, c.Graph.Scope()), graph.WithCloud(c), graph.WithHTTPClient(p.HTTPClient()))
+	if err != nil {
+		return err
+	}
+	pc, err := partner.New(p.Source(home, c.PartnerCenter.Scope()), partner.WithCloud(c), partner.WithHTTPClient(p.HTTPClient()))
+	if err != nil {
+		return err
+	}
+	tenants, err := sam.ListTenants(ctx, sam.TenantSources{Graph: g, Partner: pc}, sam.ListOptions{IncludeMLT: true})
+	// A source that cannot be read does not hide what the others list.
+	var se *sam.SourceError
+	if errors.As(err, &se) {
+		fmt.Fprintln(os.Stderr, "warning:", err)
+	} else if err != nil {
+		return err
+	}
+
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tTENANT ID\tDOMAIN\tSOURCES\tGDAP RELATIONSHIPS")
+	for _, t := range tenants {
+		var sources, rels []string
+		for _, s := range t.Sources {
+			sources = append(sources, string(s))
+		}
+		for _, r := range t.Relationships {
+			rels = append(rels, r.DisplayName)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.DisplayName, t.ID, t.DefaultDomain, strings.Join(sources, ","), strings.Join(rels, ", "))
+	}
+	w.Flush()
+	fmt.Printf("\n%d tenants\n", len(tenants))
+	return nil
+}
