@@ -15,12 +15,6 @@ type cacheKey struct {
 	scope  string
 }
 
-// flightKey is the key's string form, for singleflight; built only on a
-// miss.
-func (k cacheKey) flightKey() string {
-	return k.kind.String() + "\x00" + k.client + "\x00" + k.tenant + "\x00" + k.scope
-}
-
 type cacheEntry struct {
 	tok Token
 	// refreshAt is when the token stops being served: the expiry window

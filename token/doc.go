@@ -54,8 +54,10 @@
 // expire. A cached token costs a map lookup under a read lock, with no
 // allocation; concurrent requests for a missing token share one request
 // to the identity platform. A caller whose context ends stops waiting at
-// once, while the shared request completes for the others. When an API
-// rejects a token before its expiry, Invalidate drops it.
+// once, while the shared request completes for the others; once no caller
+// waits for it, it is cancelled, so that an answer that never comes
+// cannot hold up the next caller. When an API rejects a token before its
+// expiry, Invalidate drops it.
 //
 // # Rotation
 //
@@ -63,12 +65,14 @@
 // valid, and the chain expires after 90 days without use. The Provider
 // uses the newest refresh token for every later redemption and hands it to
 // the RefreshTokenStore before returning the access token that came with
-// it. Saves are serialised and ordered by when each response arrived, so
-// when rotations race the newest token wins and an older one never
-// overwrites it. If the store fails, the token request fails with an
-// error naming the store: an access token is not worth a refresh token
-// lost without notice. The Provider keeps the new refresh token in memory
-// and the next redemption saves again.
+// it. When redemptions race, a rotated token is kept only if no other was
+// kept since its redemption began, so the tokens kept, and saved, follow
+// the order the identity platform issued them in; the others stay valid
+// and are let go. Saves are serialised, and an older token never
+// overwrites a newer one. If the store fails, the token request fails
+// with an error naming the store: an access token is not worth a refresh
+// token lost without notice. The Provider keeps the new refresh token in
+// memory and the next redemption saves again.
 //
 // # Errors
 //

@@ -89,7 +89,8 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(s)
 	}
-	return b.String()
+	// Any field may hold the service's text; none may print a credential.
+	return httpx.RedactText(b.String())
 }
 
 // Is reports whether e is an instance of one of the package's sentinels:
@@ -225,9 +226,12 @@ func excerpt(body []byte) string {
 	const maxRunes = 200
 	s := string(body[:min(len(body), 8<<10)])
 	s = tagRE.ReplaceAllString(s, " ")
+	// What cannot be printed becomes a space rather than nothing: gluing
+	// its neighbours together could hide a credential from RedactText,
+	// which looks for whole words ("Bearer x").
 	s = strings.Map(func(r rune) rune {
-		if r == unicode.ReplacementChar || unicode.IsControl(r) && !unicode.IsSpace(r) {
-			return -1
+		if r == unicode.ReplacementChar || unicode.IsControl(r) {
+			return ' '
 		}
 		return r
 	}, s)

@@ -157,7 +157,7 @@ func TestExcerpt(t *testing.T) {
 	if got := excerpt([]byte(long)); len([]rune(got)) != 201 {
 		t.Errorf("excerpt of 500 runes has %d runes, want 200 and an ellipsis", len([]rune(got)))
 	}
-	if got := excerpt([]byte("a\x00b\x1bc\n\nd eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig")); got != "abc d [redacted]" {
+	if got := excerpt([]byte("a\x00b\x1bc\n\nd eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig")); got != "a b c d [redacted]" {
 		t.Errorf("excerpt = %q", got)
 	}
 }

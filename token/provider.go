@@ -7,9 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/internal/httpx"
@@ -39,9 +38,22 @@ type Provider struct {
 	flightTimeout time.Duration
 
 	cache    cache
-	flights  singleflight.Group
+	flightMu sync.Mutex
+	flights  map[cacheKey]*flight
 	sam      refreshChain
 	exchange refreshChain
+}
+
+// flight is one token request, shared by the callers that missed the same
+// key while it was under way.
+type flight struct {
+	done chan struct{} // closed once tok and err are set
+	tok  Token
+	err  error
+	// waiters counts the callers still waiting; guarded by flightMu.
+	waiters int
+	// cancel ends the request; the last waiter to give up calls it.
+	cancel context.CancelFunc
 }
 
 // NewProvider checks c and the options and returns a Provider. Errors name
@@ -166,9 +178,10 @@ func (p *Provider) chain(kind RefreshKind) *refreshChain {
 // get serves k from the cache or fetches it. Concurrent misses of one key
 // share one request. That request runs on a context detached from the
 // caller's cancellation (bounded by flightTimeout instead): one caller
-// giving up must not fail the others, nor lose a rotated refresh token
-// that is already on its way. Each caller still returns as soon as its
-// own context is done.
+// giving up must not fail the others. Each caller still returns as soon
+// as its own context is done, and when the last one waiting has gone the
+// request is cancelled, so that an answer that never comes does not hold
+// the key: the next caller starts afresh.
 func (p *Provider) get(ctx context.Context, k cacheKey) (Token, error) {
 	if tok, ok := p.cache.get(k, p.now()); ok {
 		return tok, nil
@@ -179,30 +192,69 @@ func (p *Provider) get(ctx context.Context, k cacheKey) (Token, error) {
 	if err := p.check(k); err != nil {
 		return Token{}, err
 	}
-	ch := p.flights.DoChan(k.flightKey(), func() (any, error) {
-		// A flight that ended just before this one began has filled the
-		// cache.
-		if tok, ok := p.cache.get(k, p.now()); ok {
-			return tok, nil
-		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.flightTimeout)
-		defer cancel()
-		tok, err := p.redeem(fctx, k)
-		if err != nil {
-			return Token{}, err
-		}
-		p.cache.put(k, tok, p.now(), p.window)
-		return tok, nil
-	})
+	f := p.join(ctx, k)
 	select {
 	case <-ctx.Done():
+		p.leave(k, f)
 		return Token{}, ctx.Err()
-	case r := <-ch:
-		if r.Err != nil {
-			return Token{}, r.Err
-		}
-		return r.Val.(Token), nil
+	case <-f.done:
+		return f.tok, f.err
 	}
+}
+
+// join adds the caller to the flight of k, starting one if none is under
+// way.
+func (p *Provider) join(ctx context.Context, k cacheKey) *flight {
+	p.flightMu.Lock()
+	defer p.flightMu.Unlock()
+	if f := p.flights[k]; f != nil {
+		f.waiters++
+		return f
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.flightTimeout)
+	f := &flight{done: make(chan struct{}), waiters: 1, cancel: cancel}
+	if p.flights == nil {
+		p.flights = make(map[cacheKey]*flight)
+	}
+	p.flights[k] = f
+	go p.fly(fctx, k, f)
+	return f
+}
+
+// leave takes a caller that gave up off f; the last one cancels it. A
+// rotated refresh token that was on its way then goes unused: rotation
+// revokes nothing, so the refresh token held before stays good.
+func (p *Provider) leave(k cacheKey, f *flight) {
+	p.flightMu.Lock()
+	defer p.flightMu.Unlock()
+	f.waiters--
+	if f.waiters == 0 {
+		if p.flights[k] == f {
+			delete(p.flights, k)
+		}
+		f.cancel()
+	}
+}
+
+// fly performs f's request and hands its result to the waiters.
+func (p *Provider) fly(ctx context.Context, k cacheKey, f *flight) {
+	defer f.cancel()
+	// A flight that ended just before this one began has filled the
+	// cache.
+	tok, ok := p.cache.get(k, p.now())
+	var err error
+	if !ok {
+		if tok, err = p.redeem(ctx, k); err == nil {
+			p.cache.put(k, tok, p.now(), p.window)
+		}
+	}
+	p.flightMu.Lock()
+	if p.flights[k] == f {
+		delete(p.flights, k)
+	}
+	p.flightMu.Unlock()
+	f.tok, f.err = tok, err
+	close(f.done)
 }
 
 // check validates a request before it reaches the network.

@@ -257,16 +257,18 @@ func TestCallerCancellationLeavesFlight(t *testing.T) {
 		t.Errorf("returned after %v, want promptly", d)
 	}
 	close(s.gate)
-	// The shared request finishes for later callers and fills the cache.
+	// The request nobody waited for any more was cancelled: a later caller
+	// sends its own instead of queueing behind one that may never answer.
 	if _, err := p.Token(t.Context(), customerA, graphScope); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.callCount(); got != 1 {
-		t.Errorf("calls = %d, want 1", got)
+	calls := s.callCount()
+	if calls < 1 || calls > 2 {
+		t.Errorf("calls = %d, want the abandoned request and at most one more", calls)
 	}
 	done, cancelDone := context.WithCancel(t.Context())
 	cancelDone()
-	if _, err := p.Token(done, customerB, graphScope); !errors.Is(err, context.Canceled) || s.callCount() != 1 {
+	if _, err := p.Token(done, customerB, graphScope); !errors.Is(err, context.Canceled) || s.callCount() != calls {
 		t.Errorf("cancelled context: err %v, calls %d; want context.Canceled and no request", err, s.callCount())
 	}
 }

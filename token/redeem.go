@@ -47,9 +47,12 @@ func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 		chain = &p.exchange
 	}
 	grant := "client_credentials"
+	var gen uint64
 	if chain != nil {
 		grant = "refresh_token"
-		form.Set("refresh_token", chain.current().Reveal())
+		var rt Secret
+		rt, gen = chain.take()
+		form.Set("refresh_token", rt.Reveal())
 		// offline_access asks for the rotated refresh token, as MSAL does
 		// on every request.
 		form.Set("scope", withOfflineAccess(k.scope))
@@ -77,7 +80,7 @@ func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 		return Token{}, &Error{StatusCode: http.StatusOK, Description: "the token response has neither expires_in nor a readable exp claim", Tenant: k.tenant, Scope: k.scope, Endpoint: endpoint}
 	}
 	if chain != nil && res.RefreshToken != "" {
-		if err := chain.rotate(ctx, NewSecret(res.RefreshToken), p.store); err != nil {
+		if err := chain.rotate(ctx, NewSecret(res.RefreshToken), gen, p.store); err != nil {
 			return Token{}, err
 		}
 	}

@@ -33,8 +33,8 @@ func (k RefreshKind) String() string {
 // alive for as long as it is used.
 //
 // The Provider calls SaveRefreshToken before it returns the access token
-// that came with rt, never concurrently, and never with a token older than
-// one it already saved (when rotations race, intermediate tokens may be
+// that came with rt, never concurrently, and never with a token issued
+// before one it already saved (when rotations race, some tokens are
 // skipped). An error fails that token request.
 type RefreshTokenStore interface {
 	SaveRefreshToken(ctx context.Context, kind RefreshKind, rt Secret) error
@@ -49,15 +49,21 @@ func (f RefreshTokenStoreFunc) SaveRefreshToken(ctx context.Context, kind Refres
 }
 
 // refreshChain is the newest refresh token of one kind and its
-// persistence. Generations order rotations by when their responses
-// arrived; saves are serialised and always write the newest generation,
-// so a save that finishes late cannot overwrite a newer token.
+// persistence. Redemptions run concurrently, and the identity platform
+// may issue their rotated tokens in another order than they arrive; so a
+// rotated token is adopted only if no other was adopted since its
+// redemption began: one that began earlier may have been issued before
+// the token in use, and adopting it would step the chain back. The
+// tokens not adopted stay valid (rotation revokes nothing) and are
+// simply not kept. Saves are serialised and always write the newest
+// generation, so a save that finishes late cannot overwrite a newer
+// token.
 type refreshChain struct {
 	kind RefreshKind
 
 	mu  sync.Mutex // guards rt and gen
 	rt  Secret
-	gen uint64
+	gen uint64 // adoptions so far
 
 	saveMu sync.Mutex // serialises saves; guards saved
 	saved  uint64     // generation last written to the store
@@ -70,14 +76,25 @@ func (c *refreshChain) current() Secret {
 	return c.rt
 }
 
-// rotate records rt, just received, as the newest refresh token and
-// persists it (or a newer one, if another response arrived meanwhile).
-// When the store fails, rt stays the one used for the next redemption, and
-// the next rotation saves again.
-func (c *refreshChain) rotate(ctx context.Context, rt Secret, store RefreshTokenStore) error {
+// take returns the newest refresh token, for a redemption, and its
+// generation, which the redemption hands back to rotate.
+func (c *refreshChain) take() (Secret, uint64) {
 	c.mu.Lock()
-	c.gen++
-	c.rt = rt
+	defer c.mu.Unlock()
+	return c.rt, c.gen
+}
+
+// rotate adopts rt, just received for a redemption that took the token of
+// generation from, unless a newer token was adopted meanwhile; then it
+// persists the newest token if the store does not hold it yet. When the
+// store fails, the adopted token stays the one used for the next
+// redemption, and the next rotation saves again.
+func (c *refreshChain) rotate(ctx context.Context, rt Secret, from uint64, store RefreshTokenStore) error {
+	c.mu.Lock()
+	if c.gen == from {
+		c.gen++
+		c.rt = rt
+	}
 	c.mu.Unlock()
 	if store == nil {
 		return nil
