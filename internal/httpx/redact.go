@@ -51,7 +51,9 @@ var (
 	formFieldRE = regexp.MustCompile(`(?i)\b(client_secret|client_assertion|refresh_token|access_token|id_token|code_verifier|device_code|code|password|assertion)=[^&\s"']+`)
 	// JSON members that hold credentials. "code" is left alone: in a
 	// JSON error body it is the error's code, which people need to see.
-	jsonFieldRE = regexp.MustCompile(`(?i)"(client_secret|client_assertion|refresh_token|access_token|id_token|code_verifier|device_code|password|assertion|secretText)"\s*:\s*"[^"]*"`)
+	// The value runs to its closing quote, escaped quotes included, or to
+	// the end of a body cut short in the middle of it.
+	jsonFieldRE = regexp.MustCompile(`(?i)"(client_secret|client_assertion|refresh_token|access_token|id_token|code_verifier|device_code|password|assertion|secretText)"\s*:\s*"(?:[^"\\]|\\.)*"?`)
 )
 
 // RedactText removes what looks like a secret from free text, such as an
@@ -59,7 +61,9 @@ var (
 // Authorization header values and credential fields of form or JSON
 // bodies.
 func RedactText(s string) string {
-	if !strings.ContainsAny(s, `?#="`) && !strings.Contains(s, "eyJ") && !strings.Contains(s, "earer") {
+	// The quick way out must miss nothing the expressions below catch:
+	// "Bearer" is matched in any case, as HTTP schemes are.
+	if !strings.ContainsAny(s, `?#="`) && !strings.Contains(s, "eyJ") && !containsFold(s, "bearer") {
 		return s
 	}
 	s = urlQueryRE.ReplaceAllString(s, "$1")
@@ -67,6 +71,17 @@ func RedactText(s string) string {
 	s = bearerRE.ReplaceAllString(s, "$1 "+Redacted)
 	s = formFieldRE.ReplaceAllString(s, "$1="+Redacted)
 	return jsonFieldRE.ReplaceAllString(s, `"$1":"`+Redacted+`"`)
+}
+
+// containsFold reports whether s contains sub under case folding, without
+// allocating.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // secretKeyParts are fragments that mark an attribute or field name as a

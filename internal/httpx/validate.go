@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -27,7 +28,8 @@ func ValidPathSegment(s string) error {
 		return fmt.Errorf("path segment %s is not valid UTF-8", quote(s))
 	}
 	for _, c := range s {
-		if c <= ' ' || c == 0x7f || (c >= 0x80 && c <= 0x9f) {
+		// Unicode spaces too: U+2028 breaks a log line as \n does.
+		if c <= ' ' || c == 0x7f || (c >= 0x80 && c <= 0x9f) || unicode.IsSpace(c) {
 			return fmt.Errorf("path segment %s contains a space or control character", quote(s))
 		}
 		if strings.ContainsRune(`/\%?#`, c) {
