@@ -15,7 +15,8 @@ import (
 )
 
 // Error is an error answer (HTTP 4xx or 5xx) of the Exchange Online admin
-// API.
+// API, or a success answer whose body could not be used (empty, cut off,
+// not JSON, oversized), with its 2xx status.
 //
 // The service's error.message is a generic "Invalid Operation" whatever
 // went wrong; the cmdlet's own error is in error.details[].message, as
@@ -75,7 +76,8 @@ func (e *Error) Error() string {
 	if e.RequestID != "" {
 		b.WriteString(" [request-id " + e.RequestID + "]")
 	}
-	return b.String()
+	// Any field may hold the service's text; none may print a credential.
+	return httpx.RedactText(b.String())
 }
 
 // Is reports whether e matches one of the package's sentinel errors.
@@ -179,11 +181,12 @@ func newError(cmdlet, tenant string, resp *http.Response, body []byte, requestID
 		if e.ExceptionType == "" && ie != nil && ie.InternalException != nil {
 			e.ExceptionType = ie.InternalException.Type
 		}
-		return e
-	}
-	if e.Message == "" {
+	} else if e.Message == "" {
 		e.Message = describeBody(resp.Header.Get("Content-Type"), body)
 	}
+	// The service's texts are printed as they are, but for credentials:
+	// one that echoes a request must not echo its token.
+	e.Message = httpx.RedactText(e.Message)
 	return e
 }
 
@@ -237,10 +240,10 @@ func excerpt(b []byte) string {
 	for len(b) > 0 && out.Len() < limit {
 		r, n := utf8.DecodeRune(b)
 		b = b[n:]
-		switch {
-		case r == utf8.RuneError && n <= 1, !unicode.IsPrint(r) && !unicode.IsSpace(r):
-			continue
-		case unicode.IsSpace(r):
+		// What cannot be printed becomes a space rather than nothing:
+		// gluing its neighbours together could hide a credential from
+		// RedactText, which looks for whole words ("Bearer x").
+		if r == utf8.RuneError && n <= 1 || !unicode.IsPrint(r) || unicode.IsSpace(r) {
 			r = ' '
 		}
 		out.WriteRune(r)

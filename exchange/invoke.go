@@ -75,12 +75,13 @@ func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]an
 				o(&ic)
 			}
 		}
-		if ic.err != nil {
-			yield(nil, fmt.Errorf("exchange: %s: %w", cmdlet, ic.err))
-			return
-		}
+		// The name is checked first: the option errors below print it.
 		if !cmdletRE.MatchString(cmdlet) || len(cmdlet) > 128 {
 			yield(nil, fmt.Errorf("exchange: %q is not a cmdlet name (Verb-Noun)", shorten(cmdlet)))
+			return
+		}
+		if ic.err != nil {
+			yield(nil, fmt.Errorf("exchange: %s: %w", cmdlet, ic.err))
 			return
 		}
 		if params == nil {
@@ -224,6 +225,13 @@ func (c *Client) postOnce(ctx context.Context, cmdlet string, u *url.URL, body [
 	}
 	defer resp.Body.Close()
 	data, err := httpx.ReadBody(resp.Body, httpx.DefaultBodyLimit)
+	if errors.Is(err, httpx.ErrBodyTooLarge) {
+		// The service answered, with a body no cmdlet page comes near:
+		// an *Error like any other unusable answer.
+		e := newError(cmdlet, c.tenant, resp, nil, requestID)
+		e.Message = fmt.Sprintf("the response body is larger than %d bytes", httpx.DefaultBodyLimit)
+		return nil, tok, e
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, tok, ctx.Err()
@@ -235,8 +243,8 @@ func (c *Client) postOnce(ctx context.Context, cmdlet string, u *url.URL, body [
 	}
 	var page envelope
 	if err := json.Unmarshal(data, &page); err != nil {
-		return nil, tok, fmt.Errorf("exchange: %s: the answer is not the admin API's JSON (request-id %s): %s",
-			cmdlet, responseRequestID(resp, requestID), describeBody(resp.Header.Get("Content-Type"), data))
+		return nil, tok, &Error{StatusCode: resp.StatusCode, Cmdlet: cmdlet, Tenant: c.tenant,
+			RequestID: responseRequestID(resp, requestID), Message: describeBody(resp.Header.Get("Content-Type"), data)}
 	}
 	return &page, tok, nil
 }

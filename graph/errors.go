@@ -68,7 +68,8 @@ func (e *Error) Error() string {
 	if e.RequestID != "" {
 		b.WriteString(" (request-id " + e.RequestID + ")")
 	}
-	return b.String()
+	// Any field may hold the service's text; none may print a credential.
+	return httpx.RedactText(b.String())
 }
 
 // Is matches the sentinel errors by status, so that
@@ -155,7 +156,9 @@ func (e *Error) fill(raw []byte) bool {
 		return false
 	}
 	ge := env.Error
-	e.Code, e.Message, e.Details = ge.Code, ge.Message, ge.Details
+	// Graph's text is printed as is, but for credentials: a message that
+	// echoes a request must not echo its token.
+	e.Code, e.Message, e.Details = ge.Code, httpx.RedactText(ge.Message), ge.Details
 	if e.RequestID == "" {
 		e.RequestID = ge.InnerError.RequestID
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -109,6 +110,13 @@ func (c *Client) send(ctx context.Context, r request, out any) error {
 		}
 		raw, err := httpx.ReadBody(resp.Body, httpx.DefaultBodyLimit)
 		_ = resp.Body.Close()
+		if errors.Is(err, httpx.ErrBodyTooLarge) {
+			// Graph answered, with a body no Graph call produces: an
+			// *Error like any other unusable answer.
+			e := newError(resp, nil, r.method, path, crid)
+			e.Message = fmt.Sprintf("response body larger than %d bytes", httpx.DefaultBodyLimit)
+			return e
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -164,9 +172,9 @@ func describeBody(contentType string, raw []byte, decodeErr error) string {
 		contentType = "no content type"
 	}
 	excerpt := string(raw)
-	if i := strings.Index(strings.ToLower(excerpt), "<title>"); i >= 0 {
+	if i := strings.Index(asciiLower(excerpt), "<title>"); i >= 0 {
 		excerpt = excerpt[i+len("<title>"):]
-		if j := strings.Index(strings.ToLower(excerpt), "</title>"); j >= 0 {
+		if j := strings.Index(asciiLower(excerpt), "</title>"); j >= 0 {
 			excerpt = excerpt[:j]
 		}
 	}
@@ -180,6 +188,19 @@ func describeBody(contentType string, raw []byte, decodeErr error) string {
 		return fmt.Sprintf("malformed JSON response (%v): %q", decodeErr, excerpt)
 	}
 	return fmt.Sprintf("unexpected %s response: %q", contentType, excerpt)
+}
+
+// asciiLower lowers ASCII letters only. Unlike strings.ToLower, which
+// changes the length of invalid UTF-8 and of some letters, it keeps every
+// byte where it was, so an index into its result is an index into s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // newClientRequestID returns a random GUID (version 4) for the

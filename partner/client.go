@@ -164,8 +164,21 @@ func newOperation(name string) *operation {
 
 // response is a successful answer, its body read.
 type response struct {
+	status    int
 	body      []byte
 	requestID string
+}
+
+// undecodable is the *Error of a successful answer whose body is not what
+// Partner Center sends (empty, cut off, a proxy's page): what was being
+// done, and why it failed.
+func (op *operation) undecodable(r *response, doing string, err error) *Error {
+	why := err.Error()
+	if len(bytes.TrimSpace(r.body)) == 0 {
+		why = "the response had an empty body"
+	}
+	return &Error{Operation: op.name, StatusCode: r.status, Description: doing + ": " + why,
+		CorrelationID: op.correlationID, RequestID: r.requestID}
 }
 
 // send makes one request of op, with a fresh token, and returns the
@@ -224,6 +237,13 @@ func (c *Client) sendOnce(ctx context.Context, op *operation, method string, u *
 	}
 	defer resp.Body.Close()
 	data, err := httpx.ReadBody(resp.Body, httpx.DefaultBodyLimit)
+	if errors.Is(err, httpx.ErrBodyTooLarge) {
+		// Partner Center answered, with a body none of its calls
+		// produces: an *Error like any other unusable answer.
+		e := newError(op, resp, nil, requestID)
+		e.Description = fmt.Sprintf("the response body is larger than %d bytes", httpx.DefaultBodyLimit)
+		return nil, tok, e
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, tok, ctx.Err()
@@ -233,7 +253,7 @@ func (c *Client) sendOnce(ctx context.Context, op *operation, method string, u *
 	if resp.StatusCode >= 400 {
 		return nil, tok, newError(op, resp, data, requestID)
 	}
-	return &response{body: data, requestID: requestID}, tok, nil
+	return &response{status: resp.StatusCode, body: data, requestID: requestID}, tok, nil
 }
 
 // url returns the API URL of the path segments under the root, escaped;

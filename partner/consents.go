@@ -112,7 +112,7 @@ func (c *Client) CreateApplicationConsent(ctx context.Context, customerTenantID 
 	var got ApplicationConsent
 	if len(resp.body) > 0 {
 		if err := json.Unmarshal(resp.body, &got); err != nil {
-			return res, fmt.Errorf("partner: %s: decoding the answer (MS-RequestId %s): %w", opName, resp.requestID, err)
+			return res, op.undecodable(resp, "decoding the answer", err)
 		}
 		if got.ApplicationID != "" {
 			res.Consent = got

@@ -97,7 +97,7 @@ func (c *Client) Customers(ctx context.Context, opts ListOptions) iter.Seq2[Cust
 			}
 			var page customerPage
 			if err := json.Unmarshal(resp.body, &page); err != nil {
-				yield(Customer{}, fmt.Errorf("partner: list customers: decoding a page (MS-RequestId %s): %w", resp.requestID, err))
+				yield(Customer{}, op.undecodable(resp, "decoding a page", err))
 				return
 			}
 			for _, cust := range page.Items {

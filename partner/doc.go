@@ -45,8 +45,10 @@
 // found through wrapping with errors.As, and errors.Is matches it against
 // ErrUnauthorized, ErrMFARequired, ErrForbidden, ErrNotFound and
 // ErrThrottled. Bodies that are empty or not JSON — a gateway's HTML page —
-// are described, redacted, in the error's Description. A customer id that
-// is not a tenant GUID is refused before any request is sent.
+// are described, redacted, in the error's Description; so is a success
+// answer whose body cannot be used (cut off, empty, oversized), as an
+// *Error with its 2xx status. A customer id that is not a tenant GUID is
+// refused before any request is sent.
 //
 // # Throttling and retries
 //

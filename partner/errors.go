@@ -14,10 +14,10 @@ import (
 	"github.com/samkit/samkit/internal/httpx"
 )
 
-// Error is a Partner Center error answer (HTTP 4xx or 5xx), with the fields
-// of the service's error body
-// (https://learn.microsoft.com/partner-center/developer/error-codes) and
-// the request's tracking ids, which Microsoft support asks for.
+// Error is a Partner Center error answer (HTTP 4xx or 5xx), or a success
+// answer whose body could not be used, with the fields of the service's
+// error body (https://learn.microsoft.com/partner-center/developer/error-codes)
+// and the request's tracking ids, which Microsoft support asks for.
 type Error struct {
 	// Operation names the call that failed: "list customers",
 	// "create application consent"…
@@ -73,7 +73,8 @@ func (e *Error) Error() string {
 	if e.CorrelationID != "" || e.RequestID != "" {
 		fmt.Fprintf(&b, " [MS-CorrelationId %s, MS-RequestId %s]", e.CorrelationID, e.RequestID)
 	}
-	return b.String()
+	// Any field may hold the service's text; none may print a credential.
+	return httpx.RedactText(b.String())
 }
 
 // Is reports whether e matches one of the package's sentinel errors.
@@ -151,7 +152,9 @@ func newError(op *operation, resp *http.Response, body []byte, requestID string)
 		if e.Code == "null" {
 			e.Code = ""
 		}
-		e.Description, e.Source = b.Description, b.Source
+		// The service's text is printed as is, but for credentials: a
+		// description that echoes a request must not echo its token.
+		e.Description, e.Source = httpx.RedactText(b.Description), b.Source
 		return e
 	}
 	e.Description = describeBody(resp.Header.Get("Content-Type"), body)
@@ -179,10 +182,10 @@ func excerpt(b []byte) string {
 	for len(b) > 0 && out.Len() < limit {
 		r, n := utf8.DecodeRune(b)
 		b = b[n:]
-		switch {
-		case r == utf8.RuneError && n <= 1, !unicode.IsPrint(r) && !unicode.IsSpace(r):
-			continue
-		case unicode.IsSpace(r):
+		// What cannot be printed becomes a space rather than nothing:
+		// gluing its neighbours together could hide a credential from
+		// RedactText, which looks for whole words ("Bearer x").
+		if r == utf8.RuneError && n <= 1 || !unicode.IsPrint(r) || unicode.IsSpace(r) {
 			r = ' '
 		}
 		out.WriteRune(r)
