@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -65,7 +64,7 @@ func WithCloud(c cloud.Configuration) Option {
 // wins.
 func WithBaseURL(base string) Option {
 	return func(cfg *config) error {
-		if err := checkBaseURL(base); err != nil {
+		if err := httpx.CheckBaseURL(base); err != nil {
 			return fmt.Errorf("exchange: WithBaseURL: %w", err)
 		}
 		cfg.base = base
@@ -185,28 +184,6 @@ func New(src token.Source, tenant string, opts ...Option) (*Client, error) {
 
 // Tenant returns the tenant the client runs cmdlets in.
 func (c *Client) Tenant() string { return c.tenant }
-
-func checkBaseURL(base string) error {
-	u, err := url.Parse(base)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL", base)
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
-		return fmt.Errorf("%q must use https", base)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("%q must have no query, fragment or user information", base)
-	}
-	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
 
 // checkAnchor accepts an X-AnchorMailbox value: a prefix ("APP:", "UPN:",
 // "SMTP:"…) and an address, printable ASCII without spaces.

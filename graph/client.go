@@ -75,15 +75,8 @@ func WithCloud(c cloud.Configuration) Option {
 // WithBaseURL wins.
 func WithBaseURL(base string) Option {
 	return func(cfg *config) error {
-		u, err := url.Parse(base)
-		if err != nil || u.Scheme == "" || u.Host == "" {
-			return fmt.Errorf("graph: WithBaseURL: %q is not an absolute URL", base)
-		}
-		if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
-			return fmt.Errorf("graph: WithBaseURL: %q must use https", base)
-		}
-		if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return fmt.Errorf("graph: WithBaseURL: %q must have no query, fragment or user information", base)
+		if err := httpx.CheckBaseURL(base); err != nil {
+			return fmt.Errorf("graph: WithBaseURL: %w", err)
 		}
 		cfg.base = strings.TrimSuffix(base, "/")
 		return nil
@@ -170,7 +163,7 @@ func New(src token.Source, opts ...Option) (*Client, error) {
 		host:        u.Scheme + "://" + u.Host,
 		hc:          httpx.NewClient(cfg.hc, cfg.policy, log),
 		log:         log,
-		policy:      withPolicyDefaults(cfg.policy),
+		policy:      cfg.policy.WithDefaults(),
 		consistency: cfg.consistency,
 		sleep:       sleepCtx,
 	}, nil
@@ -178,27 +171,6 @@ func New(src token.Source, opts ...Option) (*Client, error) {
 
 // BaseURL returns the Graph root the client calls, version included.
 func (c *Client) BaseURL() string { return c.base }
-
-// withPolicyDefaults mirrors httpx's defaults, for the waits this package
-// makes itself ($batch items).
-func withPolicyDefaults(p httpx.RetryPolicy) httpx.RetryPolicy {
-	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = httpx.DefaultMaxAttempts
-	}
-	if p.MinWait <= 0 {
-		p.MinWait = httpx.DefaultMinWait
-	}
-	if p.MaxWait <= 0 {
-		p.MaxWait = httpx.DefaultMaxWait
-	}
-	if p.MaxWait < p.MinWait {
-		p.MaxWait = p.MinWait
-	}
-	if p.MaxRetryAfter <= 0 {
-		p.MaxRetryAfter = httpx.DefaultMaxRetryAfter
-	}
-	return p
-}
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
@@ -212,8 +184,4 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,7 +53,7 @@ func WithCloud(c cloud.Configuration) Option {
 // WithCloud and WithBaseURL wins.
 func WithBaseURL(base string) Option {
 	return func(cfg *config) error {
-		if err := checkBaseURL(base); err != nil {
+		if err := httpx.CheckBaseURL(base); err != nil {
 			return fmt.Errorf("partner: WithBaseURL: %w", err)
 		}
 		cfg.base = base
@@ -125,28 +124,6 @@ func New(src token.Source, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("partner: New: %w", err)
 	}
 	return &Client{src: src, root: root, hc: httpx.NewClient(cfg.hc, cfg.policy, httpx.RedactingLogger(cfg.log))}, nil
-}
-
-func checkBaseURL(base string) error {
-	u, err := url.Parse(base)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL", base)
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
-		return fmt.Errorf("%q must use https", base)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("%q must have no query, fragment or user information", base)
-	}
-	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // operation is one logical call — a listing with all its pages, a consent —

@@ -34,7 +34,7 @@ func NewClient(base *http.Client, p RetryPolicy, log *slog.Logger) *http.Client 
 	if t, ok := base.Transport.(*transport); ok {
 		base = t.rc.HTTPClient
 	}
-	p = p.withDefaults()
+	p = p.WithDefaults()
 	log = RedactingLogger(log)
 	rc := &retryablehttp.Client{
 		HTTPClient:   base,

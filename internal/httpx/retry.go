@@ -35,8 +35,8 @@ const (
 	DefaultMaxRetryAfter = 60 * time.Second
 )
 
-// withDefaults fills the zero fields and makes the bounds consistent.
-func (p RetryPolicy) withDefaults() RetryPolicy {
+// WithDefaults fills the zero fields and makes the bounds consistent.
+func (p RetryPolicy) WithDefaults() RetryPolicy {
 	if p.MaxAttempts <= 0 {
 		p.MaxAttempts = DefaultMaxAttempts
 	}

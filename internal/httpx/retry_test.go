@@ -9,7 +9,7 @@ import (
 
 func TestBackoffBounds(t *testing.T) {
 	t.Parallel()
-	p := RetryPolicy{MinWait: 10 * time.Millisecond, MaxWait: 200 * time.Millisecond, MaxRetryAfter: time.Second}.withDefaults()
+	p := RetryPolicy{MinWait: 10 * time.Millisecond, MaxWait: 200 * time.Millisecond, MaxRetryAfter: time.Second}.WithDefaults()
 	for attempt := range 40 {
 		for range 20 {
 			if d := p.backoff(attempt, nil); d < p.MinWait || d > p.MaxWait {
@@ -33,12 +33,12 @@ func TestBackoffBounds(t *testing.T) {
 
 func TestPolicyDefaults(t *testing.T) {
 	t.Parallel()
-	got := RetryPolicy{}.withDefaults()
+	got := RetryPolicy{}.WithDefaults()
 	want := RetryPolicy{MaxAttempts: 4, MinWait: 500 * time.Millisecond, MaxWait: 30 * time.Second, MaxRetryAfter: 60 * time.Second}
 	if got != want {
 		t.Errorf("defaults = %+v, want %+v", got, want)
 	}
-	if p := (RetryPolicy{MinWait: time.Minute}).withDefaults(); p.MaxWait != time.Minute {
+	if p := (RetryPolicy{MinWait: time.Minute}).WithDefaults(); p.MaxWait != time.Minute {
 		t.Errorf("MaxWait below MinWait = %v, want raised to MinWait", p.MaxWait)
 	}
 }

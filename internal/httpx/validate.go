@@ -3,6 +3,8 @@ package httpx
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -101,4 +103,29 @@ func quote(s string) string {
 		return fmt.Sprintf("%q…", s[:maxLen])
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// CheckBaseURL accepts the base URL of a service: absolute, https (or http
+// on a loopback address, for local test servers), with no query, fragment
+// or user information. The error quotes base and says what is wrong.
+func CheckBaseURL(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", base)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+		return fmt.Errorf("%q must use https", base)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q must have no query, fragment or user information", base)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

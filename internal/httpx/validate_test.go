@@ -1,6 +1,9 @@
 package httpx
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestValidPathSegment(t *testing.T) {
 	t.Parallel()
@@ -30,6 +33,29 @@ func TestValidTenant(t *testing.T) {
 	for _, s := range bad {
 		if err := ValidTenant(s); err == nil {
 			t.Errorf("ValidTenant(%q) = nil, want an error", s)
+		}
+	}
+}
+
+func TestCheckBaseURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		base, want string
+	}{
+		{"https://graph.microsoft.com/v1.0", ""},
+		{"http://127.0.0.1:8443/graph", ""},
+		{"http://[::1]:80", ""},
+		{"http://localhost:1", ""},
+		{"graph.microsoft.com", "not an absolute URL"},
+		{"http://graph.example", "must use https"},
+		{"http://127.0.0.1.example.com", "must use https"},
+		{"https://graph.example/?x=1", "no query"},
+		{"https://user:pw@graph.example", "user information"},
+	}
+	for _, tt := range tests {
+		err := CheckBaseURL(tt.base)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("CheckBaseURL(%q) = %v, want %q", tt.base, err, tt.want)
 		}
 	}
 }
