@@ -16,25 +16,32 @@ import (
 )
 
 var (
-	keyOnce   sync.Once
-	sharedKey *rsa.PrivateKey
-	sharedKid string
+	keysMu sync.Mutex
+	keys   = map[int]signer{}
 )
 
-// signingKey returns the RSA key tokens are signed with. It is made once per
-// process: generating a 2048-bit key costs tens of milliseconds, and tests
-// start many servers.
-func signingKey() (*rsa.PrivateKey, string) {
-	keyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
-		sum := sha256.Sum256(der)
-		sharedKey, sharedKid = k, base64.RawURLEncoding.EncodeToString(sum[:12])
-	})
-	return sharedKey, sharedKid
+type signer struct {
+	key *rsa.PrivateKey
+	kid string
+}
+
+// signingKey returns the RSA key of the given size tokens are signed with.
+// Each size is made once per process: generating a 2048-bit key costs tens
+// of milliseconds, and tests start many servers.
+func signingKey(bits int) (*rsa.PrivateKey, string) {
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	if k, ok := keys[bits]; ok {
+		return k.key, k.kid
+	}
+	k, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		panic(err) // only for a size WithSigningKeyBits refused
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	sum := sha256.Sum256(der)
+	keys[bits] = signer{k, base64.RawURLEncoding.EncodeToString(sum[:12])}
+	return k, keys[bits].kid
 }
 
 // Claims is a decoded JWT payload.

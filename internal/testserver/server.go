@@ -41,6 +41,7 @@ type config struct {
 	listener    net.Listener
 	recordLimit int
 	partnerName string
+	keyBits     int
 }
 
 // WithListener serves on l instead of a fresh loopback port (samctl sandbox
@@ -54,13 +55,27 @@ func WithRecordLimit(n int) Option { return func(c *config) { c.recordLimit = n 
 // WithPartnerName names the partner tenant (default "Contoso Partner").
 func WithPartnerName(name string) Option { return func(c *config) { c.partnerName = name } }
 
+// WithSigningKeyBits signs tokens with an RSA key of bits bits instead of
+// 2048, the size of Entra ID's keys. Signing is most of the fake's CPU: a
+// benchmark that runs the fake on the same few cores as the client it
+// measures may lighten it with 1024, so that it measures the client and not
+// work the real service does on its own machines. Tokens stay RS256 and
+// the JWKS publishes the key; clients, which treat tokens as opaque, see no
+// difference. Sizes below 1024 are refused (panic), as crypto/rsa does.
+func WithSigningKeyBits(bits int) Option {
+	if bits < 1024 {
+		panic("testserver: WithSigningKeyBits: an RSA key needs 1024 bits or more")
+	}
+	return func(c *config) { c.keyBits = bits }
+}
+
 // New starts a fake cloud on a loopback TLS listener. Close it when done.
 func New(opts ...Option) *Server {
-	cfg := config{recordLimit: 100_000, partnerName: "Contoso Partner"}
+	cfg := config{recordLimit: 100_000, partnerName: "Contoso Partner", keyBits: 2048}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	key, kid := signingKey()
+	key, kid := signingKey(cfg.keyBits)
 	s := &Server{clock: &Clock{}, key: key, kid: kid}
 	s.recorder.limit = cfg.recordLimit
 	s.world = s.newWorld(cfg.partnerName)

@@ -151,3 +151,25 @@ func TestSignVerify(t *testing.T) {
 		t.Error("a tampered signature verified")
 	}
 }
+
+func TestSigningKeyBits(t *testing.T) {
+	t.Parallel()
+	for _, bits := range []int{1024, 2048} {
+		s := New(WithSigningKeyBits(bits))
+		tok := s.sign(Claims{"aud": GraphResource})
+		if _, err := s.verify(tok); err != nil {
+			t.Errorf("%d bits: %v", bits, err)
+		}
+		n := s.jwks()["keys"].([]map[string]any)[0]["n"].(string)
+		if got, _ := b64.DecodeString(n); len(got)*8 != bits {
+			t.Errorf("JWKS modulus has %d bits, want %d", len(got)*8, bits)
+		}
+		s.Close()
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("WithSigningKeyBits(512) did not panic")
+		}
+	}()
+	WithSigningKeyBits(512)
+}
