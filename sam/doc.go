@@ -19,7 +19,8 @@
 // A Manifest lists what the app asks of each resource (Microsoft Graph,
 // Exchange Online, Partner Center): delegated permissions, used when the app
 // acts as the admin, and application permissions, used with app-only tokens.
-// DefaultManifest is the smallest set with which the access check passes.
+// DefaultManifest is the smallest set with which every part of the model
+// works: the access check, listing GDAP relationships, and pushing consent.
 // LoadManifest reads a larger one from the JSON of an application's
 // requiredResourceAccess, where permissions may also be written by name;
 // merge it into the default with Manifest.Merge.
@@ -49,4 +50,34 @@
 //		return err
 //	}
 //	p, err := token.NewProvider(creds, token.WithRefreshTokenStore(store))
+//
+// # Setup
+//
+// Setup does what the old SecureAppModel script and a portal tour did: the
+// admin signs in (device code or browser), the preflight checks Global
+// Administrator, AdminAgents and MFA, the app is found by display name or
+// created with its service principals, a client secret and admin consent,
+// the admin consents through the new app (PKCE on a loopback listener, or a
+// pasted redirect URL), the refresh token is verified and the credentials
+// saved. Progress reports each step. A failure is a *SetupError naming the
+// step and the fix, after the run's journal has been undone: nothing the
+// run created is left behind, and an app that existed before is never
+// deleted. Running it again is safe.
+//
+// # Customers
+//
+// ListTenants merges the partner's active GDAP relationships, its contracts
+// and its Partner Center customers into one Tenant per tenant id.
+// PushConsent pushes CPV consent to a customer through Partner Center and
+// completes the grants and app role assignments inside it. CheckAccess
+// proves, tenant by tenant and concurrently, that Graph and Exchange can be
+// reached, and says for each failure what a person should do; its
+// AccessReport ends with the old test script's line, "N total tenants, with
+// F failures".
+//
+// # Upkeep
+//
+// Inspect shows the app's secrets and their expiry, its redirect URIs and
+// which permissions really have consent. RotateSecret replaces the client
+// secret without ever leaving a store with a secret that does not work.
 package sam
