@@ -46,7 +46,7 @@ func codeHint(code int, tenant, scope string) string {
 	case 65001:
 		return fmt.Sprintf("The SAM app is not consented in tenant %s: push CPV consent to this customer (samctl consent push %s) or grant admin consent.", tenant, tenant)
 	case 50076:
-		return fmt.Sprintf("Tenant %s requires MFA for this sign-in: re-run the consent sign-in (samctl setup) and complete MFA; a trusted-IP bypass gives tokens without MFA, which partner APIs refuse.", tenant)
+		return fmt.Sprintf("Tenant %s requires MFA for this sign-in. If it is a customer, its Conditional Access demands MFA a refresh token cannot answer: trust MFA from the partner's tenant there (cross-tenant access settings, inbound) or exclude service provider users from the policy. If it is the partner's own tenant, re-run the consent sign-in (samctl setup) and complete MFA; a trusted-IP bypass gives tokens without MFA, which partner APIs refuse.", tenant)
 	case 50079:
 		return "The admin must register for MFA: sign in once at https://aka.ms/mfasetup, then re-run the consent sign-in (samctl setup)."
 	case 53003:
