@@ -277,7 +277,7 @@ func (s *FileStore) update(ctx context.Context, change func(old *fileDoc) (fileD
 func (s *FileStore) read() (fileDoc, error) {
 	f, err := os.Open(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fileDoc{}, fmt.Errorf("%w: %s does not exist; run setup to create it (%w)", ErrNoCredentials, s.path, fs.ErrNotExist)
+		return fileDoc{}, missingFileError{s.path}
 	}
 	if err != nil {
 		return fileDoc{}, fmt.Errorf("sam: opening the credentials file: %w", err)
@@ -432,4 +432,16 @@ func loadCertificate(path, password string) (*token.Certificate, error) {
 		return nil, fmt.Errorf("certificate %s: %w", path, err)
 	}
 	return cert, nil
+}
+
+// missingFileError is a credentials file that does not exist. It matches
+// both ErrNoCredentials and fs.ErrNotExist, and says so once.
+type missingFileError struct{ path string }
+
+func (e missingFileError) Error() string {
+	return fmt.Sprintf("%v: %s does not exist; run setup to create it", ErrNoCredentials, e.path)
+}
+
+func (e missingFileError) Is(target error) bool {
+	return target == ErrNoCredentials || target == fs.ErrNotExist
 }
