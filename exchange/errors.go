@@ -8,8 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/samkit/samkit/internal/httpx"
 )
@@ -230,27 +228,5 @@ func describeBody(contentType string, body []byte) string {
 	if mt == "" {
 		mt = "unknown content type"
 	}
-	return fmt.Sprintf("the response body is not the admin API's JSON (%s): %q", mt, excerpt(body))
-}
-
-// excerpt returns up to 200 printable characters of b, redacted.
-func excerpt(b []byte) string {
-	const limit = 200
-	var out strings.Builder
-	for len(b) > 0 && out.Len() < limit {
-		r, n := utf8.DecodeRune(b)
-		b = b[n:]
-		// What cannot be printed becomes a space rather than nothing:
-		// gluing its neighbours together could hide a credential from
-		// RedactText, which looks for whole words ("Bearer x").
-		if r == utf8.RuneError && n <= 1 || !unicode.IsPrint(r) || unicode.IsSpace(r) {
-			r = ' '
-		}
-		out.WriteRune(r)
-	}
-	s := strings.Join(strings.Fields(out.String()), " ")
-	if len(b) > 0 {
-		s += "…"
-	}
-	return httpx.RedactText(s)
+	return fmt.Sprintf("the response body is not the admin API's JSON (%s): %q", mt, httpx.Excerpt(body))
 }

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Redacted replaces a secret wherever samkit prints one.
@@ -106,4 +108,27 @@ func IsSecretKey(key string) bool {
 		}
 	}
 	return false
+}
+
+// Excerpt returns up to 200 printable characters of b on one line,
+// redacted: how an error quotes a body that is not the service's JSON.
+func Excerpt(b []byte) string {
+	const limit = 200
+	var out strings.Builder
+	for len(b) > 0 && out.Len() < limit {
+		r, n := utf8.DecodeRune(b)
+		b = b[n:]
+		// What cannot be printed becomes a space rather than nothing:
+		// gluing its neighbours together could hide a credential from
+		// RedactText, which looks for whole words ("Bearer x").
+		if r == utf8.RuneError && n <= 1 || !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			r = ' '
+		}
+		out.WriteRune(r)
+	}
+	s := strings.Join(strings.Fields(out.String()), " ")
+	if len(b) > 0 {
+		s += "…"
+	}
+	return RedactText(s)
 }

@@ -79,3 +79,17 @@ func TestIsSecretKey(t *testing.T) {
 		}
 	}
 }
+
+func TestExcerpt(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"<h1>502 Bad\r\nGateway</h1>", "<h1>502 Bad Gateway</h1>"},
+		{"a\x00b\x97Bearer eyJhbGciOi.x.y", "a b " + "Bearer " + Redacted},
+		{strings.Repeat("x", 250), strings.Repeat("x", 200) + "…"},
+	}
+	for _, tt := range tests {
+		if got := Excerpt([]byte(tt.in)); got != tt.want {
+			t.Errorf("Excerpt(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
