@@ -1,15 +1,14 @@
 package exchange_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/samkit/samkit/exchange"
+	"github.com/samkit/samkit/internal/faulttest"
 	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
@@ -54,34 +53,6 @@ func adminSpec(tenant string) testserver.TokenSpec {
 		Scopes: []string{"Exchange.Manage"}, MFA: true}
 }
 
-// capture records every request a client sends, body included.
-type capture struct {
-	next http.RoundTripper
-
-	mu   sync.Mutex
-	reqs []*http.Request
-}
-
-func (c *capture) RoundTrip(r *http.Request) (*http.Response, error) {
-	clone := r.Clone(context.Background())
-	if r.GetBody != nil {
-		if rc, err := r.GetBody(); err == nil {
-			b, _ := io.ReadAll(rc)
-			clone.Body = io.NopCloser(bytes.NewReader(b))
-		}
-	}
-	c.mu.Lock()
-	c.reqs = append(c.reqs, clone)
-	c.mu.Unlock()
-	return c.next.RoundTrip(r)
-}
-
-func (c *capture) requests() []*http.Request {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]*http.Request(nil), c.reqs...)
-}
-
 // fastRetries keeps retry waits in milliseconds, Retry-After included.
 var fastRetries = httpx.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
 
@@ -89,7 +60,7 @@ type fixture struct {
 	srv    *testserver.Server
 	tenant string
 	src    *source
-	cap    *capture
+	cap    *faulttest.Recorder
 	exo    *exchange.Client
 }
 
@@ -99,7 +70,7 @@ func setup(t *testing.T, spec testserver.CustomerSpec, opts ...exchange.Option) 
 	t.Helper()
 	srv := testserver.New()
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, tenant: srv.AddCustomer(spec), cap: &capture{next: srv.Client().Transport}}
+	f := &fixture{srv: srv, tenant: srv.AddCustomer(spec), cap: &faulttest.Recorder{Next: srv.Client().Transport}}
 	f.src = &source{mint: func() string { return srv.IssueAccessToken(adminSpec(f.tenant)) }}
 	opts = append([]exchange.Option{
 		exchange.WithCloud(srv.Cloud()),

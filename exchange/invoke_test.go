@@ -45,7 +45,7 @@ func TestInvokeIntoFollowsNextLinks(t *testing.T) {
 		t.Errorf("mailboxes %v, want 5 in order", upns)
 	}
 
-	reqs := f.cap.requests()
+	reqs := f.cap.Requests()
 	if len(reqs) != 3 {
 		t.Fatalf("sent %d requests, want 3 pages", len(reqs))
 	}
@@ -170,7 +170,7 @@ func TestInvokeRefusals(t *testing.T) {
 			t.Errorf("got %+v (hint %q), want 401 2000008 with its reason", e, hint(err))
 		}
 		// A 401 is retried once with a fresh token, which fails alike.
-		if n, inv := len(f.cap.requests()), f.src.count(); n != 2 || inv != 1 {
+		if n, inv := len(f.cap.Requests()), f.src.count(); n != 2 || inv != 1 {
 			t.Errorf("%d requests, %d invalidations; want 2 and 1", n, inv)
 		}
 	})
@@ -228,7 +228,7 @@ func TestInvokeRetries(t *testing.T) {
 		if _, err := first(t, f.exo, "Get-OrganizationConfig"); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(f.cap.requests()); n != 3 || time.Since(start) > 900*time.Millisecond {
+		if n := len(f.cap.Requests()); n != 3 || time.Since(start) > 900*time.Millisecond {
 			t.Errorf("%d requests in %v, want 3 with capped waits", n, time.Since(start))
 		}
 	})
@@ -246,8 +246,8 @@ func TestInvokeRetries(t *testing.T) {
 		f.srv.Inject(testserver.Fault{Kind: testserver.Status, Status: 500, Service: "exchange", Count: 1})
 		_, err := first(t, f.exo, "Set-OrganizationConfig")
 		var e *exchange.Error
-		if !errors.As(err, &e) || e.StatusCode != 500 || len(f.cap.requests()) != 1 {
-			t.Errorf("Set-* after a 500: %v after %d requests, want the 500 and no replay", err, len(f.cap.requests()))
+		if !errors.As(err, &e) || e.StatusCode != 500 || len(f.cap.Requests()) != 1 {
+			t.Errorf("Set-* after a 500: %v after %d requests, want the 500 and no replay", err, len(f.cap.Requests()))
 		}
 	})
 	t.Run("gateway page", func(t *testing.T) {
@@ -302,7 +302,7 @@ func TestAnchorMailbox(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reqs := f.cap.requests()
+	reqs := f.cap.Requests()
 	if got := []string{reqs[0].Header.Get("X-AnchorMailbox"), reqs[1].Header.Get("X-AnchorMailbox")}; got[0] != "UPN:admin@fabrikam.example" || got[1] != "SMTP:ops@fabrikam.example" {
 		t.Errorf("anchors %q", got)
 	}

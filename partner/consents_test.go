@@ -53,7 +53,7 @@ func TestApplicationConsentLifecycle(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 	// The wire format: comma-separated scopes.
-	req := f.cap.requests()[0]
+	req := f.cap.Requests()[0]
 	body, _ := io.ReadAll(req.Body)
 	var sent struct {
 		ApplicationID     string `json:"applicationId"`
@@ -109,7 +109,7 @@ func TestApplicationConsentRefusals(t *testing.T) {
 	if e.Code == "" || e.Description == "" || e.Hint() == "" || e.Operation != "create application consent" {
 		t.Errorf("error %+v lacks code, description, operation or hint", e)
 	}
-	sent := f.cap.requests()[0]
+	sent := f.cap.Requests()[0]
 	if e.CorrelationID != sent.Header.Get("MS-CorrelationId") || e.RequestID != sent.Header.Get("MS-RequestId") {
 		t.Errorf("error ids %s/%s, sent %s/%s", e.CorrelationID, e.RequestID, sent.Header.Get("MS-CorrelationId"), sent.Header.Get("MS-RequestId"))
 	}

@@ -45,7 +45,7 @@ func TestCustomersWalksEveryPage(t *testing.T) {
 		}
 	}
 
-	reqs := f.cap.requests()
+	reqs := f.cap.Requests()
 	if len(reqs) != 3 {
 		t.Fatalf("sent %d requests, want 3 pages", len(reqs))
 	}
@@ -86,7 +86,7 @@ func TestCustomersStopsWhenTheLoopBreaks(t *testing.T) {
 		}
 		break
 	}
-	if n := len(f.cap.requests()); n != 1 {
+	if n := len(f.cap.Requests()); n != 1 {
 		t.Errorf("sent %d requests after breaking on the first customer, want 1", n)
 	}
 }
@@ -117,7 +117,7 @@ func TestCustomersWithoutMFA(t *testing.T) {
 		t.Errorf("error %q lacks its tracking ids", e)
 	}
 	// A fresh token would lack MFA too: no second attempt.
-	if n, inv := len(f.cap.requests()), f.src.invalidations; n != 1 || inv != 0 {
+	if n, inv := len(f.cap.Requests()), f.src.invalidations; n != 1 || inv != 0 {
 		t.Errorf("sent %d requests and invalidated %d tokens, want 1 and 0", n, inv)
 	}
 }

@@ -1,14 +1,13 @@
 package partner_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/samkit/samkit/internal/faulttest"
 	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/partner"
@@ -58,41 +57,13 @@ func adminSpec(srv *testserver.Server) testserver.TokenSpec {
 		Scopes: []string{"user_impersonation"}, MFA: true}
 }
 
-// capture records the headers of every request a client sends.
-type capture struct {
-	next http.RoundTripper
-
-	mu   sync.Mutex
-	reqs []*http.Request
-}
-
-func (c *capture) RoundTrip(r *http.Request) (*http.Response, error) {
-	clone := r.Clone(context.Background())
-	if r.GetBody != nil {
-		if rc, err := r.GetBody(); err == nil {
-			b, _ := io.ReadAll(rc)
-			clone.Body = io.NopCloser(bytes.NewReader(b))
-		}
-	}
-	c.mu.Lock()
-	c.reqs = append(c.reqs, clone)
-	c.mu.Unlock()
-	return c.next.RoundTrip(r)
-}
-
-func (c *capture) requests() []*http.Request {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]*http.Request(nil), c.reqs...)
-}
-
 // fastRetries keeps retry waits in milliseconds, Retry-After included.
 var fastRetries = httpx.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
 
 type fixture struct {
 	srv *testserver.Server
 	src *source
-	cap *capture
+	cap *faulttest.Recorder
 	pc  *partner.Client
 }
 
@@ -102,7 +73,7 @@ func setup(t *testing.T, opts ...partner.Option) *fixture {
 	t.Helper()
 	srv := testserver.New()
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, cap: &capture{next: srv.Client().Transport}}
+	f := &fixture{srv: srv, cap: &faulttest.Recorder{Next: srv.Client().Transport}}
 	f.src = &source{mint: func() string { return srv.IssueAccessToken(adminSpec(srv)) }}
 	opts = append([]partner.Option{
 		partner.WithCloud(srv.Cloud()),
