@@ -311,6 +311,8 @@ func TestUsageErrors(t *testing.T) {
 		{"check", "--checks", "everything"},
 		{"consent", "push"},
 		{"sandbox", "--addr", "0.0.0.0:0"},
+		{"sandbox", "--addr", "localhost:0"},
+		{"sandbox", "--addr", "127.0.0.1.nip.io:0"},
 		{"check", "--sandbox", "https://127.0.0.1:1", "--cloud", "usgov"},
 		{"check", "--cloud", "mars"},
 		{"consent", "push", "contoso.onmicrosoft.com", "--exclude", "x"},

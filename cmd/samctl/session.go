@@ -131,7 +131,8 @@ func (a *app) cloudFor(ctx context.Context, store sam.Store) (cloud.Configuratio
 // from one address while issuing tokens for Microsoft's resource ids.
 func sandboxCloud(raw string) (cloud.Configuration, error) {
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
-	if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+	// The sandbox listens on loopback only: an address elsewhere is not one.
+	if err != nil || u.Scheme != "https" || !cloud.IsLoopbackHost(u.Hostname()) || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return cloud.Configuration{}, withFix(fmt.Errorf("--sandbox %q is not a sandbox address", raw), "pass the https://127.0.0.1:PORT address 'samctl sandbox' printed")
 	}
 	base := u.Scheme + "://" + u.Host
