@@ -335,10 +335,6 @@ func checkPublished(res ResourceAccess, sp graph.ServicePrincipal) error {
 	return nil
 }
 
-// secretDisplayName labels the secrets samkit adds, so that a person (and
-// a rollback) can tell them from others.
-func secretDisplayName(now time.Time) string { return "samkit " + now.UTC().Format("2006-01-02") }
-
 // ensureSecret reuses the stored client secret if it still works for this
 // app, and adds a new one otherwise.
 func (r *setupRun) ensureSecret(ctx context.Context) error {
