@@ -53,6 +53,9 @@ type SandboxSpec struct {
 	// PartnerName names the partner tenant ("Contoso Partner" by
 	// default, through New).
 	PartnerName string
+	// NoCustomers gives the partner no customer at all, whatever
+	// Customers and Healthy say: a partner that has just signed up.
+	NoCustomers bool
 }
 
 // Problem is what is deliberately wrong with a sandbox customer.
@@ -247,30 +250,15 @@ func NewSandbox(spec SandboxSpec, opts ...Option) (*Server, SandboxInfo) {
 		total = DefaultSandboxCustomers
 	}
 	total = max(total, len(problems))
+	if spec.NoCustomers {
+		total, problems = 0, nil
+	}
 
 	info := SandboxInfo{Partner: s.Partner(), BootstrapClientID: s.BootstrapClientID}
 	for i := range problems {
 		p := sandboxProblems[i]
 		cs := CustomerSpec{Name: p.name, GDAP: true, Contract: true, PartnerCenter: p.pc}
-		switch p.problem {
-		case ProblemConsentBlocked:
-			cs.ConsentBlocked = true
-		case ProblemOutsideGDAPGroups:
-			cs.AdminOutsideGDAPGroups = true
-		case ProblemMFARequired:
-			cs.DemandMFA = true
-		case ProblemExchangeDenied:
-			cs.ExchangeDeny = true
-		}
-		c := s.addSandboxCustomer(cs)
-		c.Problem = p.problem
-		switch p.problem {
-		case ProblemThrottled:
-			s.Inject(Fault{Kind: Throttle, Service: "graph", Path: "/v1.0/users", Tenant: c.ID, Count: 2, RetryAfter: "1"})
-		case ProblemDeleted:
-			s.Mutate(func(w *World) { w.Tenants[c.ID].Deleted = true })
-		}
-		info.Customers = append(info.Customers, c)
+		info.Customers = append(info.Customers, s.AddProblemCustomer(cs, p.problem))
 	}
 	for i := range total - len(problems) {
 		c := s.addSandboxCustomer(CustomerSpec{Name: sandboxName(i), GDAP: true, Contract: i%2 == 0, PartnerCenter: true})

@@ -28,6 +28,9 @@ type Server struct {
 	faults   faultQueue
 	recorder recorder
 
+	mem       *memoryTransport // with WithoutListener (memory.go)
+	memClient *http.Client
+
 	// BootstrapClientID is a public client registered in the partner
 	// tenant, standing in for the first-party client an admin signs in with
 	// before the SAM app exists.
@@ -42,6 +45,7 @@ type config struct {
 	recordLimit int
 	partnerName string
 	keyBits     int
+	noListener  bool
 }
 
 // WithListener serves on l instead of a fresh loopback port (samctl sandbox
@@ -80,6 +84,10 @@ func New(opts ...Option) *Server {
 	s.recorder.limit = cfg.recordLimit
 	s.world = s.newWorld(cfg.partnerName)
 
+	if cfg.noListener {
+		s.serveInMemory(s.handler())
+		return s
+	}
 	s.ts = httptest.NewUnstartedServer(s.handler())
 	if cfg.listener != nil {
 		s.ts.Listener.Close()
@@ -94,19 +102,38 @@ func New(opts ...Option) *Server {
 func (s *Server) URL() string { return s.ts.URL }
 
 // Client returns an HTTP client that trusts the server's certificate.
-func (s *Server) Client() *http.Client { return s.ts.Client() }
+func (s *Server) Client() *http.Client {
+	if s.mem != nil {
+		return s.memClient
+	}
+	return s.ts.Client()
+}
 
 // TLSConfig returns a TLS configuration that trusts the server.
 func (s *Server) TLSConfig() *tls.Config {
+	if s.mem != nil {
+		return nil
+	}
 	return s.ts.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
 }
 
 // Certificate returns the server's TLS certificate in PEM-less DER form, for
 // clients in other languages (samctl sandbox prints it).
-func (s *Server) Certificate() []byte { return s.ts.Certificate().Raw }
+func (s *Server) Certificate() []byte {
+	if s.mem != nil {
+		return nil
+	}
+	return s.ts.Certificate().Raw
+}
 
 // Close stops the server.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	if s.mem != nil {
+		s.mem.closed.Store(true)
+		return
+	}
+	s.ts.Close()
+}
 
 // Clock returns the server's settable clock.
 func (s *Server) Clock() *Clock { return s.clock }
