@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"syscall"
@@ -47,6 +48,7 @@ type flags struct {
 	latency    time.Duration
 	json       bool
 	against    string
+	cpuprofile string
 }
 
 func main() {
@@ -58,6 +60,7 @@ func main() {
 	flag.IntVar(&f.runs, "runs", 3, "measured runs, each with an empty token cache")
 	flag.BoolVar(&f.json, "json", false, "print each run as a JSON line")
 	flag.StringVar(&f.against, "against", "", "another checkbench binary to run in turn with this one, runs times each, medians side by side")
+	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write the client's CPU profile of the measured runs to this file")
 	flag.Parse()
 	if f.n < 1 || f.c < 1 || f.runs < 1 || f.latency < 0 {
 		fmt.Fprintln(os.Stderr, "checkbench: -n, -c and -runs must be at least 1, -l not negative")
@@ -158,6 +161,17 @@ func measure(f flags) error {
 	// the first seconds of a long run do.
 	if _, err := check(ctx, w, hc, tenants[:min(len(tenants), 2*f.c)], f.c); err != nil {
 		return err
+	}
+	if f.cpuprofile != "" {
+		pf, err := os.Create(f.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var results []result
 	if !f.json {
