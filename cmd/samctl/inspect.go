@@ -164,12 +164,12 @@ func judge(in *sam.Inspection, creds token.Credentials) ([]secretJSON, []string)
 
 func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, problems []string) {
 	w := a.stdout
-	fmt.Fprintf(w, "App %q (application id %s)\n", in.App.DisplayName, in.App.AppID)
+	printf(w, "App %q (application id %s)\n", in.App.DisplayName, in.App.AppID)
 	sp := markOK + " has a service principal in the partner tenant"
 	if !in.HasServicePrincipal {
 		sp = markFail + " has no service principal in the partner tenant"
 	}
-	fmt.Fprintf(w, "  %s\n\nClient secrets:\n", sp)
+	printf(w, "  %s\n\nClient secrets:\n", sp)
 	tw := table(w)
 	now := time.Now()
 	for _, s := range secrets {
@@ -184,34 +184,34 @@ func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, problems 
 		case s.Leftover:
 			mark, use = markFail, "leftover"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s…\texpires %s (%s)\t%s\n", mark, orDash(s.DisplayName), s.Hint, s.End.Format(time.DateOnly), until(now, s.End), use)
+		printf(tw, "  %s\t%s\t%s…\texpires %s (%s)\t%s\n", mark, orDash(s.DisplayName), s.Hint, s.End.Format(time.DateOnly), until(now, s.End), use)
 	}
 	if len(secrets) == 0 {
-		fmt.Fprintln(tw, "  (none)")
+		printLine(tw, "  (none)")
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nRedirect URIs:")
+	printLine(w, "\nRedirect URIs:")
 	tw = table(w)
 	for _, r := range in.RedirectURIs {
-		fmt.Fprintf(tw, "  %s\t%s\n", r.Platform, r.URI)
+		printf(tw, "  %s\t%s\n", r.Platform, r.URI)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nPermissions (admin consent):")
+	printLine(w, "\nPermissions (admin consent):")
 	tw = table(w)
 	for _, p := range in.Permissions {
 		mark := markOK
 		if !p.Granted {
 			mark = markFail
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", mark, p.Resource, p.Name, p.Kind)
+		printf(tw, "  %s\t%s\t%s\t%s\n", mark, p.Resource, p.Name, p.Kind)
 	}
 	tw.Flush()
-	fmt.Fprintln(w)
+	printLine(w)
 	if len(problems) == 0 {
-		fmt.Fprintln(w, "No problems found.")
+		printLine(w, "No problems found.")
 	}
 	for _, p := range problems {
-		fmt.Fprintf(w, "%s %s\n", markFail, p)
+		printf(w, "%s %s\n", markFail, p)
 	}
 }
 

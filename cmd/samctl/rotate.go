@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -72,6 +71,8 @@ func (a *app) rotate(ctx context.Context, browser bool, clientID string, lifetim
 	if err != nil {
 		return err
 	}
+	hc.Transport = a.watch(hc.Transport)
+	a.cloud, a.partnerTenant = c, creds.TenantID
 	steps := a.stepPrinter()
 	steps.simulated = a.sandboxURL != ""
 	opts := sam.SetupOptions{Cloud: c, HTTPClient: hc, Tenant: creds.TenantID, BootstrapClientID: clientID, Logger: a.log, Progress: steps.print}
@@ -97,14 +98,14 @@ func (a *app) rotate(ctx context.Context, browser bool, clientID string, lifetim
 		}
 	} else {
 		for _, id := range res.RemovedLeftovers {
-			fmt.Fprintf(a.stdout, "%s client secret (key id %s) left by an interrupted rotation removed from the app\n", markOK, id)
+			printf(a.stdout, "%s client secret (key id %s) left by an interrupted rotation removed from the app\n", markOK, id)
 		}
-		fmt.Fprintf(a.stdout, "%s new client secret %s… (key id %s), valid until %s, saved to %s\n",
+		printf(a.stdout, "%s new client secret %s… (key id %s), valid until %s, saved to %s\n",
 			markOK, res.Hint, res.KeyID, res.End.Format(time.DateOnly), where)
 		if res.RemovedKeyID != "" {
-			fmt.Fprintf(a.stdout, "%s old client secret (key id %s) removed from the app\n", markOK, res.RemovedKeyID)
+			printf(a.stdout, "%s old client secret (key id %s) removed from the app\n", markOK, res.RemovedKeyID)
 		} else if !kept {
-			fmt.Fprintf(a.stdout, "%s the old client secret could not be told apart from the app's others; they are all left on the app (see samctl inspect)\n", markSkip)
+			printf(a.stdout, "%s the old client secret could not be told apart from the app's others; they are all left on the app (see samctl inspect)\n", markSkip)
 		}
 	}
 	if kept {

@@ -80,10 +80,12 @@ func (a *app) session(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.cloud, a.partnerTenant = c, creds.TenantID
 	base, err := a.httpClient()
 	if err != nil {
 		return nil, err
 	}
+	base.Transport = a.watch(base.Transport)
 	s := &session{creds: creds, cloud: c}
 	s.counter = &sam.CountingTransport{Base: base.Transport}
 	s.base = &http.Client{Transport: s.counter}
@@ -255,7 +257,10 @@ func listTenants(ctx context.Context, src sam.TenantSources, opts sam.ListOption
 		return nil, warnings, errors.Join(rest...)
 	}
 	if len(tenants) == 0 {
-		return nil, warnings, fmt.Errorf("no source of customer tenants could be read: %s", strings.Join(warnings, "; "))
+		// Every source failed, most often for one reason (a wrong secret
+		// fails them all alike): the error keeps each failure, and
+		// fail tells each different one once.
+		return nil, warnings, err
 	}
 	return tenants, warnings, nil
 }
