@@ -140,9 +140,9 @@ func (q *faultQueue) apply(w http.ResponseWriter, r *http.Request, rec *Request)
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
-		serviceError(w, rec.Service, http.StatusTooManyRequests)
+		serviceError(w, r, rec.Service, http.StatusTooManyRequests)
 	case Status:
-		serviceError(w, rec.Service, f.Status)
+		serviceError(w, r, rec.Service, f.Status)
 	case Reset:
 		// Aborting the handler resets the HTTP/1 connection or the HTTP/2
 		// stream: the client sees a transport error, not a response.
@@ -187,7 +187,7 @@ func (q *faultQueue) apply(w http.ResponseWriter, r *http.Request, rec *Request)
 
 // serviceError writes a bare error in the shape of the service, for faults
 // that answer before any handler runs.
-func serviceError(w http.ResponseWriter, service string, status int) {
+func serviceError(w http.ResponseWriter, r *http.Request, service string, status int) {
 	text := http.StatusText(status)
 	switch service {
 	case "graph":
@@ -200,10 +200,9 @@ func serviceError(w http.ResponseWriter, service string, status int) {
 		case http.StatusGatewayTimeout:
 			code = "UnknownError"
 		}
-		writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": text,
-			"innerError": map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "request-id": newID()}}})
+		writeGraphErrorAt(w, r, time.Now(), status, code, text)
 	case "partner":
-		writeJSON(w, status, map[string]any{"code": fmt.Sprint(status), "description": text, "data": []any{}, "source": "PartnerFD"})
+		writePartnerErrorBody(w, r, status, fmt.Sprint(status), text)
 	case "exchange":
 		writeJSON(w, status, map[string]any{"error": map[string]any{"code": fmt.Sprint(status), "message": text}})
 	default:

@@ -73,6 +73,26 @@ func consentRequired(client *App) *aadError {
 			"Send an interactive authorization request for this user and resource.", client.AppID, client.DisplayName)}
 }
 
+// partnerAppNotAuthorized is AADSTS90099: a partner's delegated admin
+// (GDAP) asked for a token for an app that has no service principal in the
+// customer tenant, which only pre-consent or Partner Center's consent API
+// gives it.
+// https://learn.microsoft.com/entra/identity-platform/reference-error-codes (AADSTS90099)
+func partnerAppNotAuthorized(client *App, t *Tenant) *aadError {
+	return &aadError{Code: "invalid_grant", AADSTS: 90099, Message: fmt.Sprintf("The application '%s' (%s) has not been "+
+		"authorized in the tenant '%s'. Applications must be authorized to access the external tenant before partner "+
+		"delegated administrators can use them. Provide pre-consent or execute the appropriate Partner Center API to "+
+		"authorize the application.", client.AppID, client.DisplayName, t.ID)}
+}
+
+// grantOtherClient is AADSTS700007: a refresh token redeemed by a client
+// other than the one it was issued to. The reference does not list the
+// code; the service's answer is quoted in
+// https://github.com/microsoft/Partner-Center-PowerShell/issues/419.
+func grantOtherClient() *aadError {
+	return &aadError{Code: "invalid_grant", AADSTS: 700007, Message: "The grant was issued for a different client id."}
+}
+
 // resourceNotFound is AADSTS500011: the resource has no service principal
 // in the tenant, or no resource has that identifier.
 func resourceNotFound(resource string, t *Tenant) *aadError {
