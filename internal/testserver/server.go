@@ -376,7 +376,7 @@ func (s *Server) handler() http.Handler {
 		rec := s.recorder.begin(s, r, service)
 		rw := &statusWriter{ResponseWriter: w}
 		defer func() { s.recorder.finish(rec, rw.status) }()
-		if s.faults.apply(rw, r, rec) {
+		if s.applyFault(rw, r, rec) {
 			return
 		}
 		h.ServeHTTP(rw, r)
