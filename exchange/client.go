@@ -106,10 +106,10 @@ func WithLogger(l *slog.Logger) Option {
 // disables retries.
 func WithRetryPolicy(p token.RetryPolicy) Option {
 	return func(cfg *config) error {
-		if p.MaxAttempts < 0 || p.MinWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
-			return errors.New("exchange: WithRetryPolicy: negative attempts or waits")
+		if err := httpx.RetryPolicy(p).Check(); err != nil {
+			return fmt.Errorf("exchange: WithRetryPolicy: %w", err)
 		}
-		cfg.policy = p
+		cfg.policy = httpx.RetryPolicy(p)
 		return nil
 	}
 }

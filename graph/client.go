@@ -117,10 +117,10 @@ func WithLogger(l *slog.Logger) Option {
 // token.RetryPolicy); MaxAttempts 1 disables retries.
 func WithRetryPolicy(p token.RetryPolicy) Option {
 	return func(cfg *config) error {
-		if p.MaxAttempts < 0 || p.MinWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
-			return errors.New("graph: WithRetryPolicy: negative attempts or waits")
+		if err := httpx.RetryPolicy(p).Check(); err != nil {
+			return fmt.Errorf("graph: WithRetryPolicy: %w", err)
 		}
-		cfg.policy = p
+		cfg.policy = httpx.RetryPolicy(p)
 		return nil
 	}
 }
@@ -165,23 +165,9 @@ func New(src token.Source, opts ...Option) (*Client, error) {
 		log:         log,
 		policy:      cfg.policy.WithDefaults(),
 		consistency: cfg.consistency,
-		sleep:       sleepCtx,
+		sleep:       httpx.Sleep,
 	}, nil
 }
 
 // BaseURL returns the Graph root the client calls, version included.
 func (c *Client) BaseURL() string { return c.base }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

@@ -94,10 +94,10 @@ func WithLogger(l *slog.Logger) Option {
 // disables retries.
 func WithRetryPolicy(p token.RetryPolicy) Option {
 	return func(cfg *config) error {
-		if p.MaxAttempts < 0 || p.MinWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
-			return errors.New("partner: WithRetryPolicy: negative attempts or waits")
+		if err := httpx.RetryPolicy(p).Check(); err != nil {
+			return fmt.Errorf("partner: WithRetryPolicy: %w", err)
 		}
-		cfg.policy = p
+		cfg.policy = httpx.RetryPolicy(p)
 		return nil
 	}
 }

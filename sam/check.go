@@ -96,18 +96,16 @@ type CheckOptions struct {
 	// in. When empty the token is asked at "organizations", which stands
 	// for the admin's home tenant: the partner tenant.
 	PartnerTenantID string
-	// HTTPClient is the base client the checks' API requests go through,
-	// the one given to token.WithHTTPClient: the checks layer their retries
-	// (RetryPolicy) on it, and under those the shared throttling backoff,
-	// which then sees every throttled attempt. When nil (or the Provider's
-	// own HTTPClient), requests go through the Provider's client, with its
-	// proxy, TLS settings and retry policy; the backoff then sees the
-	// throttling that outlasts those retries.
+	// HTTPClient is the base client the checks' API requests go through:
+	// the checks layer their retries (RetryPolicy) on it, and under those
+	// the shared throttling backoff, which sees every throttled attempt.
+	// When nil, the Provider's HTTPClient (its base client, below its
+	// retries) is used, with its proxy and TLS settings.
 	HTTPClient *http.Client
-	// RetryPolicy bounds the retries of the checks' API requests when
-	// HTTPClient is set, and caps the shared throttling backoff at its
-	// MaxRetryAfter. Zero fields take their defaults.
-	RetryPolicy httpx.RetryPolicy
+	// RetryPolicy bounds the retries of the checks' API requests, and caps
+	// the shared throttling backoff at its MaxRetryAfter. Zero fields take
+	// their defaults.
+	RetryPolicy token.RetryPolicy
 	// Logger receives the API clients' debug logs, redacted; nil logs
 	// nothing.
 	Logger *slog.Logger
@@ -222,16 +220,16 @@ func newRun(opts CheckOptions, checks Checks) *run {
 		cloud:         opts.Provider.Cloud(),
 		checks:        checks.perTenant(),
 		partnerTenant: opts.PartnerTenantID,
-		gate:          newThrottleGate(opts.RetryPolicy),
+		gate:          newThrottleGate(httpx.RetryPolicy(opts.RetryPolicy)),
 	}
 	if r.partnerTenant == "" {
 		r.partnerTenant = "organizations"
 	}
 	base, policy := opts.HTTPClient, opts.RetryPolicy
-	if base == nil || base == opts.Provider.HTTPClient() {
-		// That client retries already; retrying on top of it would
-		// multiply the attempts.
-		base, policy = opts.Provider.HTTPClient(), httpx.RetryPolicy{MaxAttempts: 1}
+	if base == nil {
+		// The Provider's client, below its retries: the checks' retries
+		// run above the gate, which sees every throttled attempt.
+		base = opts.Provider.HTTPClient()
 	}
 	next := base.Transport
 	if next == nil {

@@ -131,9 +131,8 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint string,
 		slog.String("tenant", k.tenant), slog.String("scope", k.scope), slog.String("grant", grant),
 		slog.String("kind", k.kind.String()), slog.String("client_request_id", requestID),
 	}
-	resp, err := p.http.Do(req)
+	resp, err := p.pipe.Do(req)
 	if err != nil {
-		err = httpx.RedactError(err)
 		p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.Duration("duration", time.Since(start)), slog.Any("error", err))...)
 		return tokenResponse{}, fmt.Errorf("token: requesting a %s token for tenant %s: %w", k.kind, k.tenant, err)
 	}
