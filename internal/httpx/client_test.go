@@ -297,6 +297,19 @@ func TestNestedClientsDoNotMultiplyAttempts(t *testing.T) {
 	}
 }
 
+func TestWrappedPipelineDoesNotMultiplyAttempts(t *testing.T) {
+	t.Parallel()
+	srv, s := newServer(t, status(500))
+	// A transport of the caller's own around a retrying client: it cannot
+	// be unwrapped, and must not retry under the outer Pipeline's retries.
+	inner := NewClient(nil, fastPolicy, nil)
+	wrapped := &http.Client{Transport: &bodyTracker{rt: inner.Transport}}
+	resp, err := NewClient(wrapped, fastPolicy, nil).Get(srv.URL)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.EqualValues(t, fastPolicy.MaxAttempts, s.calls.Load(), "one layer of retries")
+}
+
 func TestRedirectRefused(t *testing.T) {
 	t.Parallel()
 	mux := http.NewServeMux()
