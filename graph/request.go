@@ -108,12 +108,7 @@ func describeBody(contentType string, raw []byte, decodeErr error) string {
 			excerpt = excerpt[:j]
 		}
 	}
-	excerpt = strings.Join(strings.Fields(excerpt), " ")
-	const maxExcerpt = 120
-	if len(excerpt) > maxExcerpt {
-		excerpt = excerpt[:maxExcerpt] + "…"
-	}
-	excerpt = httpx.RedactText(excerpt)
+	excerpt = httpx.Excerpt([]byte(excerpt))
 	if decodeErr != nil && strings.Contains(contentType, "json") {
 		return fmt.Sprintf("malformed JSON response (%v): %q", decodeErr, excerpt)
 	}
