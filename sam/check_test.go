@@ -309,7 +309,7 @@ func TestCheckAccessThroughProviderClient(t *testing.T) {
 	w := newAccessWorld(t)
 	brief := w.customer(t, testserver.CustomerSpec{Name: "Brief", GDAP: true}, true)
 	long := w.customer(t, testserver.CustomerSpec{Name: "Long", GDAP: true}, true)
-	// The Provider's policy makes four attempts: two 429s are ridden out,
+	// The checks' policy makes four attempts: two 429s are ridden out,
 	// ten are not.
 	w.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "graph", Tenant: brief.ID, Count: 2, RetryAfter: "1"})
 	w.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "graph", Tenant: long.ID, Count: 10, RetryAfter: "1"})

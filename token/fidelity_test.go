@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
 )
@@ -46,7 +45,7 @@ func TestHintsEndToEnd(t *testing.T) {
 	for _, code := range codes {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			// Not parallel: one fault at a time, used by this request.
-			p := e.provider(t, e.credentials(), token.WithRetryPolicy(httpx.RetryPolicy{MaxAttempts: 1}))
+			p := e.provider(t, e.credentials(), token.WithRetryPolicy(token.RetryPolicy{MaxAttempts: 1}))
 			e.srv.Inject(testserver.Fault{Kind: testserver.IdentityError, AADSTS: code, Service: "login", Path: "/oauth2/v2.0/token", Count: 1})
 			_, err := p.Token(t.Context(), tenant, "https://graph.microsoft.com/.default")
 			var te *token.Error
@@ -103,7 +102,7 @@ func TestAppTokenThrottled(t *testing.T) {
 	e.srv.Mutate(func(w *testserver.World) {
 		w.TokenThrottle = testserver.TokenThrottle{AppRequests: 1, Window: time.Hour}
 	})
-	p := e.provider(t, e.credentials(), token.WithRetryPolicy(httpx.RetryPolicy{MaxAttempts: 3, MaxRetryAfter: time.Millisecond}))
+	p := e.provider(t, e.credentials(), token.WithRetryPolicy(token.RetryPolicy{MaxAttempts: 3, MaxRetryAfter: time.Millisecond}))
 	cust := e.customers[0]
 	_, err := p.AppToken(t.Context(), cust, "https://graph.microsoft.com/.default")
 	require.NoError(t, err)

@@ -88,7 +88,9 @@ func (a *app) session(ctx context.Context) (*session, error) {
 	base.Transport = a.watch(base.Transport)
 	s := &session{creds: creds, cloud: c}
 	s.counter = &sam.CountingTransport{Base: base.Transport}
-	s.base = &http.Client{Transport: s.counter}
+	// Every request of a session carries a credential: none follows a
+	// redirect, whichever client carries it.
+	s.base = &http.Client{Transport: s.counter, CheckRedirect: httpx.RefuseRedirect}
 	opts := []token.Option{token.WithCloud(c), token.WithHTTPClient(s.base), token.WithLogger(a.log)}
 	// Every rotated refresh token goes back to the file, so the chain
 	// never expires while samctl is used. Environment variables cannot be
