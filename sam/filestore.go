@@ -32,7 +32,7 @@ import (
 //	  "certificatePassword": "…",          // optional
 //	  "refreshToken": "…",                 // the SAM refresh token
 //	  "exchangeRefreshToken": "…",         // optional, legacy Exchange token
-//	  "cloud": "public",                    // public, usgov or china
+//	  "cloud": "public",                    // public, usgov, usgovdod or china
 //	  "savedAt": "2026-01-01T08:55:37Z"
 //	}
 //

@@ -99,7 +99,7 @@ SAMKIT_APPLICATION_ID, SAMKIT_CLIENT_SECRET, SAMKIT_REFRESH_TOKEN…).`,
 	}
 	f := root.PersistentFlags()
 	f.StringVar(&a.credentials, "credentials", "", "credentials file (default: samkit/credentials.json in your configuration directory)")
-	f.StringVar(&a.cloudName, "cloud", "", "Microsoft cloud: public, usgov or china (default: the one saved with the credentials)")
+	f.StringVar(&a.cloudName, "cloud", "", "Microsoft cloud: public, usgov, usgovdod or china (default: the one saved with the credentials)")
 	f.BoolVar(&a.jsonOut, "json", false, "print one JSON object instead of text")
 	f.StringVar(&a.sandboxURL, "sandbox", "", "use the sandbox served by 'samctl sandbox' at this URL instead of Microsoft's cloud")
 	f.StringVar(&a.sandboxCA, "sandbox-ca", "", "the sandbox's TLS certificate (PEM); default: the file 'samctl sandbox' wrote for that URL")
@@ -122,7 +122,7 @@ func (a *app) prepare(c *cobra.Command) error {
 	}
 	if a.cloudName != "" {
 		if _, err := cloud.ByName(a.cloudName); err != nil {
-			return usageError{err: fmt.Errorf("--cloud %q: use public, usgov or china", a.cloudName), cmd: c.CommandPath()}
+			return usageError{err: fmt.Errorf("--cloud %q: use public, usgov, usgovdod or china", a.cloudName), cmd: c.CommandPath()}
 		}
 	}
 	if a.sandboxCA != "" && a.sandboxURL == "" {
