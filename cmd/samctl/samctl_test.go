@@ -177,6 +177,14 @@ func TestSetupThenCheck(t *testing.T) {
 	if !strings.Contains(stdout, "Credentials saved to "+creds) {
 		t.Errorf("setup does not say where the credentials went:\n%s", stdout)
 	}
+	// The commands printed after "Next:" carry the flags setup ran with,
+	// so that they can be pasted.
+	flags := " " + strings.Join(common, " ")
+	for _, want := range []string{"  samctl consent push --all" + flags + "\n", "  samctl check" + flags + "\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("setup's next steps lack %q:\n%s", want, stdout)
+		}
+	}
 	st, err := os.Stat(creds)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("credentials file: %v, mode %v; want 0600", err, st.Mode())
@@ -386,6 +394,21 @@ func TestSandboxCommand(t *testing.T) {
 	for _, f := range []string{info.CAFile, info.CredentialsFile} {
 		if _, err := os.Stat(f); err == nil {
 			t.Errorf("%s is left behind by a stopped sandbox", f)
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"/home/me/.config/samkit/credentials.json": "/home/me/.config/samkit/credentials.json",
+		"https://127.0.0.1:8443":                   "https://127.0.0.1:8443",
+		`C:\Users\me\sam.json`:                     `'C:\Users\me\sam.json'`,
+		"/home/me/My Files/sam.json":               "'/home/me/My Files/sam.json'",
+		"/tmp/it's.json":                           `'/tmp/it'"'"'s.json'`,
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}
 	}
 }
