@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -410,5 +411,63 @@ func TestShellQuote(t *testing.T) {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestInspectAndRotateLeftovers: a secret samkit added and an interrupted
+// rotation left on the app is reported by inspect and removed by the next
+// rotate-secret; a secret added by hand stays.
+func TestInspectAndRotateLeftovers(t *testing.T) {
+	dir := isolate(t)
+	s, _ := testserver.NewSandbox(testserver.SandboxSpec{Customers: 1, Healthy: true})
+	defer s.Close()
+	creds := filepath.Join(dir, "sam.json")
+	common := []string{"--sandbox", s.URL(), "--sandbox-ca", writeCA(t, s), "--credentials", creds}
+	if code, stdout, stderr := samctl(t, append([]string{"setup"}, common...)...); code != exitOK {
+		t.Fatalf("setup: exit %d\n%s%s", code, stdout, stderr)
+	}
+	saved, err := sam.NewFileStore(creds).Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const leftover, manual = "0f0f0f0f-0000-4000-8000-000000000001", "0f0f0f0f-0000-4000-8000-000000000002"
+	s.Mutate(func(w *testserver.World) {
+		app := w.Apps[saved.ApplicationID]
+		now := time.Now()
+		app.Passwords = append(app.Passwords,
+			&testserver.PasswordCredential{KeyID: leftover, DisplayName: "samkit-managed 2026-01-01", Secret: "Lft8Q~leftover", Start: now, End: now.Add(time.Hour)},
+			&testserver.PasswordCredential{KeyID: manual, DisplayName: "CI pipeline", Secret: "Man8Q~manual", Start: now, End: now.Add(time.Hour)})
+	})
+
+	code, stdout, stderr := samctl(t, append([]string{"inspect", "--json"}, common...)...)
+	var in inspectJSON
+	if err := json.Unmarshal([]byte(stdout), &in); err != nil || code != exitFailed {
+		t.Fatalf("inspect with a leftover: exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	flagged := map[string]bool{}
+	for _, sec := range in.Secrets {
+		flagged[sec.KeyID] = sec.Leftover
+	}
+	if !flagged[leftover] || flagged[manual] || len(flagged) != 3 {
+		t.Errorf("inspect's leftovers = %v, want only %s", flagged, leftover)
+	}
+	if !strings.Contains(strings.Join(in.Problems, "\n"), "rotate-secret") {
+		t.Errorf("inspect's problems %q do not say to run rotate-secret", in.Problems)
+	}
+
+	if code, stdout, stderr = samctl(t, append([]string{"rotate-secret"}, common...)...); code != exitOK || !strings.Contains(stdout, leftover) {
+		t.Fatalf("rotate-secret: exit %d, want the leftover %s removed\n%s%s", code, leftover, stdout, stderr)
+	}
+	var keys []string
+	s.Read(func(w *testserver.World) {
+		for _, p := range w.Apps[saved.ApplicationID].Passwords {
+			keys = append(keys, p.KeyID+" "+p.DisplayName)
+		}
+	})
+	if len(keys) != 2 || !slices.Contains(keys, manual+" CI pipeline") {
+		t.Errorf("secrets after rotate-secret = %v, want the new one and the one added by hand", keys)
+	}
+	if code, stdout, stderr = samctl(t, append([]string{"inspect"}, common...)...); code != exitOK {
+		t.Errorf("inspect after rotate-secret: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
