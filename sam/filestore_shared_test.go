@@ -191,3 +191,68 @@ func TestFileStoreSharedByTwoProcesses(t *testing.T) {
 	assert.Empty(t, problems(), "the file stepped back")
 	assertNewest(t, s.Path(), n-1)
 }
+
+// TestFileStoreSharedByProviders plays two cron jobs on one credentials
+// file: each round, each loads the file, as a new process does, and
+// redeems its refresh token a few times through a token.Provider that
+// saves every rotation to the file. The file's refresh token only ever
+// moves forward, and the one it ends with works.
+func TestFileStoreSharedByProviders(t *testing.T) {
+	t.Parallel()
+	e := newSetupEnv(t)
+	e.setup(t.Context(), e.options())
+	path := e.store.Path()
+	partner := e.s.Partner().TenantID
+	scopes := []string{e.s.Cloud().Graph.Scope(), e.s.Cloud().PartnerCenter.Scope(), e.s.Cloud().Exchange.Scope()}
+
+	stop := make(chan struct{})
+	var steppedBack []string
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		s := NewFileStore(path)
+		last := time.Time{}
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			doc, err := s.read()
+			if err != nil {
+				steppedBack = append(steppedBack, "read: "+err.Error())
+				return
+			}
+			if doc.RefreshTokenObtainedAt.Before(last) {
+				steppedBack = append(steppedBack, fmt.Sprintf("from a token obtained at %v to one of %v", last, doc.RefreshTokenObtainedAt))
+			}
+			last = doc.RefreshTokenObtainedAt
+		}
+	}()
+	var wg sync.WaitGroup
+	for job := range 2 {
+		wg.Go(func() {
+			for round := range 10 {
+				store := NewFileStore(path)
+				creds, err := store.Load(t.Context())
+				if !assert.NoError(t, err) {
+					return
+				}
+				p, err := token.NewProvider(creds, token.WithCloud(e.s.Cloud()), token.WithHTTPClient(e.s.Client()), token.WithRefreshTokenStore(store))
+				if !assert.NoError(t, err) {
+					return
+				}
+				for _, scope := range scopes {
+					_, err := p.Token(t.Context(), partner, scope)
+					assert.NoError(t, err, "job %d, round %d, %s", job, round, scope)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-watched
+	assert.Empty(t, steppedBack, "the file stepped back to an older refresh token")
+	_, err := e.provider().Token(t.Context(), partner, e.s.Cloud().Graph.Scope())
+	assert.NoError(t, err, "the refresh token the file ends with")
+}
