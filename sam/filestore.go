@@ -304,7 +304,7 @@ func (s *FileStore) Writable(ctx context.Context) error {
 		return fmt.Errorf("%w: %s cannot be created (%v): choose a credentials file in a folder you can write to, or fix the folder's permissions", ErrReadOnlyStore, dir, pathErrText(err))
 	}
 	if _, err := s.read(); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%w: %w", ErrReadOnlyStore, err)
+		return fmt.Errorf("%w: %s", ErrReadOnlyStore, strings.TrimPrefix(err.Error(), "sam: "))
 	}
 	tmp, err := os.CreateTemp(dir, s.tempPattern())
 	if err != nil {

@@ -414,9 +414,8 @@ func (r *setupRun) checkStore(ctx context.Context) error {
 	if err == nil {
 		return nil
 	}
-	r.emit(StepEvent{Step: StepSave, Status: StepFailed, Err: err})
 	return &SetupError{Step: StepSave, Err: err, RolledBack: true,
-		Fix: "make the credential store writable (a file only you can read, in a folder you can write to: chmod 600 the file, or choose another path), then run setup again; nothing was signed in to or created"}
+		Fix: "make the credential store writable as the error says, then run setup again (nothing was signed in to or created)"}
 }
 
 func (r *setupRun) credentials() token.Credentials {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -469,5 +470,30 @@ func TestInspectAndRotateLeftovers(t *testing.T) {
 	}
 	if code, stdout, stderr = samctl(t, append([]string{"inspect"}, common...)...); code != exitOK {
 		t.Errorf("inspect after rotate-secret: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestSetupUnwritableCredentials: a credentials file others can read fails
+// setup before the admin is asked to sign in.
+func TestSetupUnwritableCredentials(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows files have no mode bits")
+	}
+	dir := isolate(t)
+	s, _ := testserver.NewSandbox(testserver.SandboxSpec{Customers: 1, Healthy: true})
+	defer s.Close()
+	creds := filepath.Join(dir, "sam.json")
+	if err := os.WriteFile(creds, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(creds, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := samctl(t, "setup", "--sandbox", s.URL(), "--sandbox-ca", writeCA(t, s), "--credentials", creds)
+	if code != exitFailed || !strings.Contains(stderr, "chmod 600 "+creds) || !strings.Contains(stderr, "fix: ") {
+		t.Errorf("exit %d, want %d and the chmod fix; stderr:\n%s", code, exitFailed, stderr)
+	}
+	if n := s.Count(func(r testserver.Request) bool { return r.Service == "login" }); n != 0 {
+		t.Errorf("%d sign-in requests, want none before the credentials file is known to be writable", n)
 	}
 }
