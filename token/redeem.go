@@ -79,7 +79,7 @@ func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 		return Token{}, &Error{StatusCode: http.StatusOK, Description: "the token response has neither expires_in nor a readable exp claim", Tenant: k.tenant, Scope: k.scope, Endpoint: endpoint}
 	}
 	if chain != nil && res.RefreshToken != "" {
-		if err := chain.rotate(ctx, NewSecret(res.RefreshToken), gen, p.store); err != nil {
+		if err := chain.rotate(ctx, NewSecret(res.RefreshToken), now, gen, p.store); err != nil {
 			return Token{}, err
 		}
 	}
