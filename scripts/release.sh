@@ -21,6 +21,11 @@ fi
 version="v${version#v}"
 
 targets=(linux/amd64 linux/arm64 darwin/arm64 windows/amd64)
+ldflags="-s -w -X main.version=$version"
+if commit="$(git rev-parse HEAD 2>/dev/null)"; then
+	git diff --quiet HEAD 2>/dev/null || commit="$commit-dirty"
+	ldflags="$ldflags -X main.commit=$commit"
+fi
 
 mkdir -p "$out"
 # Only what an earlier run wrote goes: DIR may hold other files.
@@ -32,7 +37,7 @@ for target in "${targets[@]}"; do
 	[[ "$os" == windows ]] && name="$name.exe"
 	echo "building $name" >&2
 	CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" \
-		go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$out/$name" ./cmd/samctl
+		go build -trimpath -ldflags "$ldflags" -o "$out/$name" ./cmd/samctl
 done
 
 sum=(sha256sum)

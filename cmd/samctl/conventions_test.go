@@ -32,10 +32,15 @@ func TestVersion(t *testing.T) {
 		assert.NotEmpty(t, b.Version, "%v", args)
 		assert.True(t, strings.HasPrefix(b.GoVersion, "go"), "%v: go version %q", args, b.GoVersion)
 	}
-	// The release build stamps the version.
-	version = "v9.8.7"
-	t.Cleanup(func() { version = "" })
-	assert.Equal(t, "v9.8.7", readBuildInfo().Version)
+	// The release build stamps the version and the commit.
+	version, commit = "v9.8.7", "0123456789abcdef-dirty"
+	t.Cleanup(func() { version, commit = "", "" })
+	b := readBuildInfo()
+	assert.Equal(t, "v9.8.7", b.Version)
+	if b.Commit == "0123456789abcdef" { // else the build info recorded the commit itself
+		assert.True(t, b.Modified)
+		assert.Contains(t, b.String(), "(commit 0123456789ab-dirty)")
+	}
 }
 
 func TestHelpDocumentsExitCodes(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -13,6 +14,11 @@ import (
 // without it ("go install", "go build") reports the module version Go
 // recorded, or "(devel)".
 var version string
+
+// commit is the commit the release was built from, stamped beside version
+// (-X main.commit=…) for builds whose build info lacks it: Go records it
+// only when it finds the repository and git.
+var commit string
 
 // buildInfo is what "samctl version" reports.
 type buildInfo struct {
@@ -25,7 +31,10 @@ type buildInfo struct {
 }
 
 func readBuildInfo() buildInfo {
-	b := buildInfo{Version: version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	b := buildInfo{Version: version, Commit: commit, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if c, dirty := strings.CutSuffix(b.Commit, "-dirty"); dirty {
+		b.Commit, b.Modified = c, true
+	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		if b.Version == "" {
