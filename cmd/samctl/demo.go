@@ -176,7 +176,7 @@ func (a *app) demoSetup(ctx context.Context, d *demoRun, m sam.Manifest) (*sessi
 		Progress: d.steps.print, Logger: a.log,
 	})
 	if err != nil {
-		return nil, setupFailure(err)
+		return nil, setupFailure(err, c)
 	}
 	if !a.jsonOut {
 		printf(a.stdout, "  The SAM app %s and its refresh token are ready (kept in memory: the demo saves nothing).\n", res.Credentials.ApplicationID)

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -177,4 +178,37 @@ func TestNetworkProblems(t *testing.T) {
 		assert.Contains(t, p.fix, tc.fix, tc.name)
 		assert.NotContains(t, p.what+p.fix, "secret", "%s: a query never shows", tc.name)
 	}
+}
+
+// TestSignInUnreachable: setup and rotate-secret sign in through MSAL,
+// which keeps only the text of a network error; they tell it as briefly
+// as the other commands.
+func TestSignInUnreachable(t *testing.T) {
+	isolate(t)
+	s, flags := sandboxFiles(t, testserver.SandboxSpec{Customers: 2, Healthy: true}, nil)
+	s.Close()
+	for _, cmd := range [][]string{{"setup"}, {"rotate-secret"}} {
+		code, _, stderr := samctl(t, append(cmd, flags...)...)
+		assert.Equal(t, exitFailed, code, "%v", cmd)
+		lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+		assert.LessOrEqual(t, len(lines), 3, "%v:\n%s", cmd, stderr)
+		assert.Contains(t, lines[0], "cannot reach the sign-in service (Entra ID): connection to https://127.0.0.1:", "%v", cmd)
+		assert.Contains(t, stderr, "\n  fix: ", "%v", cmd)
+		assert.NotContains(t, stderr, "unable to resolve an endpoint", "%v: MSAL's layers are not told", cmd)
+	}
+}
+
+func TestRetyped(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ text, what string }{
+		{`unable to resolve an endpoint: Get "https://login.example.com/x": dial tcp 1.2.3.4:443: connect: connection refused`, "connection to https://login.example.com refused"},
+		{`Get "https://login.example.com/x": dial tcp: lookup login.example.com: no such host`, "the name login.example.com does not resolve"},
+		{`Get "https://login.example.com/x": tls: failed to verify certificate: x509: certificate signed by unknown authority`, "not trusted (signed by an unknown authority)"},
+		{`Get "https://login.example.com/x": net/http: request canceled (Client.Timeout exceeded while awaiting headers)`, "did not answer in time"},
+	} {
+		p := problemOf(errors.New(tc.text), cloud.Configuration{}, 0)
+		assert.Contains(t, p.what, tc.what, tc.text)
+		assert.NotEmpty(t, p.fix, tc.text)
+	}
+	assert.Nil(t, retyped(errors.New("something else")))
 }
