@@ -134,9 +134,6 @@ func fixedCompletion(values ...string) cobra.CompletionFunc {
 
 // prepare checks the global flags once they are parsed.
 func (a *app) prepare(c *cobra.Command) error {
-	if useColor(a.stdout, os.Getenv) {
-		a.stdout = colorWriter{a.stdout}
-	}
 	if a.verbose {
 		a.log = slog.New(httpx.NewRedactingHandler(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
@@ -149,6 +146,9 @@ func (a *app) prepare(c *cobra.Command) error {
 		}
 	default:
 		return usageError{err: fmt.Errorf("-o %q: use table or json", a.output), cmd: c.CommandPath()}
+	}
+	if !a.jsonOut && useColor(a.stdout, os.Getenv) {
+		a.stdout = colorWriter{a.stdout}
 	}
 	if a.sandboxURL != "" && a.cloudName != "" {
 		return usageError{err: errors.New("--sandbox and --cloud cannot be used together"), cmd: c.CommandPath()}
