@@ -96,7 +96,7 @@ Exit codes:
 		Example: `  samctl demo
   samctl setup --display-name "Contoso SAM"
   samctl check
-  samctl check --tenant fabrikam.onmicrosoft.com --json`,
+  samctl check --tenant fabrikam.onmicrosoft.com -o json`,
 		Args:          subcommandArgs,
 		Version:       readBuildInfo().String(),
 		SilenceUsage:  true,
