@@ -50,7 +50,7 @@ among them) of the access check alone, which starts with an empty token
 cache.`,
 		Example: `  samctl demo
   samctl demo --json | jq '.totals'
-  samctl demo --tenants 1000 --latency 20ms --concurrency 32 --json | jq '{duration, requests, tokenRequests}'`,
+  samctl demo --tenants 1000 --latency 20ms --concurrency 32 --json | jq '{duration_ms, requests, tokenRequests}'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			if f.tenants < 1 || f.latency < 0 || f.concurrency < 1 {
@@ -70,9 +70,9 @@ cache.`,
 type demoJSON struct {
 	AsDesigned    bool     `json:"asDesigned"`
 	Differences   []string `json:"differences"`
-	TotalDuration string   `json:"totalDuration"`
+	TotalMS       int64    `json:"total_duration_ms"`
 	TotalRequests int      `json:"totalRequests"`
-	Latency       string   `json:"latency"`
+	LatencyMS     int64    `json:"latency_ms"`
 	checkJSON
 	Broken  []sandboxCustomerJS `json:"broken"`
 	Setup   []stepJSON          `json:"setup"`
@@ -131,8 +131,8 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	}
 	diffs := demoDifferences(d)
 	if a.jsonOut {
-		out := demoJSON{AsDesigned: len(diffs) == 0, Differences: diffs, TotalDuration: time.Since(start).Round(time.Millisecond).String(),
-			TotalRequests: s.TotalRequests(), Latency: f.latency.String(),
+		out := demoJSON{AsDesigned: len(diffs) == 0, Differences: diffs, TotalMS: time.Since(start).Milliseconds(),
+			TotalRequests: s.TotalRequests(), LatencyMS: f.latency.Milliseconds(),
 			checkJSON: reportJSON(d.rep, d.check.counter.Requests(), d.check.counter.TokenRequests(), nil),
 			Broken:    []sandboxCustomerJS{}, Setup: d.steps.steps}
 		for _, c := range info.Broken() {
@@ -180,7 +180,7 @@ func (a *app) demoSetup(ctx context.Context, d *demoRun, m sam.Manifest) (*sessi
 		Progress: d.steps.print, Logger: a.log,
 	})
 	if err != nil {
-		return nil, setupFailure(err)
+		return nil, setupFailure(err, c)
 	}
 	if !a.jsonOut {
 		printf(a.stdout, "  The SAM app %s and its refresh token are ready (kept in memory: the demo saves nothing).\n", res.Credentials.ApplicationID)

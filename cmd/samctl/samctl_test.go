@@ -68,7 +68,7 @@ type demoOutput struct {
 	FailedTenants int                     `json:"failedTenants"`
 	Requests      int                     `json:"requests"`
 	TokenRequests int                     `json:"tokenRequests"`
-	DurationMS    int64                   `json:"durationMs"`
+	DurationMS    int64                   `json:"duration_ms"`
 	Totals        map[sam.Check]sam.Tally `json:"totals"`
 	Failures      []failureJSON           `json:"failures"`
 	Broken        []sandboxCustomerJS     `json:"broken"`

@@ -154,7 +154,7 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	}
 	res, err := sam.Setup(ctx, opts)
 	if err != nil {
-		return setupFailure(err)
+		return setupFailure(err, c)
 	}
 	if a.jsonOut {
 		w := res.Warnings
@@ -204,21 +204,33 @@ func shellQuote(s string) string {
 
 // setupFailure words a failed setup in one line, saying whether the run
 // left anything behind; fixFor supplies the fix.
-func setupFailure(err error) error {
+func setupFailure(err error, c cloud.Configuration) error {
 	var se *sam.SetupError
 	if !errors.As(err, &se) {
 		return err
 	}
+	// The step's cause is told as any failure is (the service's verdict,
+	// or the network's), not with every layer it crossed.
+	cause := problemOf(se.Err, c, 0).what
 	switch {
 	case se.RollbackErr != nil:
-		err = fmt.Errorf("setup failed at step %s: %w; undoing this run failed, remove by hand: %w", se.Step, se.Err, se.RollbackErr)
+		err = toldError{fmt.Sprintf("setup failed at step %s: %s; undoing this run failed, remove by hand: %v", se.Step, cause, se.RollbackErr), err}
 	case se.RolledBack:
-		err = fmt.Errorf("setup failed at step %s (nothing was left behind): %w", se.Step, se.Err)
+		err = toldError{fmt.Sprintf("setup failed at step %s (nothing was left behind): %s", se.Step, cause), err}
 	default:
-		err = fmt.Errorf("setup failed at step %s: %w", se.Step, se.Err)
+		err = toldError{fmt.Sprintf("setup failed at step %s: %s", se.Step, cause), err}
 	}
 	return withFix(err, se.Fix)
 }
+
+// toldError is err told in other words.
+type toldError struct {
+	text string
+	err  error
+}
+
+func (e toldError) Error() string { return e.text }
+func (e toldError) Unwrap() error { return e.err }
 
 func cloudLabel(c cloud.Configuration) string {
 	if c.Name == sandboxCloudName {
