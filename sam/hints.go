@@ -117,6 +117,9 @@ func exchangeHint(t Tenant, e *exchange.Error) string {
 	if e.StatusCode == http.StatusForbidden {
 		return fmt.Sprintf("The admin has no Exchange management role in tenant %s: add Exchange Administrator to the GDAP relationship with this customer and put the admin in the security group it is assigned to.", t.Label())
 	}
+	if e.StatusCode == http.StatusGone {
+		return "Microsoft has switched off the Exchange Online admin API's InvokeCommand (beta) endpoint, which this check calls: move to the Exchange Online Admin API v2.0 (/adminapi/v2.0/{tenant}/{endpoint}); until samkit uses it, leave the Exchange check out (--checks without delegated-exchange)."
+	}
 	if h := e.Hint(); h != "" {
 		return h
 	}

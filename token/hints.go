@@ -93,7 +93,7 @@ var codeAdvice = []advice{
 		return fmt.Sprintf("A sign-in frequency policy of Conditional Access in tenant %s expired the refresh token: re-run the consent sign-in (samctl setup); a background job cannot answer it, so exclude the SAM app (or, in a customer, service provider users) from that policy.", t)
 	}},
 	{[]int{53003}, "blocked by Conditional Access", func(t, _ string) string {
-		return fmt.Sprintf("A Conditional Access policy in tenant %s blocked the token: exclude the SAM app's sign-in from that policy or satisfy it (compliant device, location, MFA).", t)
+		return fmt.Sprintf("A Conditional Access policy in tenant %s blocked the token: exclude the SAM app's sign-in from that policy or satisfy it (compliant device, location, MFA); if it blocks the device code flow, sign in in a browser (samctl setup --browser).", t)
 	}},
 	{[]int{53000, 53001}, "Conditional Access requires a compliant or domain-joined device", func(t, _ string) string {
 		return fmt.Sprintf("Conditional Access in tenant %s requires a compliant or domain-joined device, which a server running samkit is not: exclude the SAM app's sign-in (or, in a customer, service provider users) from that policy.", t)
@@ -135,7 +135,7 @@ var codeAdvice = []advice{
 		return fmt.Sprintf("The application was not found in tenant %s: check the application (client) ID, and that the app is consented there (samctl consent push %s).", t, t)
 	}},
 	{[]int{7000112}, "the app is disabled", func(t, _ string) string {
-		return fmt.Sprintf("The application is disabled or blocked in tenant %s: re-enable its enterprise application there; if it is a Microsoft application that was retired, move to its replacement.", t)
+		return fmt.Sprintf("The application is disabled or blocked in tenant %s: re-enable its enterprise application there. If it is the Exchange Online PowerShell client (a0c73c16-…), Microsoft has retired it: stop using the legacy Exchange refresh token (drop setup --legacy-exchange); samkit reaches Exchange with the SAM app's own token.", t)
 	}},
 	{[]int{500011}, "the resource's service principal is missing in the tenant", func(t, scope string) string {
 		return fmt.Sprintf("The resource of scope %q has no service principal in tenant %s: consent that resource in the tenant (samctl consent push %s).", scope, t, t)

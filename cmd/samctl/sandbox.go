@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ type sandboxFlags struct {
 	latency   time.Duration
 	healthy   bool
 	caFile    string
+	rehearse  []string
 }
 
 func (a *app) sandboxCommand() *cobra.Command {
@@ -41,13 +43,24 @@ tools, in any language, at it. It stops on Ctrl-C.
 
 It speaks TLS with its own certificate, written to a file whose path it
 prints; samctl's --sandbox URL finds it alone. Its admin approves every
-sign-in at once, so 'samctl setup --sandbox URL' runs end to end.
+sign-in by itself, after one authorization_pending as Entra's device code
+flow goes, so 'samctl setup --sandbox URL' runs end to end.
 
 The credentials it prints are real secrets of a fake: they open nothing but
-this sandbox.`,
+this sandbox.
+
+Rehearsals stage a change Microsoft has announced, or a failure to be ready
+for, so that a tool meets it here first: start them with --rehearse, or
+while it runs through its loopback admin endpoint
+(POST or DELETE {url}/_sandbox/rehearsals/NAME; GET lists them):
+` + rehearsalHelp() + `
+The one-way ones change the sandbox's tokens, sessions or secrets; a new
+sign-in (samctl setup --sandbox) or secret mends them.`,
 		Example: `  samctl sandbox
   samctl sandbox --addr 127.0.0.1:8443 --customers 200 --latency 50ms
-  samctl check --sandbox https://127.0.0.1:8443 --credentials <the file it printed>`,
+  samctl sandbox --rehearse partner-center-mfa,invokecommand-off
+  samctl check --sandbox https://127.0.0.1:8443 --credentials <the file it printed>
+  curl --cacert <its certificate> -X POST https://127.0.0.1:8443/_sandbox/rehearsals/refresh-token-revoked`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(f.addr)
@@ -57,6 +70,11 @@ this sandbox.`,
 			if f.customers < 0 || f.latency < 0 {
 				return usageError{err: errors.New("--customers and --latency cannot be negative"), cmd: c.CommandPath()}
 			}
+			for _, r := range f.rehearse {
+				if !slices.Contains(testserver.RehearsalNames(), r) {
+					return usageError{err: fmt.Errorf("--rehearse %q: no such rehearsal; choose from %s", r, strings.Join(testserver.RehearsalNames(), ", ")), cmd: c.CommandPath()}
+				}
+			}
 			return a.serveSandbox(c.Context(), f)
 		},
 	}
@@ -65,7 +83,20 @@ this sandbox.`,
 	c.Flags().DurationVar(&f.latency, "latency", 0, "delay every request by this much, as a distant service would")
 	c.Flags().BoolVar(&f.healthy, "healthy", false, "no broken customers")
 	c.Flags().StringVar(&f.caFile, "ca-file", "", "where to write the TLS certificate (PEM); default: where --sandbox looks for it")
+	c.Flags().StringSliceVar(&f.rehearse, "rehearse", nil, "rehearsals to stage from the start (comma-separated): "+strings.Join(testserver.RehearsalNames(), ", "))
+	_ = c.RegisterFlagCompletionFunc("rehearse", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return testserver.RehearsalNames(), cobra.ShellCompDirectiveNoFileComp
+	})
 	return c
+}
+
+// rehearsalHelp lists the rehearsals for --help, one per line.
+func rehearsalHelp() string {
+	var b strings.Builder
+	for _, r := range testserver.RehearsalCatalog() {
+		fmt.Fprintf(&b, "  %-28s %s\n", r.Name, r.Change)
+	}
+	return b.String()
 }
 
 // sandboxJSON is a running sandbox in --json output.
@@ -75,6 +106,8 @@ type sandboxJSON struct {
 	Graph             string              `json:"graph"`
 	PartnerCenter     string              `json:"partnerCenter"`
 	Exchange          string              `json:"exchange"`
+	Rehearsals        string              `json:"rehearsals"`
+	Rehearsing        []string            `json:"rehearsing"`
 	CAFile            string              `json:"caFile"`
 	CredentialsFile   string              `json:"credentialsFile"`
 	PartnerTenantID   string              `json:"partnerTenantId"`
@@ -103,6 +136,11 @@ func (a *app) serveSandbox(ctx context.Context, f sandboxFlags) error {
 	s, info := testserver.NewSandbox(testserver.SandboxSpec{Customers: f.customers, Latency: f.latency, Healthy: f.healthy, App: true},
 		testserver.WithListener(ln), testserver.WithRecordLimit(0))
 	defer s.Close()
+	for _, r := range f.rehearse {
+		if err := s.Rehearse(testserver.Rehearsal(r)); err != nil {
+			return usageError{err: err}
+		}
+	}
 
 	caPath, credPath, cleanup, err := writeSandboxFiles(ctx, s, info, f.caFile)
 	defer cleanup()
@@ -110,6 +148,7 @@ func (a *app) serveSandbox(ctx context.Context, f sandboxFlags) error {
 		return err
 	}
 	out := sandboxJSON{URL: s.URL(), Login: s.URL(), Graph: s.URL() + "/graph", PartnerCenter: s.URL() + "/partner", Exchange: s.URL() + "/exchange",
+		Rehearsals: s.URL() + "/_sandbox/rehearsals", Rehearsing: append([]string{}, f.rehearse...),
 		CAFile: caPath, CredentialsFile: credPath, PartnerTenantID: info.Partner.TenantID, PartnerDomain: info.Partner.Domain,
 		AdminUPN: info.Partner.AdminUPN, BootstrapClientID: info.BootstrapClientID, ApplicationID: info.App.AppID,
 		ClientSecret: info.App.Secret, RefreshToken: info.RefreshToken}
@@ -181,7 +220,11 @@ func writeSandbox(w io.Writer, out sandboxJSON, info testserver.SandboxInfo) {
 	fmt.Fprintf(tw, "  Partner Center\t%s\ttokens for https://api.partnercenter.microsoft.com\n", out.PartnerCenter)
 	fmt.Fprintf(tw, "  Exchange Online\t%s\ttokens for https://outlook.office365.com\n", out.Exchange)
 	fmt.Fprintf(tw, "  TLS certificate\t%s\n", out.CAFile)
+	fmt.Fprintf(tw, "  rehearsals\t%s\tloopback only; POST or DELETE .../NAME (samctl sandbox --help lists them)\n", out.Rehearsals)
 	tw.Flush()
+	if len(out.Rehearsing) > 0 {
+		fmt.Fprintf(w, "\nRehearsing: %s\n", strings.Join(out.Rehearsing, ", "))
+	}
 
 	problems := 0
 	for _, c := range info.Customers {
