@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -101,4 +102,29 @@ func caConfig(t *testing.T, path string) *tls.Config {
 	pool := x509.NewCertPool()
 	require.True(t, pool.AppendCertsFromPEM(pem))
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+}
+
+// `samctl sandbox --state DIR` keeps its world across restarts: the same
+// partner, app and credentials work after it.
+func TestSandboxState(t *testing.T) {
+	isolate(t)
+	dir := filepath.Join(t.TempDir(), "world")
+	first, stop := startSandbox(t, "--state", dir, "--customers", "6", "--healthy", "--rehearse", "invokecommand-off")
+	assert.False(t, first.Restored)
+	code, _, stderr := samctl(t, "check", "--sandbox", first.URL, "--credentials", first.CredentialsFile, "--checks", "delegated-graph")
+	require.Equal(t, exitOK, code, "stderr %q", stderr)
+	require.Equal(t, exitOK, stop())
+	fi, err := os.Stat(filepath.Join(dir, "world.json"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the state holds the fake's secrets")
+
+	second, stop := startSandbox(t, "--state", dir)
+	defer stop()
+	assert.True(t, second.Restored)
+	assert.Equal(t, first.PartnerTenantID, second.PartnerTenantID)
+	assert.Equal(t, first.ApplicationID, second.ApplicationID)
+	assert.Equal(t, first.Customers, second.Customers)
+	assert.Equal(t, []string{"invokecommand-off"}, second.Rehearsing, "rehearsals are kept")
+	code, _, stderr = samctl(t, "check", "--sandbox", second.URL, "--credentials", second.CredentialsFile, "--checks", "delegated-graph")
+	assert.Equal(t, exitOK, code, "the credentials of the first run work in the second: stderr %q", stderr)
 }
