@@ -51,7 +51,7 @@ func TestCheckAccessEveryState(t *testing.T) {
 		graph, exchange, app want
 	}{
 		{healthy, pass, pass, pass},
-		{noConsent, consent(noConsent.ID), want{"AADSTS90099", []string{"Exchange", "samctl consent push " + noConsent.ID}},
+		{noConsent, consent(noConsent.ID), want{"AADSTS90099", []string{"push CPV consent", "samctl consent push " + noConsent.ID}},
 			want{"AADSTS700016", []string{"service principal", "samctl consent push " + noConsent.ID}}},
 		{outside, want{"AADSTS50020", []string{"security groups", "GDAP relationship"}}, want{"AADSTS50020", []string{"security groups"}}, pass},
 		{mfa, want{"AADSTS50076", []string{"Conditional Access", "MFA"}}, want{"AADSTS50076", []string{"Conditional Access"}}, pass},

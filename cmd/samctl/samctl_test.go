@@ -358,19 +358,7 @@ func TestMissingCredentials(t *testing.T) {
 // credentials it printed, and stops it as Ctrl-C would.
 func TestSandboxCommand(t *testing.T) {
 	isolate(t)
-	ctx, stop := context.WithCancel(t.Context())
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	var errOut bytes.Buffer
-	go func() {
-		done <- run(ctx, []string{"sandbox", "--json", "--customers", "7"}, strings.NewReader(""), pw, &errOut)
-		pw.Close()
-	}()
-	var info sandboxJSON
-	if err := json.NewDecoder(pr).Decode(&info); err != nil {
-		t.Fatalf("sandbox --json: %v (stderr %q)", err, errOut.String())
-	}
-	go io.Copy(io.Discard, pr)
+	info, stop := startSandbox(t, "--customers", "7")
 	if len(info.Customers) != 7 || info.ApplicationID == "" || info.RefreshToken == "" {
 		t.Fatalf("sandbox printed %+v", info)
 	}
@@ -391,8 +379,7 @@ func TestSandboxCommand(t *testing.T) {
 		t.Errorf("sandbox credentials without --sandbox: exit %d, stderr %q", code, stderr)
 	}
 
-	stop()
-	if code := <-done; code != exitOK {
+	if code := stop(); code != exitOK {
 		t.Errorf("stopped sandbox: exit %d, want 0", code)
 	}
 	for _, f := range []string{info.CAFile, info.CredentialsFile} {

@@ -28,8 +28,9 @@ type Server struct {
 	world *World
 	graph graphState // Graph-only bookkeeping (graph.go), guarded by mu
 
-	rng    *rand.Rand  // token lifetimes; guarded by mu
-	limits tokenLimits // token endpoint throttling; guarded by mu
+	rng        *rand.Rand         // token lifetimes; guarded by mu
+	rehearsing map[Rehearsal]bool // staged switches (rehearsal.go); guarded by mu
+	limits     tokenLimits        // token endpoint throttling; guarded by mu
 
 	faults   faultQueue
 	recorder recorder
@@ -439,7 +440,14 @@ func (s *Server) handler() http.Handler {
 	s.routePartner(partner)
 	s.routeExchange(exchange)
 	byName := map[string]http.Handler{"graph": graph, "partner": partner, "exchange": exchange}
+	admin := http.NewServeMux()
+	s.routeAdmin(admin)
+	adminH := adminHandler(admin)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, adminPrefix) {
+			adminH.ServeHTTP(w, r)
+			return
+		}
 		service, h := "login", http.Handler(login)
 		host := r.Host
 		if h, _, err := net.SplitHostPort(host); err == nil {
@@ -463,7 +471,7 @@ func (s *Server) handler() http.Handler {
 		rec := s.recorder.begin(s, r, service)
 		rw := &statusWriter{ResponseWriter: w}
 		defer func() { s.recorder.finish(rec, rw.status) }()
-		if s.applyFault(rw, r, rec) {
+		if s.rehearsedServiceFault(rw, r, rec) || s.applyFault(rw, r, rec) {
 			return
 		}
 		h.ServeHTTP(rw, r)
