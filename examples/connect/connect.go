@@ -24,6 +24,7 @@ import (
 
 var (
 	credentials = flag.String("credentials", "", "credentials file written by 'samctl setup' (default: SAMKIT_ variables if set, else a sandbox)")
+	sandboxFlag = flag.Bool("sandbox", false, "run against a sandbox whatever -credentials and the SAMKIT_ variables say")
 	sandboxOnly bool
 )
 
@@ -47,7 +48,7 @@ type Env struct {
 // Open parses the command line and connects. Close the Env when done.
 func Open(ctx context.Context) (*Env, error) {
 	flag.Parse()
-	if sandboxOnly {
+	if sandboxOnly || *sandboxFlag {
 		return openSandbox()
 	}
 	var store sam.Store
