@@ -321,3 +321,24 @@ func TestPageSize(t *testing.T) {
 	}
 	assert.Equal(t, (len(want)+1)/2, pages, "two users a page")
 }
+
+// TestInMemoryConcurrentUse sends requests from many goroutines at once,
+// as an access check does, for the race detector to see.
+func TestInMemoryConcurrentUse(t *testing.T) {
+	t.Parallel()
+	srv, p := start(t, samtest.World{Customers: 4}, samtest.InMemory())
+	customers := srv.Customers()
+	errs := make(chan error, 2*len(customers))
+	for _, c := range customers {
+		for _, scope := range []string{p.Cloud().Graph.Scope(), p.Cloud().Exchange.Scope()} {
+			go func() {
+				_, err := p.Token(t.Context(), c.ID, scope)
+				errs <- err
+			}()
+		}
+	}
+	for range 2 * len(customers) {
+		assert.NoError(t, <-errs)
+	}
+	assert.Len(t, srv.Requests(), 2*len(customers), "one token request per tenant and resource")
+}
