@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-cleanhttp"
+
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/internal/httpx"
 )
@@ -30,6 +32,8 @@ type Provider struct {
 	creds  Credentials
 	cloud  cloud.Configuration
 	http   *http.Client
+	base   *http.Client // what http retries over
+	policy RetryPolicy
 	log    *slog.Logger
 	now    func() time.Time
 	window time.Duration
@@ -45,7 +49,8 @@ type Provider struct {
 }
 
 // flight is one token request, shared by the callers that missed the same
-// key while it was under way.
+// key while it was under way. The first of them makes the request in its
+// own goroutine; the others wait for it.
 type flight struct {
 	done chan struct{} // closed once tok and err are set
 	tok  Token
@@ -77,10 +82,16 @@ func NewProvider(c Credentials, opts ...Option) (*Provider, error) {
 	if httpx.IsGUID(c.ClientSecret.Reveal()) {
 		log.Warn("Credentials.ClientSecret has the shape of a GUID: that is a secret's ID, not its value; token requests will fail with AADSTS7000215")
 	}
+	base := cfg.base
+	if base == nil {
+		base = cleanhttp.DefaultPooledClient()
+	}
 	p := &Provider{
 		creds:         c,
 		cloud:         cfg.cloud,
-		http:          httpx.NewClient(cfg.base, cfg.policy, cfg.log),
+		http:          httpx.NewClient(base, cfg.policy, cfg.log),
+		base:          base,
+		policy:        cfg.policy,
 		log:           log,
 		now:           cfg.now,
 		window:        cfg.window,
@@ -145,6 +156,16 @@ func (p *Provider) Cloud() cloud.Configuration { return p.cloud }
 // with httpx.NewClient does not retry twice.
 func (p *Provider) HTTPClient() *http.Client { return p.http }
 
+// BaseHTTPClient returns the client HTTPClient retries over: the one given
+// to WithHTTPClient, or the pooled default. Layers that must see every
+// attempt of a request, not only the last, go between the two; see
+// RetryPolicy.
+func (p *Provider) BaseHTTPClient() *http.Client { return p.base }
+
+// RetryPolicy returns the policy given to WithRetryPolicy, zero fields
+// included, which HTTPClient follows.
+func (p *Provider) RetryPolicy() RetryPolicy { return p.policy }
+
 // RefreshToken returns the newest refresh token of kind: the one in
 // Credentials, or the latest rotation.
 func (p *Provider) RefreshToken(kind RefreshKind) Secret {
@@ -176,12 +197,14 @@ func (p *Provider) chain(kind RefreshKind) *refreshChain {
 }
 
 // get serves k from the cache or fetches it. Concurrent misses of one key
-// share one request. That request runs on a context detached from the
-// caller's cancellation (bounded by flightTimeout instead): one caller
-// giving up must not fail the others. Each caller still returns as soon
-// as its own context is done, and when the last one waiting has gone the
-// request is cancelled, so that an answer that never comes does not hold
-// the key: the next caller starts afresh.
+// share one request, which the first of them makes in its own goroutine
+// while the others wait. That request runs on a context detached from the
+// callers' cancellation (bounded by flightTimeout instead): one caller
+// giving up must not fail the others. A waiting caller returns as soon as
+// its context is done; the caller making the request returns when the
+// request ends, which is at once when nobody else waits for it: when the
+// last caller has gone the request is cancelled, so that an answer that
+// never comes does not hold the key and the next caller starts afresh.
 func (p *Provider) get(ctx context.Context, k cacheKey) (Token, error) {
 	if tok, ok := p.cache.get(k, p.now()); ok {
 		return tok, nil
@@ -192,7 +215,15 @@ func (p *Provider) get(ctx context.Context, k cacheKey) (Token, error) {
 	if err := p.check(k); err != nil {
 		return Token{}, err
 	}
-	f := p.join(ctx, k)
+	f, fctx := p.join(ctx, k)
+	if fctx != nil {
+		left := context.AfterFunc(ctx, func() { p.leave(k, f) })
+		p.fly(fctx, k, f)
+		if !left() {
+			return Token{}, ctx.Err()
+		}
+		return f.tok, f.err
+	}
 	select {
 	case <-ctx.Done():
 		p.leave(k, f)
@@ -202,14 +233,15 @@ func (p *Provider) get(ctx context.Context, k cacheKey) (Token, error) {
 	}
 }
 
-// join adds the caller to the flight of k, starting one if none is under
-// way.
-func (p *Provider) join(ctx context.Context, k cacheKey) *flight {
+// join adds the caller to the flight of k. When none is under way it
+// starts one and returns the context to make its request on, which the
+// caller then does (fly); otherwise the returned context is nil.
+func (p *Provider) join(ctx context.Context, k cacheKey) (*flight, context.Context) {
 	p.flightMu.Lock()
 	defer p.flightMu.Unlock()
 	if f := p.flights[k]; f != nil {
 		f.waiters++
-		return f
+		return f, nil
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.flightTimeout)
 	f := &flight{done: make(chan struct{}), waiters: 1, cancel: cancel}
@@ -217,8 +249,7 @@ func (p *Provider) join(ctx context.Context, k cacheKey) *flight {
 		p.flights = make(map[cacheKey]*flight)
 	}
 	p.flights[k] = f
-	go p.fly(fctx, k, f)
-	return f
+	return f, fctx
 }
 
 // leave takes a caller that gave up off f; the last one cancels it. A

@@ -97,9 +97,9 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	d.steps.simulated = true
 	w := a.stdout
 	if !a.jsonOut {
-		fmt.Fprintf(w, "samctl demo: the Secure Application Model from start to end, against a sandbox of the\n")
-		fmt.Fprintf(w, "Microsoft cloud running inside samctl (no credentials, no network).\n")
-		fmt.Fprintf(w, "Partner %q has %d customers; %d of them break access on purpose, 1 is throttled.\n", info.Partner.Name, len(info.Customers), len(info.Broken()))
+		printf(w, "samctl demo: the Secure Application Model from start to end, against a sandbox of the\n")
+		printf(w, "Microsoft cloud running inside samctl (no credentials, no network).\n")
+		printf(w, "Partner %q has %d customers; %d of them break access on purpose, 1 is throttled.\n", info.Partner.Name, len(info.Customers), len(info.Broken()))
 	}
 
 	m, err := loadManifest("")
@@ -124,7 +124,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	if ctx.Err() != nil {
 		// Interrupted: what was checked says nothing of the design.
 		if !a.jsonOut {
-			fmt.Fprintln(w, d.rep.Summary())
+			printLine(w, d.rep.Summary())
 		}
 		return ctx.Err()
 	}
@@ -158,7 +158,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 
 func (a *app) section(title string) {
 	if !a.jsonOut {
-		fmt.Fprintf(a.stdout, "\n%s\n", title)
+		printf(a.stdout, "\n%s\n", title)
 	}
 }
 
@@ -179,7 +179,7 @@ func (a *app) demoSetup(ctx context.Context, d *demoRun, m sam.Manifest) (*sessi
 		return nil, setupFailure(err)
 	}
 	if !a.jsonOut {
-		fmt.Fprintf(a.stdout, "  The SAM app %s and its refresh token are ready (kept in memory: the demo saves nothing).\n", res.Credentials.ApplicationID)
+		printf(a.stdout, "  The SAM app %s and its refresh token are ready (kept in memory: the demo saves nothing).\n", res.Credentials.ApplicationID)
 	}
 	p, err := token.NewProvider(res.Credentials, token.WithCloud(c), token.WithHTTPClient(hc), token.WithLogger(a.log))
 	if err != nil {
@@ -199,7 +199,7 @@ func (a *app) demoTenants(ctx context.Context, d *demoRun, admin *session) error
 		return nil
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(a.stdout, "  %s %s\n", markFail, w)
+		printf(a.stdout, "  %s %s\n", markFail, w)
 	}
 	count := map[sam.Source]int{}
 	for _, t := range tenants {
@@ -207,9 +207,9 @@ func (a *app) demoTenants(ctx context.Context, d *demoRun, admin *session) error
 			count[s]++
 		}
 	}
-	fmt.Fprintf(a.stdout, "  %s %d tenants: %d with GDAP relationships, %d with contracts, %d in Partner Center, merged by tenant id\n",
+	printf(a.stdout, "  %s %d tenants: %d with GDAP relationships, %d with contracts, %d in Partner Center, merged by tenant id\n",
 		markOK, len(tenants), count[sam.SourceGDAP], count[sam.SourceContract], count[sam.SourcePartnerCenter])
-	fmt.Fprintf(a.stdout, "      Microsoft-led transition (MLT_) relationships grant nothing and are left out.\n")
+	printf(a.stdout, "      Microsoft-led transition (MLT_) relationships grant nothing and are left out.\n")
 	return nil
 }
 
@@ -223,7 +223,7 @@ func (a *app) demoConsent(ctx context.Context, d *demoRun, admin *session, m sam
 			return err
 		}
 		if !a.jsonOut {
-			fmt.Fprintf(a.stdout, "  %s consent given directly in the sandbox to %d tenants, as a partner's long-standing consents would be\n",
+			printf(a.stdout, "  %s consent given directly in the sandbox to %d tenants, as a partner's long-standing consents would be\n",
 				markOK, len(d.info.Consentable()))
 		}
 		return nil
@@ -242,13 +242,13 @@ func (a *app) demoConsent(ctx context.Context, d *demoRun, admin *session, m sam
 			continue
 		}
 		failed++
-		fmt.Fprintf(a.stdout, "  %s %s: %s\n", markFail, d.tenants[i].DisplayName, reason(r.Err))
+		printf(a.stdout, "  %s %s: %s\n", markFail, d.tenants[i].DisplayName, reason(r.Err))
 	}
-	fmt.Fprintf(a.stdout, "  %s %d tenants consented", markOK, len(results)-failed)
+	printf(a.stdout, "  %s %d tenants consented", markOK, len(results)-failed)
 	if failed > 0 {
-		fmt.Fprintf(a.stdout, "; %d could not be (the access check shows why, with the fix)", failed)
+		printf(a.stdout, "; %d could not be (the access check shows why, with the fix)", failed)
 	}
-	fmt.Fprintln(a.stdout)
+	printLine(a.stdout)
 	return ctx.Err()
 }
 
@@ -268,7 +268,7 @@ func (a *app) demoCheck(ctx context.Context, d *demoRun, admin *session, concurr
 	rep, err := a.runCheck(ctx, d.check, d.tenants, sam.Checks{}, concurrency)
 	d.rep = rep
 	if !a.jsonOut && rep != nil {
-		fmt.Fprintf(a.stdout, "  %d requests, %d of them for tokens, in %v\n\n", counter.Requests(), counter.TokenRequests(), rep.Duration.Round(time.Millisecond))
+		printf(a.stdout, "  %d requests, %d of them for tokens, in %v\n\n", counter.Requests(), counter.TokenRequests(), rep.Duration.Round(time.Millisecond))
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,10 +21,14 @@ type Server struct {
 	clock *Clock
 	key   *rsa.PrivateKey
 	kid   string
+	cert  []byte // the signing key's certificate, DER
 
 	mu    sync.Mutex
 	world *World
 	graph graphState // Graph-only bookkeeping (graph.go), guarded by mu
+
+	rng    *rand.Rand  // token lifetimes; guarded by mu
+	limits tokenLimits // token endpoint throttling; guarded by mu
 
 	faults   faultQueue
 	recorder recorder
@@ -46,7 +51,14 @@ type config struct {
 	partnerName string
 	keyBits     int
 	noListener  bool
+	seed        uint64
 }
+
+// WithSeed seeds the generator of the server's random choices that a
+// client can observe, such as access token lifetimes (World.
+// AccessTokenLifetime). Servers with the same seed make the same choices
+// in the same order; the default seed is 1.
+func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
 
 // WithListener serves on l instead of a fresh loopback port (samctl sandbox
 // uses it to serve on a fixed address).
@@ -75,12 +87,12 @@ func WithSigningKeyBits(bits int) Option {
 
 // New starts a fake cloud on a loopback TLS listener. Close it when done.
 func New(opts ...Option) *Server {
-	cfg := config{recordLimit: 100_000, partnerName: "Contoso Partner", keyBits: 2048}
+	cfg := config{recordLimit: 100_000, partnerName: "Contoso Partner", keyBits: 2048, seed: 1}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	key, kid := signingKey(cfg.keyBits)
-	s := &Server{clock: &Clock{}, key: key, kid: kid}
+	sk := signingKey(cfg.keyBits)
+	s := &Server{clock: &Clock{}, key: sk.key, kid: sk.kid, cert: sk.cert, rng: rand.New(rand.NewPCG(cfg.seed, cfg.seed))}
 	s.recorder.limit = cfg.recordLimit
 	s.world = s.newWorld(cfg.partnerName)
 
@@ -96,6 +108,17 @@ func New(opts ...Option) *Server {
 	s.ts.EnableHTTP2 = true
 	s.ts.StartTLS()
 	return s
+}
+
+// accessLifetimeLocked is the lifetime of the next access token:
+// World.AccessTokenLifetime, or a whole number of seconds picked in
+// [60 min, 90 min] when that is 0.
+func (s *Server) accessLifetimeLocked() time.Duration {
+	if d := s.world.AccessTokenLifetime; d != 0 {
+		return d
+	}
+	const lo, hi = 60 * 60, 90 * 60
+	return time.Duration(lo+s.rng.IntN(hi-lo+1)) * time.Second
 }
 
 // URL is the server's base URL, https://127.0.0.1:port (or, WithoutListener,
@@ -186,7 +209,6 @@ func (s *Server) newWorld(partnerName string) *World {
 		DeviceCodes:         map[string]*DeviceCode{},
 		PageSize:            100,
 		RefreshIdleLifetime: defaultRefreshIdleLife,
-		AccessTokenLifetime: time.Hour,
 		DeviceCode:          DeviceCodePolicy{PendingPolls: 1, Interval: 1, Lifetime: 15 * time.Minute},
 	}
 	for _, a := range firstPartyApps() {
@@ -383,7 +405,7 @@ func (s *Server) handler() http.Handler {
 		rec := s.recorder.begin(s, r, service)
 		rw := &statusWriter{ResponseWriter: w}
 		defer func() { s.recorder.finish(rec, rw.status) }()
-		if s.faults.apply(rw, r, rec) {
+		if s.applyFault(rw, r, rec) {
 			return
 		}
 		h.ServeHTTP(rw, r)
