@@ -136,7 +136,8 @@ func (s *Server) accessLifetimeLocked() time.Duration {
 	return time.Duration(lo+s.rng.IntN(hi-lo+1)) * time.Second
 }
 
-// URL is the server's base URL, https://127.0.0.1:port.
+// URL is the server's base URL, https://127.0.0.1:port (or, WithoutListener,
+// https://fake.samkit.invalid).
 func (s *Server) URL() string { return s.ts.URL }
 
 // Client returns an HTTP client that trusts the server's certificate.
@@ -147,7 +148,8 @@ func (s *Server) Client() *http.Client {
 	return s.ts.Client()
 }
 
-// TLSConfig returns a TLS configuration that trusts the server.
+// TLSConfig returns a TLS configuration that trusts the server (nil
+// WithoutListener).
 func (s *Server) TLSConfig() *tls.Config {
 	if s.mem != nil {
 		return nil
