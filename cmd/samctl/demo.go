@@ -72,6 +72,10 @@ type demoJSON struct {
 	TotalDuration string   `json:"totalDuration"`
 	TotalRequests int      `json:"totalRequests"`
 	Latency       string   `json:"latency"`
+	// ThrottledWaitMS is how long the access check stood still waiting out
+	// the throttled customer's Retry-After; durationMs less it is the
+	// check's own pace, the figure to set against the ideal.
+	ThrottledWaitMS int64 `json:"throttledWaitMs"`
 	checkJSON
 	Broken  []sandboxCustomerJS `json:"broken"`
 	Setup   []stepJSON          `json:"setup"`
@@ -131,7 +135,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	diffs := demoDifferences(d)
 	if a.jsonOut {
 		out := demoJSON{AsDesigned: len(diffs) == 0, Differences: diffs, TotalDuration: time.Since(start).Round(time.Millisecond).String(),
-			TotalRequests: s.TotalRequests(), Latency: f.latency.String(),
+			TotalRequests: s.TotalRequests(), Latency: f.latency.String(), ThrottledWaitMS: d.rep.ThrottledWait.Milliseconds(),
 			checkJSON: reportJSON(d.rep, d.check.counter.Requests(), d.check.counter.TokenRequests(), nil),
 			Broken:    []sandboxCustomerJS{}, Setup: d.steps.steps}
 		for _, c := range info.Broken() {
