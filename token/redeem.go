@@ -194,7 +194,11 @@ func decodeTokenResponse(resp *http.Response, body []byte, readErr error, k cach
 		return tokenResponse{}, &Error{StatusCode: resp.StatusCode, Description: "reading the token response: " + readErr.Error(), Tenant: k.tenant, Scope: k.scope, Endpoint: endpoint}
 	}
 	var res tokenResponse
-	if err := json.Unmarshal(body, &res); err != nil || res.Error == "" && res.AccessToken == "" && !isJSON(resp.Header.Get("Content-Type")) {
+	var err error
+	if !decodeFlat(body, &res) {
+		err = json.Unmarshal(body, &res)
+	}
+	if err != nil || res.Error == "" && res.AccessToken == "" && !isJSON(resp.Header.Get("Content-Type")) {
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		return tokenResponse{}, nonJSONError(resp.StatusCode, ct, body, k.tenant, k.scope, endpoint)
 	}
