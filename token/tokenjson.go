@@ -3,7 +3,6 @@ package token
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 )
 
 // decodeFlat decodes a token response into res without encoding/json,
@@ -35,7 +34,7 @@ func decodeFlat(body []byte, res *tokenResponse) bool {
 			return false
 		}
 		var field *string
-		switch key {
+		switch string(key) { // compared without a copy
 		case "error":
 			field = &out.Error
 		case "access_token":
@@ -57,9 +56,11 @@ func decodeFlat(body []byte, res *tokenResponse) bool {
 			if d.peek() != '"' {
 				return false
 			}
-			if *field, ok = d.str(); !ok {
+			v, ok := d.str()
+			if !ok {
 				return false
 			}
+			*field = string(v)
 		}
 		switch d.next() {
 		case ',':
@@ -71,9 +72,9 @@ func decodeFlat(body []byte, res *tokenResponse) bool {
 	}
 }
 
-func foldsToMember(key string) bool {
-	for _, m := range [...]string{"error", "access_token", "refresh_token", "expires_in"} {
-		if strings.EqualFold(key, m) {
+func foldsToMember(key []byte) bool {
+	for _, m := range members {
+		if bytes.EqualFold(key, m) {
 			return true
 		}
 	}
@@ -116,19 +117,19 @@ func (d *flatDecoder) next() byte {
 func (d *flatDecoder) byte(c byte) bool { return d.next() == c }
 
 // str reads a string at d.i (an opening quote): printable ASCII only, no
-// escapes.
-func (d *flatDecoder) str() (string, bool) {
+// escapes. It returns the bytes between the quotes, not a copy.
+func (d *flatDecoder) str() ([]byte, bool) {
 	start := d.i + 1
 	for j := start; j < len(d.b); j++ {
 		switch c := d.b[j]; {
 		case c == '"':
 			d.i = j + 1
-			return string(d.b[start:j]), true
+			return d.b[start:j], true
 		case c == '\\' || c < 0x20 || c >= 0x80:
-			return "", false
+			return nil, false
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // integer reads a JSON number that is an integer without exponent.
@@ -173,6 +174,8 @@ func (d *flatDecoder) skipValue() bool {
 	}
 	return false
 }
+
+var members = [...][]byte{[]byte("error"), []byte("access_token"), []byte("refresh_token"), []byte("expires_in")}
 
 var literals = [...][]byte{[]byte("true"), []byte("false"), []byte("null")}
 
