@@ -61,17 +61,20 @@ func writeCA(t *testing.T, s *testserver.Server) string {
 }
 
 type demoOutput struct {
-	AsDesigned    bool                    `json:"asDesigned"`
-	Differences   []string                `json:"differences"`
-	Summary       string                  `json:"summary"`
-	Tenants       int                     `json:"tenants"`
-	FailedTenants int                     `json:"failedTenants"`
-	Requests      int                     `json:"requests"`
-	TokenRequests int                     `json:"tokenRequests"`
-	DurationMS    int64                   `json:"duration_ms"`
-	Totals        map[sam.Check]sam.Tally `json:"totals"`
-	Failures      []failureJSON           `json:"failures"`
-	Broken        []sandboxCustomerJS     `json:"broken"`
+	AsDesigned    bool     `json:"asDesigned"`
+	Differences   []string `json:"differences"`
+	Summary       string   `json:"summary"`
+	Tenants       int      `json:"tenants"`
+	FailedTenants int      `json:"failedTenants"`
+	Requests      int      `json:"requests"`
+	TokenRequests int      `json:"tokenRequests"`
+	DurationMS    int64    `json:"duration_ms"`
+	// ThrottledWaitMS is the part of DurationMS spent waiting out the
+	// throttled customer.
+	ThrottledWaitMS int64                   `json:"throttled_wait_ms"`
+	Totals          map[sam.Check]sam.Tally `json:"totals"`
+	Failures        []failureJSON           `json:"failures"`
+	Broken          []sandboxCustomerJS     `json:"broken"`
 }
 
 // TestDemoJSON runs the demo and checks its report against the sandbox's
@@ -132,6 +135,11 @@ func TestDemoJSON(t *testing.T) {
 		// One token per resource and tenant: the provider's cache works.
 		if got.TokenRequests != 2*tc.tenants || got.Requests <= got.TokenRequests {
 			t.Errorf("%v: %d requests, %d for tokens; want %d token requests and more requests", tc.args, got.Requests, got.TokenRequests, 2*tc.tenants)
+		}
+		// The sandbox throttles one customer: the run waited, within its
+		// duration.
+		if got.ThrottledWaitMS <= 0 || got.ThrottledWaitMS > got.DurationMS {
+			t.Errorf("%v: throttledWaitMs %d of durationMs %d; want a wait within the run", tc.args, got.ThrottledWaitMS, got.DurationMS)
 		}
 		want := strconv.Itoa(tc.tenants) + " total tenants, with 5 failures"
 		if got.Summary != want {
