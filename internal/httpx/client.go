@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -121,8 +122,15 @@ func DefaultTransport() *http.Transport { return defaultTransport() }
 type nestedKey struct{}
 
 // RoundTrip is Do, so that a Pipeline can serve as an http.Client's
-// Transport.
-func (p *Pipeline) RoundTrip(req *http.Request) (*http.Response, error) { return p.Do(req) }
+// Transport. Its errors are not wrapped in a *url.Error: the http.Client
+// adds that, and one URL in an error is enough.
+func (p *Pipeline) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := p.Do(req)
+	if ue, ok := err.(*url.Error); ok {
+		err = ue.Err
+	}
+	return resp, err
+}
 
 // Do sends req (see Pipeline). Its errors are the transport's, redacted
 // (RedactChain), a *RedirectError, a *TimeoutError, or the context's
