@@ -41,8 +41,6 @@ type Pipeline struct {
 	// timeout is the base client's Timeout, which bounds each attempt
 	// too when it is shorter; 0 for none.
 	timeout time.Duration
-	// sleep waits d or until ctx is done; tests replace it.
-	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // NewPipeline returns a Pipeline over base's Transport (a pooled transport
@@ -72,7 +70,7 @@ func NewPipeline(base *http.Client, p RetryPolicy, log *slog.Logger) *Pipeline {
 	if next == nil {
 		next = DefaultTransport()
 	}
-	return &Pipeline{next: next, policy: p.WithDefaults(), log: RedactingLogger(log), timeout: timeout, sleep: Sleep}
+	return &Pipeline{next: next, policy: p.WithDefaults(), log: RedactingLogger(log), timeout: timeout}
 }
 
 // NewClient returns an *http.Client whose requests go through
@@ -222,7 +220,7 @@ func (c *call) run() (*http.Response, error) {
 		if resp != nil {
 			drainAndClose(resp.Body)
 		}
-		if err := p.sleep(c.ctx, wait); err != nil {
+		if err := Sleep(c.ctx, wait); err != nil {
 			return nil, err
 		}
 	}
