@@ -126,13 +126,20 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint string,
 	req.Header.Set("return-client-request-id", "true")
 
 	start := time.Now()
-	attrs := []slog.Attr{
-		slog.String("tenant", k.tenant), slog.String("scope", k.scope), slog.String("grant", grant),
-		slog.String("kind", k.kind.String()), slog.String("client_request_id", requestID),
+	// The log's attributes are built only when someone reads them.
+	debug := p.log.Enabled(ctx, slog.LevelDebug)
+	var attrs []slog.Attr
+	if debug {
+		attrs = []slog.Attr{
+			slog.String("tenant", k.tenant), slog.String("scope", k.scope), slog.String("grant", grant),
+			slog.String("kind", k.kind.String()), slog.String("client_request_id", requestID),
+		}
 	}
 	resp, err := p.pipe.Do(req)
 	if err != nil {
-		p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.Duration("duration", time.Since(start)), slog.Any("error", err))...)
+		if debug {
+			p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.Duration("duration", time.Since(start)), slog.Any("error", err))...)
+		}
 		return tokenResponse{}, fmt.Errorf("token: requesting a %s token for tenant %s: %w", k.kind, k.tenant, err)
 	}
 	defer resp.Body.Close()
@@ -143,12 +150,17 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint string,
 	if e, ok := tokErr.(*Error); ok && e.TraceID != "" {
 		traceID = e.TraceID
 	}
-	attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.Duration("duration", time.Since(start)), slog.String("trace_id", traceID))
+	if debug {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.Duration("duration", time.Since(start)), slog.String("trace_id", traceID))
+		if tokErr != nil {
+			p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.String("error", tokErr.Error()))...)
+		} else {
+			p.log.LogAttrs(ctx, slog.LevelDebug, "token request", attrs...)
+		}
+	}
 	if tokErr != nil {
-		p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.String("error", tokErr.Error()))...)
 		return tokenResponse{}, tokErr
 	}
-	p.log.LogAttrs(ctx, slog.LevelDebug, "token request", attrs...)
 	return res, nil
 }
 
