@@ -93,12 +93,13 @@ func (p *Pipeline) Policy() RetryPolicy { return p.policy }
 // RefuseRedirect is an http.Client CheckRedirect that follows no redirect
 // and fails the request with a *RedirectError instead, for the clients
 // samkit hands to code it does not control (MSAL's public client, say).
-func RefuseRedirect(req *http.Request, via []*http.Request) error {
-	prev := req
-	if len(via) > 0 {
-		prev = via[len(via)-1]
+func RefuseRedirect(req *http.Request, _ []*http.Request) error {
+	e := &RedirectError{Location: origin(req.URL)}
+	// req.Response is the redirect that made req.
+	if req.Response != nil {
+		e.StatusCode = req.Response.StatusCode
 	}
-	return &RedirectError{StatusCode: prev.Response.StatusCode, Location: origin(req.URL)}
+	return e
 }
 
 var defaultTransport = sync.OnceValue(func() *http.Transport {
