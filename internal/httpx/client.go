@@ -117,6 +117,15 @@ var defaultTransport = sync.OnceValue(func() *http.Transport {
 // TLS handshake timeouts and a larger idle pool.
 func DefaultTransport() *http.Transport { return defaultTransport() }
 
+// Gate is implemented by a base transport that holds requests back for a
+// while (a throttling backoff shared by many workers, say). A Pipeline
+// calls WaitTurn before each attempt, outside the attempt's bound, so
+// that waiting there is not taken for a service that does not answer;
+// WaitTurn returns early with ctx's error.
+type Gate interface {
+	WaitTurn(ctx context.Context) error
+}
+
 // nestedKey marks the context of a request inside a Pipeline's attempt.
 type nestedKey struct{}
 
@@ -240,6 +249,16 @@ func (c *call) attempt() (*http.Response, error) {
 		r := *req
 		r.Body = b
 		req = &r
+	}
+	if g, ok := c.p.next.(Gate); ok {
+		// A shared gate's wait is not the service's silence: it runs
+		// before the attempt's bound starts.
+		if err := g.WaitTurn(c.ctx); err != nil {
+			if req.Body != nil {
+				_ = req.Body.Close()
+			}
+			return nil, err
+		}
 	}
 	w := newWatch(c, req)
 	resp, err := c.p.next.RoundTrip(req.WithContext(w.ctx))
