@@ -96,20 +96,18 @@ type CheckOptions struct {
 	// in. When empty the token is asked at "organizations", which stands
 	// for the admin's home tenant: the partner tenant.
 	PartnerTenantID string
-	// HTTPClient is the base client the checks' API requests go through,
-	// the one given to token.WithHTTPClient: the checks layer their retries
-	// (RetryPolicy) on it, and between the two the shared throttling
-	// backoff, which so sees every throttled attempt. When nil (or the
-	// Provider's own HTTPClient), requests go through the Provider's base
-	// client (token.Provider.BaseHTTPClient), with its proxy and TLS
-	// settings, and retry as the Provider's policy says; the backoff sits
-	// under those retries in the same way.
+	// HTTPClient is the base client the checks' API requests go through:
+	// the checks layer their retries (RetryPolicy) on it, and under those
+	// the shared throttling backoff, which sees every throttled attempt.
+	// When nil, the Provider's HTTPClient (its base client, below its
+	// retries) is used, with its proxy and TLS settings, and the
+	// Provider's retry policy.
 	HTTPClient *http.Client
 	// RetryPolicy bounds the retries of the checks' API requests when
 	// HTTPClient is set, and caps the shared throttling backoff at its
 	// MaxRetryAfter; without HTTPClient the Provider's policy does both.
 	// Zero fields take their defaults.
-	RetryPolicy httpx.RetryPolicy
+	RetryPolicy token.RetryPolicy
 	// Logger receives the API clients' debug logs, redacted; nil logs
 	// nothing.
 	Logger *slog.Logger
@@ -248,18 +246,18 @@ type run struct {
 
 func newRun(opts CheckOptions, checks Checks) *run {
 	base, policy := opts.HTTPClient, opts.RetryPolicy
-	if base == nil || base == opts.Provider.HTTPClient() {
-		// That client retries already, above the gate: the checks retry
-		// as it does, over its base, so that the gate sees every attempt
-		// and no attempts multiply.
-		base, policy = opts.Provider.BaseHTTPClient(), opts.Provider.RetryPolicy()
+	if base == nil {
+		// The Provider's client, below its retries, and its policy: the
+		// checks' retries run above the gate, which so sees every
+		// throttled attempt.
+		base, policy = opts.Provider.HTTPClient(), opts.Provider.RetryPolicy()
 	}
 	r := &run{
 		p:             opts.Provider,
 		cloud:         opts.Provider.Cloud(),
 		checks:        checks.perTenant(),
 		partnerTenant: opts.PartnerTenantID,
-		gate:          newThrottleGate(policy),
+		gate:          newThrottleGate(httpx.RetryPolicy(policy)),
 	}
 	if r.partnerTenant == "" {
 		r.partnerTenant = "organizations"

@@ -44,7 +44,7 @@ var samkitVars = []string{envTenantID, envApplicationID, envClientSecret, envRef
 //	SAMKIT_CERTIFICATE_PASSWORD    its password, if any
 //	SAMKIT_REFRESH_TOKEN           the SAM refresh token
 //	SAMKIT_EXCHANGE_REFRESH_TOKEN  the legacy Exchange refresh token, if any
-//	SAMKIT_CLOUD                   public (the default), usgov or china
+//	SAMKIT_CLOUD                   public (the default), usgov, usgovdod or china
 //
 // When none of the SAMKIT_ variables is set, EnvStore falls back to the
 // names of the SecureAppModel PowerShell scripts: TenantId, ApplicationId,
@@ -143,6 +143,9 @@ func (s *EnvStore) Save(context.Context, token.Credentials) error {
 	return fmt.Errorf("%w: environment variables cannot be written; save the credentials with a FileStore, or set %s and the other SAMKIT_ variables where this process gets its environment",
 		ErrReadOnlyStore, envRefreshToken)
 }
+
+// Writable fails as Save does: environment variables cannot be written.
+func (s *EnvStore) Writable(ctx context.Context) error { return s.Save(ctx, token.Credentials{}) }
 
 // SaveRefreshToken hands rt to OnRotate. Without OnRotate it fails, and the
 // rotated token is lost (see EnvStore).

@@ -25,6 +25,17 @@ type Store interface {
 	token.RefreshTokenStore
 }
 
+// WritableStore is a Store that can tell, before anything is done,
+// whether Save would fail for want of rights: Setup asks it before the
+// admin signs in, so that no sign-in (with MFA) and no app is wasted on a
+// store that cannot keep the result. Writable leaves the stored
+// credentials as they are; its error matches ErrReadOnlyStore and says
+// what to fix.
+type WritableStore interface {
+	Store
+	Writable(ctx context.Context) error
+}
+
 var (
 	// ErrNoCredentials means a store holds no credentials yet: run setup.
 	ErrNoCredentials = errors.New("sam: no stored credentials")

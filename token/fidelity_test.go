@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
 )
@@ -46,7 +45,7 @@ func TestHintsEndToEnd(t *testing.T) {
 	for _, code := range codes {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			// Not parallel: one fault at a time, used by this request.
-			p := e.provider(t, e.credentials(), token.WithRetryPolicy(httpx.RetryPolicy{MaxAttempts: 1}))
+			p := e.provider(t, e.credentials(), token.WithRetryPolicy(token.RetryPolicy{MaxAttempts: 1}))
 			e.srv.Inject(testserver.Fault{Kind: testserver.IdentityError, AADSTS: code, Service: "login", Path: "/oauth2/v2.0/token", Count: 1})
 			_, err := p.Token(t.Context(), tenant, "https://graph.microsoft.com/.default")
 			var te *token.Error
@@ -103,7 +102,7 @@ func TestAppTokenThrottled(t *testing.T) {
 	e.srv.Mutate(func(w *testserver.World) {
 		w.TokenThrottle = testserver.TokenThrottle{AppRequests: 1, Window: time.Hour}
 	})
-	p := e.provider(t, e.credentials(), token.WithRetryPolicy(httpx.RetryPolicy{MaxAttempts: 3, MaxRetryAfter: time.Millisecond}))
+	p := e.provider(t, e.credentials(), token.WithRetryPolicy(token.RetryPolicy{MaxAttempts: 3, MaxRetryAfter: time.Millisecond}))
 	cust := e.customers[0]
 	_, err := p.AppToken(t.Context(), cust, "https://graph.microsoft.com/.default")
 	require.NoError(t, err)
@@ -186,4 +185,28 @@ func TestRandomLifetimeKept(t *testing.T) {
 		assert.LessOrEqual(t, life, 91*time.Minute, scope)
 		assert.False(t, tok.Expiry.Before(c.Expiry.Add(-time.Second)), "the cached expiry (%v) is the token's (%v), not an hour", tok.Expiry, c.Expiry)
 	}
+}
+
+// Rehearsing the retirement of the Exchange Online PowerShell client: its
+// refresh tokens are refused with AADSTS7000112, and the hint says the
+// client is retired and what replaces it.
+func TestLegacyExchangeClientRetired(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testserver.CustomerSpec{GDAP: true})
+	rt, err := e.srv.MintRefreshToken(token.ExchangePowerShellClientID, testserver.MintPublic(),
+		testserver.MintScope("https://outlook.office365.com/.default"))
+	require.NoError(t, err)
+	c := e.credentials()
+	c.ExchangeRefreshToken = token.NewSecret(rt)
+	p := e.provider(t, c)
+	_, err = p.LegacyExchangeToken(t.Context(), e.customers[0])
+	require.NoError(t, err, "before the retirement the legacy token works")
+
+	require.NoError(t, e.srv.Rehearse(testserver.RehearseExchangePowerShellRetired))
+	_, err = p.LegacyExchangeToken(t.Context(), e.srv.Partner().TenantID)
+	var te *token.Error
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, []int{7000112}, te.Codes)
+	assert.Contains(t, te.Hint(), "Microsoft has retired it")
+	assert.Contains(t, te.Hint(), "--legacy-exchange")
 }

@@ -53,8 +53,23 @@ func (f *tenantFilter) flags(c *cobra.Command) {
 	c.Flags().BoolVar(&f.mlt, "include-mlt", false, "also list tenants reached only through Microsoft-led transition (MLT_) relationships")
 }
 
-func (f *tenantFilter) options() sam.ListOptions {
-	return sam.ListOptions{Include: f.include, Exclude: f.exclude, IncludeMLT: f.mlt}
+// options checks the flags and returns them as sam's list options. An
+// empty --tenant is refused: it would otherwise select every tenant.
+func (f *tenantFilter) options(c *cobra.Command) (sam.ListOptions, error) {
+	for _, flag := range []struct {
+		name    string
+		entries []string
+	}{{"tenant", f.include}, {"exclude", f.exclude}} {
+		empty := c.Flags().Changed(flag.name) && len(flag.entries) == 0
+		for _, e := range flag.entries {
+			empty = empty || strings.TrimSpace(e) == ""
+		}
+		if empty {
+			return sam.ListOptions{}, usageError{err: withFix(fmt.Errorf("--%s is empty", flag.name),
+				"name a tenant by id or domain (samctl tenants lists them), or leave the flag out"), cmd: c.CommandPath()}
+		}
+	}
+	return sam.ListOptions{Include: f.include, Exclude: f.exclude, IncludeMLT: f.mlt}, nil
 }
 
 func (a *app) checkCommand() *cobra.Command {
@@ -86,13 +101,22 @@ The exit code is 0 only when every check passed.`,
 			if concurrency < 0 {
 				return usageError{err: fmt.Errorf("--concurrency %d is negative", concurrency), cmd: c.CommandPath()}
 			}
-			return a.check(c.Context(), filter.options(), cs, concurrency)
+			list, err := filter.options(c)
+			if err != nil {
+				return err
+			}
+			return a.check(c.Context(), list, cs, concurrency)
 		},
 	}
 	filter.flags(c)
 	c.Flags().StringSliceVar(&checks, "checks", []string{string(sam.CheckDelegatedGraph), string(sam.CheckDelegatedExchange)},
 		"checks to run: "+joinChecks(allChecks))
 	c.Flags().IntVar(&concurrency, "concurrency", sam.DefaultConcurrency, "tenants checked at once")
+	names := make([]string, len(allChecks))
+	for i, k := range allChecks {
+		names[i] = string(k)
+	}
+	_ = c.RegisterFlagCompletionFunc("checks", fixedCompletion(names...))
 	return c
 }
 
@@ -109,7 +133,7 @@ func (a *app) check(ctx context.Context, list sam.ListOptions, checks sam.Checks
 		for _, w := range warnings {
 			printf(a.stderr, "warning: %s\n", w)
 		}
-		printf(a.stderr, "Checking %d tenants…\n", len(tenants))
+		printf(a.stderr, "Checking %s…\n", plural(len(tenants), "tenant", "tenants"))
 	}
 	rep, err := a.runCheck(ctx, s, tenants, checks, concurrency)
 	if err != nil && rep == nil {

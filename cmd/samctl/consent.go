@@ -21,7 +21,7 @@ func (a *app) consentCommand() *cobra.Command {
 Run "samctl consent push --help" for the one that does it.`,
 		Example: `  samctl consent push contoso.onmicrosoft.com
   samctl consent push --all`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: subcommandArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(a.consentPushCommand())
@@ -59,11 +59,15 @@ every customer tenant.`,
 			case !all && (len(filter.include) > 0 || len(filter.exclude) > 0):
 				return usageError{err: errors.New("--tenant and --exclude go with --all; without it, name the tenants as arguments"), cmd: c.CommandPath()}
 			}
+			list, err := filter.options(c)
+			if err != nil {
+				return err
+			}
 			m, err := loadManifest(manifest)
 			if err != nil {
 				return err
 			}
-			return a.consentPush(c.Context(), filter.options(), args, m, concurrency)
+			return a.consentPush(c.Context(), list, args, m, concurrency)
 		},
 	}
 	c.Flags().BoolVar(&all, "all", false, "every customer tenant")
@@ -205,7 +209,7 @@ func writePushResults(a *app, tenants []sam.Tenant, results []sam.PushResult) in
 			printf(a.stdout, "    fix: %s\n", r.Hint)
 		}
 	}
-	printf(a.stdout, "\n%d tenants, %d consented, %d failed\n", len(results), len(results)-failed, failed)
+	printf(a.stdout, "\n%s, %d consented, %d failed\n", plural(len(results), "tenant", "tenants"), len(results)-failed, failed)
 	return failed
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/token"
@@ -49,7 +50,7 @@ among them) of the access check alone, which starts with an empty token
 cache.`,
 		Example: `  samctl demo
   samctl demo --json | jq '.totals'
-  samctl demo --tenants 1000 --latency 20ms --concurrency 32 --json | jq '{duration, requests, tokenRequests}'`,
+  samctl demo --tenants 1000 --latency 20ms --concurrency 32 --json | jq '{duration_ms, requests, tokenRequests}'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			if f.tenants < 1 || f.latency < 0 || f.concurrency < 1 {
@@ -69,9 +70,13 @@ cache.`,
 type demoJSON struct {
 	AsDesigned    bool     `json:"asDesigned"`
 	Differences   []string `json:"differences"`
-	TotalDuration string   `json:"totalDuration"`
+	TotalMS       int64    `json:"total_duration_ms"`
 	TotalRequests int      `json:"totalRequests"`
-	Latency       string   `json:"latency"`
+	LatencyMS     int64    `json:"latency_ms"`
+	// ThrottledWaitMS is how long the access check stood still waiting out
+	// the throttled customer's Retry-After; duration_ms less it is the
+	// check's own pace, the figure to set against the ideal.
+	ThrottledWaitMS int64 `json:"throttled_wait_ms"`
 	checkJSON
 	Broken  []sandboxCustomerJS `json:"broken"`
 	Setup   []stepJSON          `json:"setup"`
@@ -130,8 +135,8 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	}
 	diffs := demoDifferences(d)
 	if a.jsonOut {
-		out := demoJSON{AsDesigned: len(diffs) == 0, Differences: diffs, TotalDuration: time.Since(start).Round(time.Millisecond).String(),
-			TotalRequests: s.TotalRequests(), Latency: f.latency.String(),
+		out := demoJSON{AsDesigned: len(diffs) == 0, Differences: diffs, TotalMS: time.Since(start).Milliseconds(),
+			TotalRequests: s.TotalRequests(), LatencyMS: f.latency.Milliseconds(), ThrottledWaitMS: d.rep.ThrottledWait.Milliseconds(),
 			checkJSON: reportJSON(d.rep, d.check.counter.Requests(), d.check.counter.TokenRequests(), nil),
 			Broken:    []sandboxCustomerJS{}, Setup: d.steps.steps}
 		for _, c := range info.Broken() {
@@ -168,24 +173,27 @@ func (a *app) demoSetup(ctx context.Context, d *demoRun, m sam.Manifest) (*sessi
 	a.section("1. Setup, as the partner's admin (simulated: it approves every sign-in at once)")
 	hc := d.s.Client()
 	counter := &sam.CountingTransport{Base: hc.Transport}
+	// The simulated admin's browser follows the authorize redirect; the
+	// requests that carry credentials follow none.
 	hc = &http.Client{Transport: counter}
+	api := &http.Client{Transport: counter, CheckRedirect: httpx.RefuseRedirect}
 	c := d.s.Cloud()
 	res, err := sam.Setup(ctx, sam.SetupOptions{
-		Cloud: c, HTTPClient: hc, Tenant: d.info.Partner.TenantID, BootstrapClientID: d.info.BootstrapClientID, Manifest: m,
+		Cloud: c, HTTPClient: api, Tenant: d.info.Partner.TenantID, BootstrapClientID: d.info.BootstrapClientID, Manifest: m,
 		Consent: sam.LoopbackConsent{OpenBrowser: simulatedAdmin(ctx, hc)}, ConsentTimeout: sandboxConsentTimeout,
 		Progress: d.steps.print, Logger: a.log,
 	})
 	if err != nil {
-		return nil, setupFailure(err)
+		return nil, setupFailure(err, c)
 	}
 	if !a.jsonOut {
 		printf(a.stdout, "  The SAM app %s and its refresh token are ready (kept in memory: the demo saves nothing).\n", res.Credentials.ApplicationID)
 	}
-	p, err := token.NewProvider(res.Credentials, token.WithCloud(c), token.WithHTTPClient(hc), token.WithLogger(a.log))
+	p, err := token.NewProvider(res.Credentials, token.WithCloud(c), token.WithHTTPClient(api), token.WithLogger(a.log))
 	if err != nil {
 		return nil, err
 	}
-	return &session{creds: res.Credentials, cloud: c, base: hc, counter: counter, p: p}, nil
+	return &session{creds: res.Credentials, cloud: c, base: api, counter: counter, p: p}, nil
 }
 
 func (a *app) demoTenants(ctx context.Context, d *demoRun, admin *session) error {
@@ -257,7 +265,7 @@ func (a *app) demoConsent(ctx context.Context, d *demoRun, admin *session, m sam
 func (a *app) demoCheck(ctx context.Context, d *demoRun, admin *session, concurrency int) error {
 	a.section(fmt.Sprintf("4. Access check: Graph and Exchange as the admin, in every tenant (%d at once)", concurrency))
 	counter := &sam.CountingTransport{Base: d.s.Client().Transport}
-	hc := &http.Client{Transport: counter}
+	hc := &http.Client{Transport: counter, CheckRedirect: httpx.RefuseRedirect}
 	creds := admin.creds
 	creds.RefreshToken = admin.p.RefreshToken(token.RefreshSAM)
 	p, err := token.NewProvider(creds, token.WithCloud(admin.cloud), token.WithHTTPClient(hc), token.WithLogger(a.log))

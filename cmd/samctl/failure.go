@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -73,6 +74,9 @@ func problemOf(err error, c cloud.Configuration, timeout time.Duration) problem 
 	if p, ok := networkProblem(err, c); ok {
 		return p
 	}
+	if p, ok := networkProblem(retyped(err), c); ok {
+		return p
+	}
 	switch {
 	case errors.As(err, &pe):
 		return problem{what: reason(pe), fix: pe.Hint()}
@@ -97,6 +101,9 @@ func networkProblem(err error, c cloud.Configuration) (problem, bool) {
 		record  tls.RecordHeaderError
 		ne      net.Error
 	)
+	if err == nil {
+		return problem{}, false
+	}
 	svc, host := serviceOf(err, c)
 	switch {
 	case errors.As(err, &dns):
@@ -117,6 +124,50 @@ func networkProblem(err error, c cloud.Configuration) (problem, bool) {
 	}
 	return problem{}, false
 }
+
+// Some libraries (MSAL's sign-in among them) keep only the text of a
+// network error. retyped reads that text back into the error Go's
+// net/http would have returned, so that networkProblem can tell it; it
+// returns nil when the text is of no network failure it knows.
+var quotedURL = regexp.MustCompile(`"(https?://[^"\s]+)"`)
+
+func retyped(err error) error {
+	text := err.Error()
+	var cause error
+	switch {
+	case strings.Contains(text, "connection refused"):
+		cause = syscall.ECONNREFUSED
+	case strings.Contains(text, "no such host"):
+		cause = &net.DNSError{Err: "no such host", IsNotFound: true}
+	case strings.Contains(text, "x509: certificate has expired"):
+		cause = x509.CertificateInvalidError{Reason: x509.Expired}
+	case strings.Contains(text, "x509: certificate is valid for"):
+		cause = x509.HostnameError{Certificate: &x509.Certificate{}}
+	case strings.Contains(text, "x509: "):
+		cause = x509.UnknownAuthorityError{}
+	case strings.Contains(text, "i/o timeout"), strings.Contains(text, "Client.Timeout exceeded"):
+		cause = timeoutText{}
+	default:
+		return nil
+	}
+	u := ""
+	if m := quotedURL.FindStringSubmatch(text); m != nil {
+		u = m[1]
+	}
+	if dns, ok := cause.(*net.DNSError); ok {
+		if parsed, perr := url.Parse(u); perr == nil {
+			dns.Name = parsed.Hostname()
+		}
+	}
+	return &url.Error{Op: "request", URL: u, Err: cause}
+}
+
+// timeoutText is a timeout known only by its text.
+type timeoutText struct{}
+
+func (timeoutText) Error() string   { return "i/o timeout" }
+func (timeoutText) Timeout() bool   { return true }
+func (timeoutText) Temporary() bool { return true }
 
 // tlsReason is the gist of a certificate failure, without the chain's
 // details.

@@ -1,18 +1,25 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"flag"
+	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/internal/testserver"
 )
 
@@ -129,4 +136,79 @@ func TestRunFailuresAreShort(t *testing.T) {
 			}
 		})
 	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+// TestNetworkProblems: the failures below HTTP each get a line naming the
+// service and its host, and a fix.
+func TestNetworkProblems(t *testing.T) {
+	t.Parallel()
+	sandbox, err := sandboxCloud("https://127.0.0.1:8443")
+	require.NoError(t, err)
+	at := func(u string, e error) error {
+		return fmt.Errorf("graph: GET /users: getting a token: %w", &url.Error{Op: "Post", URL: u, Err: e})
+	}
+	login := "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token?x=secret"
+	for _, tc := range []struct {
+		name      string
+		err       error
+		cloud     cloud.Configuration
+		what, fix string
+	}{
+		{"dns", at(login, &net.OpError{Op: "dial", Err: &net.DNSError{Name: "login.microsoftonline.com", Err: "no such host", IsNotFound: true}}),
+			cloud.Public, "the sign-in service (Entra ID): the name login.microsoftonline.com does not resolve", "DNS"},
+		{"refused", at("https://127.0.0.1:8443/graph/v1.0/users", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}),
+			sandbox, "cannot reach Microsoft Graph: connection to https://127.0.0.1:8443 refused", "nothing listens"},
+		{"untrusted", at("https://graph.microsoft.com/v1.0/users", x509.UnknownAuthorityError{}),
+			cloud.Public, "Microsoft Graph: the TLS certificate of https://graph.microsoft.com is not trusted (signed by an unknown authority)", "root certificate"},
+		{"not tls", at("https://127.0.0.1:8443/partner/v1/customers", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}),
+			sandbox, "cannot reach Partner Center: https://127.0.0.1:8443 does not speak TLS", "scheme"},
+		{"timeout", at("https://outlook.office365.com/adminapi/beta/x/InvokeCommand", &net.OpError{Op: "read", Err: timeoutErr{}}),
+			cloud.Configuration{}, "Exchange Online at https://outlook.office365.com did not answer in time", "--timeout"},
+		{"sign-in in a sandbox", at("https://127.0.0.1:8443/contoso.com/oauth2/v2.0/token", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}),
+			sandbox, "cannot reach the sign-in service (Entra ID)", "nothing listens"},
+	} {
+		p := problemOf(tc.err, tc.cloud, 0)
+		assert.Contains(t, p.what, tc.what, tc.name)
+		assert.Contains(t, p.fix, tc.fix, tc.name)
+		assert.NotContains(t, p.what+p.fix, "secret", "%s: a query never shows", tc.name)
+	}
+}
+
+// TestSignInUnreachable: setup and rotate-secret sign in through MSAL,
+// which keeps only the text of a network error; they tell it as briefly
+// as the other commands.
+func TestSignInUnreachable(t *testing.T) {
+	isolate(t)
+	s, flags := sandboxFiles(t, testserver.SandboxSpec{Customers: 2, Healthy: true}, nil)
+	s.Close()
+	for _, cmd := range [][]string{{"setup"}, {"rotate-secret"}} {
+		code, _, stderr := samctl(t, append(cmd, flags...)...)
+		assert.Equal(t, exitFailed, code, "%v", cmd)
+		lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+		assert.LessOrEqual(t, len(lines), 3, "%v:\n%s", cmd, stderr)
+		assert.Contains(t, lines[0], "cannot reach the sign-in service (Entra ID): connection to https://127.0.0.1:", "%v", cmd)
+		assert.Contains(t, stderr, "\n  fix: ", "%v", cmd)
+		assert.NotContains(t, stderr, "unable to resolve an endpoint", "%v: MSAL's layers are not told", cmd)
+	}
+}
+
+func TestRetyped(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ text, what string }{
+		{`unable to resolve an endpoint: Get "https://login.example.com/x": dial tcp 1.2.3.4:443: connect: connection refused`, "connection to https://login.example.com refused"},
+		{`Get "https://login.example.com/x": dial tcp: lookup login.example.com: no such host`, "the name login.example.com does not resolve"},
+		{`Get "https://login.example.com/x": tls: failed to verify certificate: x509: certificate signed by unknown authority`, "not trusted (signed by an unknown authority)"},
+		{`Get "https://login.example.com/x": net/http: request canceled (Client.Timeout exceeded while awaiting headers)`, "did not answer in time"},
+	} {
+		p := problemOf(errors.New(tc.text), cloud.Configuration{}, 0)
+		assert.Contains(t, p.what, tc.what, tc.text)
+		assert.NotEmpty(t, p.fix, tc.text)
+	}
+	assert.Nil(t, retyped(errors.New("something else")))
 }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -27,15 +29,21 @@ const (
 	markSkip = "-"
 )
 
-// printJSON writes v as the command's one JSON object.
+// printJSON writes v as the command's one JSON object. "&" and "<" stay
+// as they are: JSON output is read by programs, not embedded in HTML,
+// and a URL with \u0026 in it cannot be pasted.
 func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 
 // isTerminal reports whether w is an interactive terminal.
 func isTerminal(w any) bool {
+	if c, ok := w.(colorWriter); ok {
+		w = c.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
@@ -117,9 +125,16 @@ func outcomeMark(o sam.Outcome) string {
 	return markSkip
 }
 
-// writeReport prints an access report as a person reads it: a row per
-// tenant, then each failure with its code and what to do, then the line
-// the PowerShell test script ended with, with note just before it.
+// tableWidth is the width the access report fits in: a terminal's
+// default, and what a log or an e-mail shows without wrapping.
+const tableWidth = 80
+
+// writeReport prints an access report as a person reads it, within
+// tableWidth columns: a row per tenant checked (names and domains
+// shortened to fit), then each failure with its code and what to do
+// (wrapped at word boundaries, so a GUID stays whole), then the line the
+// PowerShell test script ended with, with note just before it. A run cut
+// short shows the tenants it checked and counts the others.
 func writeReport(w io.Writer, rep *sam.AccessReport, note string) {
 	var perTenant []sam.Check
 	for _, c := range rep.Checks {
@@ -127,21 +142,31 @@ func writeReport(w io.Writer, rep *sam.AccessReport, note string) {
 			perTenant = append(perTenant, c)
 		}
 	}
-	if len(rep.Tenants) > 0 && len(perTenant) > 0 {
+	var shown []sam.TenantResult
+	for _, t := range rep.Tenants {
+		if slices.ContainsFunc(t.Checks, func(c sam.CheckResult) bool { return c.Outcome != sam.OutcomeSkipped }) {
+			shown = append(shown, t)
+		}
+	}
+	if len(shown) > 0 && len(perTenant) > 0 {
+		nameW, domainW := nameColumns(shown, perTenant)
 		tw := table(w)
-		fmt.Fprint(tw, "TENANT\tDOMAIN")
+		printf(tw, "TENANT\tDOMAIN")
 		for _, c := range perTenant {
 			printf(tw, "\t%s", checkTitle(c))
 		}
 		printLine(tw)
-		for _, t := range rep.Tenants {
-			printf(tw, "%s\t%s", orDash(t.Tenant.DisplayName), orDash(t.Tenant.DefaultDomain))
+		for _, t := range shown {
+			printf(tw, "%s\t%s", truncate(safe(orDash(t.Tenant.DisplayName)), nameW), truncate(safe(orDash(t.Tenant.DefaultDomain)), domainW))
 			for _, c := range t.Checks {
 				printf(tw, "\t%s", outcomeMark(c.Outcome))
 			}
 			printLine(tw)
 		}
 		tw.Flush()
+	}
+	if n := len(rep.Tenants) - len(shown); n > 0 && len(perTenant) > 0 {
+		printf(w, "\n%s not checked: the run was cut short.\n", plural(n, "tenant", "tenants"))
 	}
 	if pc := rep.PartnerCenter; pc != nil {
 		printf(w, "\n%s Partner Center (partner tenant)\n", outcomeMark(pc.Outcome))
@@ -152,7 +177,12 @@ func writeReport(w io.Writer, rep *sam.AccessReport, note string) {
 	if failures := rep.Failures(); len(failures) > 0 {
 		printf(w, "\nFailures:\n")
 		for _, t := range failures {
-			printf(w, "\n%s %s\n", markFail, t.Tenant.Label())
+			label := t.Tenant.ID
+			if t.Tenant.DisplayName != "" {
+				// The id stays whole: it is what a person pastes.
+				label = truncate(safe(t.Tenant.DisplayName), tableWidth-len(t.Tenant.ID)-6) + " (" + t.Tenant.ID + ")"
+			}
+			printf(w, "\n%s %s\n", markFail, label)
 			for _, c := range t.Checks {
 				if c.Outcome == sam.OutcomeFailed {
 					writeFailure(w, c)
@@ -162,7 +192,7 @@ func writeReport(w io.Writer, rep *sam.AccessReport, note string) {
 	}
 	printLine(w)
 	if rep.Throttled > 0 {
-		printf(w, "Throttled %d times; every worker waited out the service's Retry-After.\n", rep.Throttled)
+		printf(w, "Throttled %s; every worker waited out the service's Retry-After.\n", plural(rep.Throttled, "time", "times"))
 	}
 	if note != "" {
 		printLine(w, note)
@@ -170,14 +200,47 @@ func writeReport(w io.Writer, rep *sam.AccessReport, note string) {
 	printLine(w, rep.Summary())
 }
 
+// nameColumns shares what the check columns leave of tableWidth between
+// the tenant name and domain columns.
+func nameColumns(rows []sam.TenantResult, checks []sam.Check) (nameW, domainW int) {
+	const pad = 2 // tabwriter's padding
+	left := tableWidth - 2*pad
+	for _, c := range checks {
+		left -= len(checkTitle(c)) + pad
+	}
+	longestName, longestDomain := len("TENANT"), len("DOMAIN")
+	for _, t := range rows {
+		longestName = max(longestName, utf8.RuneCountInString(safe(t.Tenant.DisplayName)))
+		longestDomain = max(longestDomain, utf8.RuneCountInString(t.Tenant.DefaultDomain))
+	}
+	if longestName+longestDomain <= left {
+		return longestName, longestDomain
+	}
+	// Domains are what people paste: they keep their width while the
+	// names keep at least a readable start.
+	const least = 16
+	domainW = min(longestDomain, left-least)
+	return left - domainW, domainW
+}
+
+// writeFailure prints a failed check: its code, then its fix wrapped to
+// tableWidth.
 func writeFailure(w io.Writer, c sam.CheckResult) {
 	code := c.Code
 	if code == "" {
 		code = "no answer"
 	}
 	printf(w, "    %s: %s\n", checkTitle(c.Check), code)
-	if c.Hint != "" {
-		printf(w, "      fix: %s\n", c.Hint)
+	if c.Hint == "" {
+		return
+	}
+	const first, rest = "      fix: ", "           "
+	for i, l := range wrap(safe(c.Hint), tableWidth-len(first)) {
+		prefix := first
+		if i > 0 {
+			prefix = rest
+		}
+		printf(w, "%s%s\n", prefix, l)
 	}
 }
 
@@ -237,12 +300,12 @@ type failureJSON struct {
 }
 
 // checkJSON is an access check in --json output: the measures of the run
-// first (what a benchmark reads), then its outcome tenant by tenant.
+// first (what a benchmark reads), then its outcome tenant by tenant. Every
+// duration is in milliseconds, in a field whose name ends in _ms.
 type checkJSON struct {
 	OK            bool                    `json:"ok"`
 	Summary       string                  `json:"summary"`
-	Duration      string                  `json:"duration"`
-	DurationMS    int64                   `json:"durationMs"`
+	DurationMS    int64                   `json:"duration_ms"`
 	Requests      int64                   `json:"requests"`
 	TokenRequests int64                   `json:"tokenRequests"`
 	Throttled     int                     `json:"throttled"`
@@ -252,17 +315,53 @@ type checkJSON struct {
 	Totals        map[sam.Check]sam.Tally `json:"totals"`
 	Failures      []failureJSON           `json:"failures"`
 	Warnings      []string                `json:"warnings,omitempty"`
-	Results       []sam.TenantResult      `json:"results"`
-	PartnerCenter *sam.CheckResult        `json:"partnerCenter,omitempty"`
+	Results       []tenantResultJSON      `json:"results"`
+	PartnerCenter *checkResultJSON        `json:"partnerCenter,omitempty"`
+	// Stopped is the failure of the credentials that stopped the run.
+	Stopped *checkResultJSON `json:"stopped,omitempty"`
+}
+
+// tenantResultJSON and checkResultJSON are sam's results with their
+// durations in milliseconds.
+type tenantResultJSON struct {
+	Tenant     sam.Tenant        `json:"tenant"`
+	Checks     []checkResultJSON `json:"checks"`
+	DurationMS int64             `json:"duration_ms"`
+}
+
+type checkResultJSON struct {
+	Check      sam.Check   `json:"check"`
+	Outcome    sam.Outcome `json:"outcome"`
+	Code       string      `json:"code,omitempty"`
+	Status     int         `json:"status,omitempty"`
+	Message    string      `json:"message,omitempty"`
+	Hint       string      `json:"hint,omitempty"`
+	DurationMS int64       `json:"duration_ms"`
+}
+
+func checkResultOf(c *sam.CheckResult) *checkResultJSON {
+	if c == nil {
+		return nil
+	}
+	return &checkResultJSON{Check: c.Check, Outcome: c.Outcome, Code: c.Code, Status: c.Status, Message: c.Message, Hint: c.Hint,
+		DurationMS: c.Duration.Milliseconds()}
 }
 
 func reportJSON(rep *sam.AccessReport, requests, tokenRequests int64, warnings []string) checkJSON {
 	out := checkJSON{
 		OK: rep.OK() && len(warnings) == 0, Summary: rep.Summary(),
-		Duration: rep.Duration.Round(time.Millisecond).String(), DurationMS: rep.Duration.Milliseconds(),
-		Requests: requests, TokenRequests: tokenRequests, Throttled: rep.Throttled, Concurrency: rep.Concurrency,
+		DurationMS: rep.Duration.Milliseconds(),
+		Requests:   requests, TokenRequests: tokenRequests, Throttled: rep.Throttled, Concurrency: rep.Concurrency,
 		Tenants: len(rep.Tenants), FailedTenants: len(rep.Failures()), Totals: rep.Totals,
-		Failures: []failureJSON{}, Warnings: warnings, Results: rep.Tenants, PartnerCenter: rep.PartnerCenter,
+		Failures: []failureJSON{}, Warnings: warnings, Results: make([]tenantResultJSON, 0, len(rep.Tenants)),
+		PartnerCenter: checkResultOf(rep.PartnerCenter), Stopped: checkResultOf(rep.Stopped),
+	}
+	for _, t := range rep.Tenants {
+		r := tenantResultJSON{Tenant: t.Tenant, Checks: make([]checkResultJSON, len(t.Checks)), DurationMS: t.Duration.Milliseconds()}
+		for i := range t.Checks {
+			r.Checks[i] = *checkResultOf(&t.Checks[i])
+		}
+		out.Results = append(out.Results, r)
 	}
 	for _, t := range rep.Failures() {
 		for _, c := range t.Checks {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -35,6 +36,7 @@ type app struct {
 	credentials string
 	cloudName   string
 	jsonOut     bool
+	output      string
 	sandboxURL  string
 	sandboxCA   string
 	verbose     bool
@@ -84,12 +86,19 @@ Credentials are read from the file given by --credentials (by default
 samkit/credentials.json in your configuration directory, written by
 "samctl setup") or, when --credentials is not given, from the SAMKIT_
 environment variables if they are set (SAMKIT_TENANT_ID,
-SAMKIT_APPLICATION_ID, SAMKIT_CLIENT_SECRET, SAMKIT_REFRESH_TOKEN…).`,
+SAMKIT_APPLICATION_ID, SAMKIT_CLIENT_SECRET, SAMKIT_REFRESH_TOKEN…).
+
+Exit codes:
+  0    everything checked passed
+  1    something failed (a check, a tenant source, the credentials, the network)
+  2    usage error: a command line samctl cannot run
+  130  interrupted (Ctrl-C)`,
 		Example: `  samctl demo
   samctl setup --display-name "Contoso SAM"
   samctl check
-  samctl check --tenant fabrikam.onmicrosoft.com --json`,
-		Args:          usageArgs(cobra.NoArgs),
+  samctl check --tenant fabrikam.onmicrosoft.com -o json`,
+		Args:          subcommandArgs,
+		Version:       readBuildInfo().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE:          func(c *cobra.Command, _ []string) error { return c.Help() },
@@ -99,17 +108,28 @@ SAMKIT_APPLICATION_ID, SAMKIT_CLIENT_SECRET, SAMKIT_REFRESH_TOKEN…).`,
 	}
 	f := root.PersistentFlags()
 	f.StringVar(&a.credentials, "credentials", "", "credentials file (default: samkit/credentials.json in your configuration directory)")
-	f.StringVar(&a.cloudName, "cloud", "", "Microsoft cloud: public, usgov or china (default: the one saved with the credentials)")
-	f.BoolVar(&a.jsonOut, "json", false, "print one JSON object instead of text")
+	f.StringVar(&a.cloudName, "cloud", "", "Microsoft cloud: public, usgov, usgovdod or china (default: the one saved with the credentials)")
+	f.StringVarP(&a.output, "output", "o", "table", "output format: table (text for people) or json (one JSON object for scripts)")
+	f.BoolVar(&a.jsonOut, "json", false, "print one JSON object instead of text (same as -o json)")
 	f.StringVar(&a.sandboxURL, "sandbox", "", "use the sandbox served by 'samctl sandbox' at this URL instead of Microsoft's cloud")
 	f.StringVar(&a.sandboxCA, "sandbox-ca", "", "the sandbox's TLS certificate (PEM); default: the file 'samctl sandbox' wrote for that URL")
 	f.BoolVarP(&a.verbose, "verbose", "v", false, "log every request to stderr (secrets redacted)")
 	f.DurationVar(&a.timeout, "timeout", 0, "give up after this long (e.g. 30s, 5m), naming the service that did not answer; 0 waits as long as the services answer")
+	_ = root.RegisterFlagCompletionFunc("cloud", fixedCompletion(cloudNames()...))
+	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion("table", "json"))
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err: err, cmd: c.CommandPath()} })
 
 	root.AddCommand(a.demoCommand(), a.setupCommand(), a.checkCommand(), a.tenantsCommand(), a.inspectCommand(),
-		a.consentCommand(), a.rotateCommand(), a.tokenCommand(), a.sandboxCommand())
+		a.consentCommand(), a.rotateCommand(), a.tokenCommand(), a.sandboxCommand(), a.versionCommand())
 	return root
+}
+
+// fixedCompletion completes a flag's value from a fixed list.
+func fixedCompletion(values ...string) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
 }
 
 // prepare checks the global flags once they are parsed.
@@ -117,12 +137,25 @@ func (a *app) prepare(c *cobra.Command) error {
 	if a.verbose {
 		a.log = slog.New(httpx.NewRedactingHandler(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
+	switch a.output {
+	case "json":
+		a.jsonOut = true
+	case "table", "text":
+		if c.Flags().Changed("output") && a.jsonOut {
+			return usageError{err: fmt.Errorf("--json and -o %s disagree: use one of them", a.output), cmd: c.CommandPath()}
+		}
+	default:
+		return usageError{err: fmt.Errorf("-o %q: use table or json", a.output), cmd: c.CommandPath()}
+	}
+	if !a.jsonOut && useColor(a.stdout, os.Getenv) {
+		a.stdout = colorWriter{a.stdout}
+	}
 	if a.sandboxURL != "" && a.cloudName != "" {
 		return usageError{err: errors.New("--sandbox and --cloud cannot be used together"), cmd: c.CommandPath()}
 	}
 	if a.cloudName != "" {
 		if _, err := cloud.ByName(a.cloudName); err != nil {
-			return usageError{err: fmt.Errorf("--cloud %q: use public, usgov or china", a.cloudName), cmd: c.CommandPath()}
+			return usageError{err: fmt.Errorf("--cloud %q: use public, usgov, usgovdod or china", a.cloudName), cmd: c.CommandPath()}
 		}
 	}
 	if a.sandboxCA != "" && a.sandboxURL == "" {
@@ -155,6 +188,22 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// subcommandArgs refuses an argument to a command that only groups
+// others, suggesting the subcommand it most likely meant.
+func subcommandArgs(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2
+	}
+	err := fmt.Errorf("unknown command %q for %q", args[0], c.CommandPath())
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		err = fmt.Errorf("%w: did you mean %q?", err, s[0])
+	}
+	return usageError{err: err, cmd: c.CommandPath()}
 }
 
 // exactArgs wants n arguments, described by what.
@@ -199,6 +248,9 @@ func (a *app) fail(ctx context.Context, err error) int {
 		return exitInterrupted
 	case errors.As(err, &ue):
 		printf(a.stderr, "samctl: %s (see '%s --help')\n", oneLine(err), ue.cmd)
+		if fix := fixFor(err); fix != "" {
+			printf(a.stderr, "  fix: %s\n", fix)
+		}
 		return exitUsage
 	}
 	writeProblem(a.stderr, a.problems(err))
@@ -249,3 +301,12 @@ func oneLine(err error) string {
 // fixFor finds what a person should do about err: the hint of the
 // service error inside it, or samctl's own advice.
 func fixFor(err error) string { return problemOf(err, cloud.Configuration{}, 0).fix }
+
+// cloudNames lists the names --cloud takes, for completion.
+func cloudNames() []string {
+	var names []string
+	for _, c := range cloud.Builtins() {
+		names = append(names, c.Name)
+	}
+	return names
+}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/samkit/samkit/cloud"
@@ -88,7 +89,9 @@ func (a *app) session(ctx context.Context) (*session, error) {
 	base.Transport = a.watch(base.Transport)
 	s := &session{creds: creds, cloud: c}
 	s.counter = &sam.CountingTransport{Base: base.Transport}
-	s.base = &http.Client{Transport: s.counter}
+	// Every request of a session carries a credential: none follows a
+	// redirect, whichever client carries it.
+	s.base = &http.Client{Transport: s.counter, CheckRedirect: httpx.RefuseRedirect}
 	opts := []token.Option{token.WithCloud(c), token.WithHTTPClient(s.base), token.WithLogger(a.log)}
 	// Every rotated refresh token goes back to the file, so the chain
 	// never expires while samctl is used. Environment variables cannot be
@@ -242,6 +245,10 @@ func listTenants(ctx context.Context, src sam.TenantSources, opts sam.ListOption
 	var warnings []string
 	rest := []error{}
 	for _, e := range unjoin(err) {
+		if errors.Is(e, sam.ErrTenantNotListed) {
+			rest = append(rest, unlisted(tenants, opts))
+			continue
+		}
 		var se *sam.SourceError
 		if errors.As(e, &se) {
 			w := oneLine(se)
@@ -263,6 +270,22 @@ func listTenants(ctx context.Context, src sam.TenantSources, opts sam.ListOption
 		return nil, warnings, err
 	}
 	return tenants, warnings, nil
+}
+
+// unlisted is the error of --tenant entries that name no listed tenant,
+// told in the command line's words.
+func unlisted(tenants []sam.Tenant, opts sam.ListOptions) error {
+	var missing []string
+	for _, n := range opts.Include {
+		n = strings.TrimSpace(n)
+		if !slices.ContainsFunc(tenants, func(t sam.Tenant) bool {
+			return strings.EqualFold(t.ID, n) || slices.ContainsFunc(t.Domains, func(d string) bool { return strings.EqualFold(d, n) })
+		}) {
+			missing = append(missing, fmt.Sprintf("%q", n))
+		}
+	}
+	return usageError{err: withFix(fmt.Errorf("--tenant %s: no customer tenant has this id or domain", strings.Join(missing, ", ")),
+		"'samctl tenants' lists the customer tenants with their ids and domains; --exclude may have left it out"), cmd: "samctl"}
 }
 
 // unjoin splits an errors.Join.

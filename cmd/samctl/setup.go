@@ -154,7 +154,7 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	}
 	res, err := sam.Setup(ctx, opts)
 	if err != nil {
-		return setupFailure(err)
+		return setupFailure(err, c)
 	}
 	if a.jsonOut {
 		w := res.Warnings
@@ -173,34 +173,64 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	for _, w := range res.Warnings {
 		printf(a.stdout, "Note: %s\n", w)
 	}
-	next := "samctl check"
-	if a.sandboxURL != "" {
-		next += " --sandbox " + a.sandboxURL
-	}
-	if a.credentials != "" {
-		next += " --credentials " + a.credentials
-	}
-	fmt.Fprintf(a.stdout, "Next: push consent to the customers (samctl consent push --all), then run %s\n", next)
+	flags := a.sessionFlags()
+	fmt.Fprintf(a.stdout, "Next: push consent to the customers, then check them:\n  samctl consent push --all%s\n  samctl check%s\n", flags, flags)
 	return nil
+}
+
+// sessionFlags are the flags this run was given that say which cloud and
+// credentials to use, as they must follow a command printed for pasting.
+func (a *app) sessionFlags() string {
+	var b strings.Builder
+	for _, f := range []struct{ name, value string }{
+		{"--sandbox", a.sandboxURL}, {"--sandbox-ca", a.sandboxCA}, {"--credentials", a.credentials},
+	} {
+		if f.value != "" {
+			b.WriteString(" " + f.name + " " + shellQuote(f.value))
+		}
+	}
+	return b.String()
+}
+
+// shellQuote puts s in single quotes, which a POSIX shell and PowerShell
+// both read literally, when it holds anything but the characters of plain
+// paths and URLs (a quote inside is escaped as a POSIX shell reads it).
+func shellQuote(s string) string {
+	if strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }
 
 // setupFailure words a failed setup in one line, saying whether the run
 // left anything behind; fixFor supplies the fix.
-func setupFailure(err error) error {
+func setupFailure(err error, c cloud.Configuration) error {
 	var se *sam.SetupError
 	if !errors.As(err, &se) {
 		return err
 	}
+	// The step's cause is told as any failure is (the service's verdict,
+	// or the network's), not with every layer it crossed.
+	cause := problemOf(se.Err, c, 0).what
 	switch {
 	case se.RollbackErr != nil:
-		err = fmt.Errorf("setup failed at step %s: %w; undoing this run failed, remove by hand: %w", se.Step, se.Err, se.RollbackErr)
+		err = toldError{fmt.Sprintf("setup failed at step %s: %s; undoing this run failed, remove by hand: %v", se.Step, cause, se.RollbackErr), err}
 	case se.RolledBack:
-		err = fmt.Errorf("setup failed at step %s (nothing was left behind): %w", se.Step, se.Err)
+		err = toldError{fmt.Sprintf("setup failed at step %s (nothing was left behind): %s", se.Step, cause), err}
 	default:
-		err = fmt.Errorf("setup failed at step %s: %w", se.Step, se.Err)
+		err = toldError{fmt.Sprintf("setup failed at step %s: %s", se.Step, cause), err}
 	}
 	return withFix(err, se.Fix)
 }
+
+// toldError is err told in other words.
+type toldError struct {
+	text string
+	err  error
+}
+
+func (e toldError) Error() string { return e.text }
+func (e toldError) Unwrap() error { return e.err }
 
 func cloudLabel(c cloud.Configuration) string {
 	if c.Name == sandboxCloudName {

@@ -23,7 +23,13 @@ tenants the other sources listed are still printed.`,
 		Example: `  samctl tenants
   samctl tenants --include-mlt --json | jq -r '.tenants[].id'`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(c *cobra.Command, _ []string) error { return a.tenants(c.Context(), filter.options()) },
+		RunE: func(c *cobra.Command, _ []string) error {
+			list, err := filter.options(c)
+			if err != nil {
+				return err
+			}
+			return a.tenants(c.Context(), list)
+		},
 	}
 	filter.flags(c)
 	return c
@@ -70,7 +76,7 @@ func writeTenants(a *app, tenants []sam.Tenant, warnings []string) {
 		printf(tw, "%s\t%s\t%s\t%s\n", name, t.ID, orDash(t.DefaultDomain), strings.Join(sources, ","))
 	}
 	tw.Flush()
-	printf(a.stdout, "\n%d tenants\n", len(tenants))
+	printf(a.stdout, "\n%s\n", plural(len(tenants), "tenant", "tenants"))
 	for _, w := range warnings {
 		printf(a.stderr, "warning: %s\n", w)
 	}

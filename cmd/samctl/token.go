@@ -38,6 +38,12 @@ With --reveal only the raw token is printed, for scripts:
 			return a.token(c.Context(), args[0], args[1], appOnly, reveal)
 		},
 	}
+	c.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) == 1 {
+			return []string{"graph", "exchange", "partner"}, cobra.ShellCompDirectiveNoFileComp
+		}
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
 	c.Flags().BoolVar(&appOnly, "app", false, "an app-only token (client credentials) instead of a delegated one")
 	c.Flags().BoolVar(&reveal, "reveal", false, "print only the raw access token")
 	return c

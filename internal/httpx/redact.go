@@ -61,12 +61,29 @@ var (
 // JSON members, even malformed or inside another JSON string, "name: value"
 // lines, single or double quoted.
 func RedactText(s string) string {
+	// One step can bring a shape to light for another (a query removed
+	// from between a field's name and its value, say), so the steps run
+	// until the text stays as it is: one pass more when something was
+	// redacted, none when nothing was.
+	for range 4 {
+		next := redactOnce(s)
+		if next == s {
+			break
+		}
+		s = next
+	}
+	return s
+}
+
+// redactOnce runs each step of RedactText once. Fields go first, so that
+// each is seen as it was written ("?password= x" is a field before it is
+// a query), and before tokens: a JWT's parts may run into a field name
+// ("eyJ….x-refresh_token=…"), and the field's value must go too.
+func redactOnce(s string) string {
+	s = redactFields(s)
 	if strings.Contains(s, "://") {
 		s = urlQueryRE.ReplaceAllString(s, "$1")
 	}
-	// Fields go before tokens: a JWT's parts may run into a field name
-	// ("eyJ….x-refresh_token=…"), and the field's value must go too.
-	s = redactFields(s)
 	if strings.Contains(s, "eyJ") {
 		s = jwtRE.ReplaceAllString(s, Redacted)
 	}

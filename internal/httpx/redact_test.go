@@ -79,6 +79,8 @@ func TestRedactTextShapes(t *testing.T) {
 		{"authorization in a header dump", "map[Authorization:[Basic dXNlcjpTRUNSRVQ=]]", "map[Authorization:[Basic [redacted]]]"},
 		{"authorization with no scheme", "authorization=SECRET", "authorization=[redacted]"},
 		{"quoted authorization", `{"Authorization":"Basic SECRET"}`, `{"Authorization":"[redacted]"}`},
+		{"a query between a name and its value", "GET https://h/cb?password= SECRET", "GET https://h/cb [redacted]"},
+		{"a name left by a query", "https://h/password?x= :SECRET", "https://h/password :[redacted]"},
 		{"a body cut short", `{"token_type":"Bearer","refresh_token":"SECR`, `{"token_type":"Bearer","refresh_token":"[redacted]`},
 		// What is not a credential stays, since people need it.
 		{"codes and counts", `{"code":"AADSTS50076","error_codes":[50076],"refresh_token_expires_in":3600,"token_type":"Bearer"}`,

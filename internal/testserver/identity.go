@@ -103,7 +103,9 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	base := s.URL() + "/" + seg
+	// The metadata names the host it was asked on, as each cloud's does.
+	origin := "https://" + r.Host
+	base := origin + "/" + seg
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        base + "/oauth2/v2.0/token",
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
@@ -113,9 +115,9 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
 		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
-		"issuer":                                s.URL() + "/" + issuerTenant + "/v2.0",
+		"issuer":                                origin + "/" + issuerTenant + "/v2.0",
 		"request_uri_parameter_supported":       false,
-		"userinfo_endpoint":                     s.URL() + "/graph/oidc/userinfo",
+		"userinfo_endpoint":                     origin + "/graph/oidc/userinfo",
 		"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
 		"device_authorization_endpoint":         base + "/oauth2/v2.0/devicecode",
 		"http_logout_supported":                 true,
@@ -143,14 +145,14 @@ func (s *Server) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := url.Parse(ae)
-	self, _ := url.Parse(s.URL())
+	self := &url.URL{Scheme: "https", Host: r.Host} // the host asked, as on each cloud's login host
 	segs := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
 	if err != nil || !strings.EqualFold(u.Host, self.Host) || len(segs) == 0 || segs[0] == "" {
 		s.writeAADError(w, r, aadError{Code: "invalid_instance", AADSTS: 50049, Message: "Unknown or invalid instance."})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"tenant_discovery_endpoint": s.URL() + "/" + segs[0] + "/v2.0/.well-known/openid-configuration",
+		"tenant_discovery_endpoint": self.String() + "/" + segs[0] + "/v2.0/.well-known/openid-configuration",
 		"api-version":               "1.1",
 		"metadata": []map[string]any{{
 			"preferred_network": self.Host, "preferred_cache": self.Host, "aliases": []string{self.Host},

@@ -37,6 +37,7 @@ func TestSandboxWorld(t *testing.T) {
 
 	names, domains := map[string]bool{}, map[string]bool{}
 	s.Read(func(w *World) {
+		// https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code#expected-errors
 		if w.DeviceCode.PendingPolls != 1 {
 			t.Errorf("device code pending polls %d, want 1: outside tools must see authorization_pending once", w.DeviceCode.PendingPolls)
 		}
