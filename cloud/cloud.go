@@ -86,7 +86,8 @@ func ByName(name string) (Configuration, error) {
 }
 
 // Validate reports whether every endpoint of c is an absolute https URL (or
-// http on a loopback address, for local test servers) and every resource is
+// http on a loopback address as IsLoopbackHost defines it, for local test
+// servers) and every resource is
 // set. Clients call it once when they are built, so that a typo fails there
 // and not on the first request.
 func (c Configuration) Validate() error {
@@ -95,7 +96,7 @@ func (c Configuration) Validate() error {
 		if err != nil || u.Host == "" || u.Scheme == "" {
 			return fmt.Errorf("cloud %q: %s %q is not an absolute URL", c.Name, what, raw)
 		}
-		if endpoint && u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+		if endpoint && u.Scheme != "https" && !(u.Scheme == "http" && IsLoopbackHost(u.Hostname())) {
 			return fmt.Errorf("cloud %q: %s %q must use https", c.Name, what, raw)
 		}
 		if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "/") {
@@ -118,8 +119,4 @@ func (c Configuration) Validate() error {
 		}
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
 }

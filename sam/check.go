@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,20 +96,18 @@ type CheckOptions struct {
 	// in. When empty the token is asked at "organizations", which stands
 	// for the admin's home tenant: the partner tenant.
 	PartnerTenantID string
-	// HTTPClient is the base client the checks' API requests go through,
-	// the one given to token.WithHTTPClient: the checks layer their retries
-	// (RetryPolicy) on it, and between the two the shared throttling
-	// backoff, which so sees every throttled attempt. When nil (or the
-	// Provider's own HTTPClient), requests go through the Provider's base
-	// client (token.Provider.BaseHTTPClient), with its proxy and TLS
-	// settings, and retry as the Provider's policy says; the backoff sits
-	// under those retries in the same way.
+	// HTTPClient is the base client the checks' API requests go through:
+	// the checks layer their retries (RetryPolicy) on it, and under those
+	// the shared throttling backoff, which sees every throttled attempt.
+	// When nil, the Provider's HTTPClient (its base client, below its
+	// retries) is used, with its proxy and TLS settings, and the
+	// Provider's retry policy.
 	HTTPClient *http.Client
 	// RetryPolicy bounds the retries of the checks' API requests when
 	// HTTPClient is set, and caps the shared throttling backoff at its
 	// MaxRetryAfter; without HTTPClient the Provider's policy does both.
 	// Zero fields take their defaults.
-	RetryPolicy httpx.RetryPolicy
+	RetryPolicy token.RetryPolicy
 	// Logger receives the API clients' debug logs, redacted; nil logs
 	// nothing.
 	Logger *slog.Logger
@@ -133,6 +132,12 @@ type CheckOptions struct {
 // returns the report of what was done, with AccessReport.Cancelled set
 // and the checks not done marked OutcomeSkipped, together with ctx's
 // error. Any other error means the options are wrong and no check ran.
+//
+// A failure of the credentials themselves (see StopsRun) stops the run
+// the same way: every other check would fail alike, and a partner with
+// 2,000 customers would spend 2,000 token requests to learn it 2,000
+// times. The report then holds that failure in AccessReport.Stopped and
+// the checks not done as OutcomeSkipped; CheckAccess returns no error.
 func CheckAccess(ctx context.Context, opts CheckOptions) (*AccessReport, error) {
 	if opts.Provider == nil {
 		return nil, errors.New("sam: CheckAccess: CheckOptions.Provider is nil")
@@ -149,6 +154,9 @@ func CheckAccess(ctx context.Context, opts CheckOptions) (*AccessReport, error) 
 		checks = Checks{DelegatedGraph: true, DelegatedExchange: true}
 	}
 	r := newRun(opts, checks)
+	parent := ctx
+	ctx, r.stop = context.WithCancelCause(ctx)
+	defer r.stop(nil)
 	rep := &AccessReport{Started: time.Now(), Concurrency: conc, Checks: checks.perTenant()}
 	if checks.PartnerCenter {
 		rep.Checks = append(rep.Checks, CheckPartnerCenter)
@@ -203,14 +211,15 @@ func CheckAccess(ctx context.Context, opts CheckOptions) (*AccessReport, error) 
 	wg.Wait()
 	for i, ok := range started {
 		if !ok {
-			rep.Tenants[i] = r.skipTenant(opts.Tenants[i])
+			rep.Tenants[i] = r.skipTenant(ctx, opts.Tenants[i])
 		}
 	}
 	rep.Throttled = int(r.gate.throttled.Load())
 	rep.ThrottledWait = r.gate.shut()
+	rep.Stopped = r.stopped()
 	rep.tally()
 	rep.Duration = time.Since(rep.Started)
-	if err := ctx.Err(); err != nil {
+	if err := parent.Err(); err != nil {
 		rep.Cancelled = true
 		return rep, err
 	}
@@ -224,6 +233,11 @@ type run struct {
 	checks        []Check
 	partnerTenant string
 	gate          *throttleGate
+	// stop ends the run with a credential failure as its cause.
+	stop context.CancelCauseFunc
+	// first is the first credential failure, which stopped the run.
+	firstMu sync.Mutex
+	first   *CheckResult
 
 	graphOpts    []graph.Option
 	exchangeOpts []exchange.Option
@@ -232,18 +246,18 @@ type run struct {
 
 func newRun(opts CheckOptions, checks Checks) *run {
 	base, policy := opts.HTTPClient, opts.RetryPolicy
-	if base == nil || base == opts.Provider.HTTPClient() {
-		// That client retries already, above the gate: the checks retry
-		// as it does, over its base, so that the gate sees every attempt
-		// and no attempts multiply.
-		base, policy = opts.Provider.BaseHTTPClient(), opts.Provider.RetryPolicy()
+	if base == nil {
+		// The Provider's client, below its retries, and its policy: the
+		// checks' retries run above the gate, which so sees every
+		// throttled attempt.
+		base, policy = opts.Provider.HTTPClient(), opts.Provider.RetryPolicy()
 	}
 	r := &run{
 		p:             opts.Provider,
 		cloud:         opts.Provider.Cloud(),
 		checks:        checks.perTenant(),
 		partnerTenant: opts.PartnerTenantID,
-		gate:          newThrottleGate(policy),
+		gate:          newThrottleGate(httpx.RetryPolicy(policy)),
 	}
 	if r.partnerTenant == "" {
 		r.partnerTenant = "organizations"
@@ -275,7 +289,7 @@ func (r *run) tenant(ctx context.Context, t Tenant) TenantResult {
 	res := TenantResult{Tenant: t, Checks: make([]CheckResult, 0, len(r.checks))}
 	for _, c := range r.checks {
 		if ctx.Err() != nil {
-			res.Checks = append(res.Checks, skipped(c))
+			res.Checks = append(res.Checks, skipped(c, notDone(ctx)))
 			continue
 		}
 		var f func(context.Context, Tenant) error
@@ -293,16 +307,24 @@ func (r *run) tenant(ctx context.Context, t Tenant) TenantResult {
 	return res
 }
 
-func (r *run) skipTenant(t Tenant) TenantResult {
+func (r *run) skipTenant(ctx context.Context, t Tenant) TenantResult {
 	res := TenantResult{Tenant: t, Checks: make([]CheckResult, 0, len(r.checks))}
 	for _, c := range r.checks {
-		res.Checks = append(res.Checks, skipped(c))
+		res.Checks = append(res.Checks, skipped(c, notDone(ctx)))
 	}
 	return res
 }
 
-func skipped(c Check) CheckResult {
-	return CheckResult{Check: c, Outcome: OutcomeSkipped, Message: "not checked: the run was cancelled"}
+func skipped(c Check, why string) CheckResult {
+	return CheckResult{Check: c, Outcome: OutcomeSkipped, Message: "not checked: " + why}
+}
+
+// notDone says why a check was not done, once ctx has ended.
+func notDone(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), errStopped) {
+		return "the credentials were refused"
+	}
+	return "the run was cancelled"
 }
 
 // check runs one check and describes its outcome.
@@ -313,12 +335,57 @@ func (r *run) check(ctx context.Context, c Check, t Tenant, f func(context.Conte
 	switch {
 	case err == nil:
 	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
-		res.Outcome, res.Message, res.Err = OutcomeSkipped, "not finished: the run was cancelled", err
+		res.Outcome, res.Message, res.Err = OutcomeSkipped, "not finished: "+notDone(ctx), err
 	default:
 		res.Outcome = OutcomeFailed
 		describe(&res, t, err)
+		if StopsRun(c, err) {
+			r.stopWith(res)
+		}
 	}
 	return res
+}
+
+// StopsRun reports whether err, the failure of check c, is the identity
+// platform refusing the credentials themselves rather than anything about
+// one tenant, so that every other check of the run would fail the same
+// way: a client secret or certificate that is wrong or expired
+// (token.ErrInvalidClient), or a SAM refresh token that is revoked,
+// expired or malformed. A refresh token failure of CheckDelegatedExchange
+// does not stop a run: it may be the legacy Exchange refresh token's
+// alone (Credentials.ExchangeRefreshToken), while Graph still works.
+func StopsRun(c Check, err error) bool {
+	var te *token.Error
+	switch {
+	case !errors.As(err, &te):
+		return false
+	case errors.Is(te, token.ErrInvalidClient):
+		return true
+	case c == CheckDelegatedExchange || c == CheckAppGraph:
+		return false
+	}
+	// AADSTS9002313: the refresh token is not one (garbled, truncated).
+	return errors.Is(te, token.ErrRevoked) || errors.Is(te, token.ErrRefreshTokenExpired) || slices.Contains(te.Codes, 9002313)
+}
+
+// errStopped is the cause of a run stopped by a credential failure.
+var errStopped = errors.New("sam: the run stopped: the credentials were refused")
+
+// stopWith records res as the failure that stops the run, unless one did
+// already, and stops it.
+func (r *run) stopWith(res CheckResult) {
+	r.firstMu.Lock()
+	if r.first == nil {
+		r.first = &res
+	}
+	r.firstMu.Unlock()
+	r.stop(errStopped)
+}
+
+func (r *run) stopped() *CheckResult {
+	r.firstMu.Lock()
+	defer r.firstMu.Unlock()
+	return r.first
 }
 
 // token gets src's token through the throttling gate. The API client asks

@@ -44,14 +44,14 @@ func TestCheckAccessEveryState(t *testing.T) {
 
 	pass := want{}
 	consent := func(id string) want {
-		return want{"AADSTS65001", []string{"push CPV consent", "samctl consent push " + id}}
+		return want{"AADSTS90099", []string{"push CPV consent", "samctl consent push " + id}}
 	}
 	cases := []struct {
 		tenant               sam.Tenant
 		graph, exchange, app want
 	}{
 		{healthy, pass, pass, pass},
-		{noConsent, consent(noConsent.ID), want{"AADSTS65001", []string{"Exchange", "samctl consent push " + noConsent.ID}},
+		{noConsent, consent(noConsent.ID), want{"AADSTS90099", []string{"Exchange", "samctl consent push " + noConsent.ID}},
 			want{"AADSTS700016", []string{"service principal", "samctl consent push " + noConsent.ID}}},
 		{outside, want{"AADSTS50020", []string{"security groups", "GDAP relationship"}}, want{"AADSTS50020", []string{"security groups"}}, pass},
 		{mfa, want{"AADSTS50076", []string{"Conditional Access", "MFA"}}, want{"AADSTS50076", []string{"Conditional Access"}}, pass},
@@ -309,7 +309,7 @@ func TestCheckAccessThroughProviderClient(t *testing.T) {
 	w := newAccessWorld(t)
 	brief := w.customer(t, testserver.CustomerSpec{Name: "Brief", GDAP: true}, true)
 	long := w.customer(t, testserver.CustomerSpec{Name: "Long", GDAP: true}, true)
-	// The Provider's policy makes four attempts: two 429s are ridden out,
+	// The checks' policy makes four attempts: two 429s are ridden out,
 	// ten are not.
 	w.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "graph", Tenant: brief.ID, Count: 2, RetryAfter: "1"})
 	w.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "graph", Tenant: long.ID, Count: 10, RetryAfter: "1"})

@@ -233,6 +233,26 @@ func (s *FileStore) SaveRefreshToken(ctx context.Context, kind token.RefreshKind
 	})
 }
 
+// saveClientSecret replaces the client secret alone, for RotateSecret:
+// the refresh tokens in the file may have been rotated by another process
+// since c was loaded, and must not step back.
+func (s *FileStore) saveClientSecret(ctx context.Context, c token.Credentials) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.update(ctx, func(old *fileDoc) (fileDoc, error) {
+		if old == nil {
+			return fileDoc{}, fmt.Errorf("sam: cannot save the new client secret: %w: %s does not exist", ErrNoCredentials, s.path)
+		}
+		if !strings.EqualFold(old.ApplicationID, c.ApplicationID) || !strings.EqualFold(old.TenantID, c.TenantID) {
+			return fileDoc{}, fmt.Errorf("sam: %s now holds the credentials of another app (%s): the new client secret of %s was not saved", s.path, old.ApplicationID, c.ApplicationID)
+		}
+		doc := *old
+		doc.ClientSecret = c.ClientSecret.Reveal()
+		return doc, nil
+	})
+}
+
 // update runs a read-modify-write of the file under the store's locks;
 // change gets nil when there is no file yet.
 func (s *FileStore) update(ctx context.Context, change func(old *fileDoc) (fileDoc, error)) error {

@@ -77,7 +77,7 @@ func TestReportSummary(t *testing.T) {
 		{Checks: []CheckResult{pass}}, {Checks: []CheckResult{fail}}, {Checks: []CheckResult{pass}},
 	}}
 	r.tally()
-	if got, want := r.Summary(), "3 total tenants, with 1 failures"; got != want {
+	if got, want := r.Summary(), "3 total tenants, with 1 failure"; got != want {
 		t.Errorf("Summary() = %q, want %q", got, want)
 	}
 	if got := r.Totals[CheckDelegatedGraph]; got != (Tally{Passed: 2, Failed: 1}) {
@@ -88,7 +88,7 @@ func TestReportSummary(t *testing.T) {
 	r.Checks = append(r.Checks, CheckPartnerCenter)
 	r.Cancelled = true
 	r.tally()
-	if got, want := r.Summary(), "4 total tenants, with 1 failures; Partner Center check failed (cancelled: 1 not fully checked)"; got != want {
+	if got, want := r.Summary(), "4 total tenants, with 1 failure; Partner Center check failed (cancelled: 1 not fully checked)"; got != want {
 		t.Errorf("Summary() = %q, want %q", got, want)
 	}
 	if r.OK() || r.Totals[CheckPartnerCenter].Failed != 1 {

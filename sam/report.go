@@ -105,6 +105,10 @@ type AccessReport struct {
 	// Cancelled is set when the run was cancelled before it finished; the
 	// checks not done are OutcomeSkipped.
 	Cancelled bool `json:"cancelled,omitzero"`
+	// Stopped is the failure of the credentials themselves that stopped
+	// the run (see StopsRun), nil when none did; the checks not done are
+	// OutcomeSkipped.
+	Stopped *CheckResult `json:"stopped,omitzero"`
 }
 
 func (r *AccessReport) tally() {
@@ -153,25 +157,38 @@ func (r *AccessReport) OK() bool {
 			return false
 		}
 	}
-	return !r.Cancelled
+	return !r.Cancelled && r.Stopped == nil
 }
 
-// Summary is the report in one line, "12 total tenants, with 2 failures",
-// as the PowerShell test script ended; a cancelled run adds how many
-// tenants were left unchecked, a failed Partner Center check says so.
+// Summary is the report in one line, "12 total tenants, with 2 failures"
+// ("1 total tenant, with 1 failure"), as the PowerShell test script
+// ended; a cancelled or stopped run adds how many tenants were left
+// unchecked, a failed Partner Center check says so.
 func (r *AccessReport) Summary() string {
-	s := fmt.Sprintf("%d total tenants, with %d failures", len(r.Tenants), len(r.Failures()))
+	f := len(r.Failures())
+	s := fmt.Sprintf("%d total %s, with %d %s", len(r.Tenants), plural(len(r.Tenants), "tenant", "tenants"), f, plural(f, "failure", "failures"))
 	if r.PartnerCenter != nil && r.PartnerCenter.Outcome == OutcomeFailed {
 		s += "; Partner Center check failed"
 	}
-	if r.Cancelled {
+	if r.Cancelled || r.Stopped != nil {
 		n := 0
 		for _, t := range r.Tenants {
 			if t.Skipped() {
 				n++
 			}
 		}
-		s += fmt.Sprintf(" (cancelled: %d not fully checked)", n)
+		why := "cancelled"
+		if r.Stopped != nil {
+			why = "stopped, the credentials were refused"
+		}
+		s += fmt.Sprintf(" (%s: %d not fully checked)", why, n)
 	}
 	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

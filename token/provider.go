@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/go-cleanhttp"
-
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/internal/httpx"
 )
@@ -31,9 +29,8 @@ var ErrNoRefreshToken = errors.New("token: no refresh token")
 type Provider struct {
 	creds  Credentials
 	cloud  cloud.Configuration
-	http   *http.Client
-	base   *http.Client // what http retries over
-	policy RetryPolicy
+	pipe   *httpx.Pipeline
+	base   *http.Client // what HTTPClient returns; see there
 	log    *slog.Logger
 	now    func() time.Time
 	window time.Duration
@@ -74,6 +71,9 @@ func NewProvider(c Credentials, opts ...Option) (*Provider, error) {
 	if err := cfg.cloud.Validate(); err != nil {
 		return nil, fmt.Errorf("token: WithCloud: %w", err)
 	}
+	if err := httpx.RetryPolicy(cfg.policy).Check(); err != nil {
+		return nil, fmt.Errorf("token: WithRetryPolicy: %w", err)
+	}
 	if cfg.window < 0 {
 		return nil, fmt.Errorf("token: WithExpiryWindow(%v): the window must not be negative", cfg.window)
 	}
@@ -82,21 +82,17 @@ func NewProvider(c Credentials, opts ...Option) (*Provider, error) {
 	if httpx.IsGUID(c.ClientSecret.Reveal()) {
 		log.Warn("Credentials.ClientSecret has the shape of a GUID: that is a secret's ID, not its value; token requests will fail with AADSTS7000215")
 	}
-	base := cfg.base
-	if base == nil {
-		base = cleanhttp.DefaultPooledClient()
-	}
+	pipe := httpx.NewPipeline(cfg.base, httpx.RetryPolicy(cfg.policy), log)
 	p := &Provider{
 		creds:         c,
 		cloud:         cfg.cloud,
-		http:          httpx.NewClient(base, cfg.policy, cfg.log),
-		base:          base,
-		policy:        cfg.policy,
+		pipe:          pipe,
+		base:          pipe.Base(),
 		log:           log,
 		now:           cfg.now,
 		window:        cfg.window,
 		store:         cfg.store,
-		flightTimeout: flightTimeout(cfg.policy),
+		flightTimeout: flightTimeout(pipe.Policy()),
 		sam:           refreshChain{kind: RefreshSAM, rt: c.RefreshToken},
 		exchange:      refreshChain{kind: RefreshExchange, rt: c.ExchangeRefreshToken},
 	}
@@ -106,17 +102,11 @@ func NewProvider(c Credentials, opts ...Option) (*Provider, error) {
 	return p, nil
 }
 
-// flightTimeout allows every attempt of the policy a minute and every
-// wait its longest.
+// flightTimeout outlasts the pipeline's own bound on a call
+// (MaxElapsed) by one attempt, so that a hung token endpoint ends with the
+// pipeline's error, which names the host, rather than a bare deadline.
 func flightTimeout(p httpx.RetryPolicy) time.Duration {
-	attempts, wait := p.MaxAttempts, max(p.MaxWait, p.MaxRetryAfter)
-	if attempts <= 0 {
-		attempts = httpx.DefaultMaxAttempts
-	}
-	if wait <= 0 {
-		wait = max(httpx.DefaultMaxWait, httpx.DefaultMaxRetryAfter)
-	}
-	return time.Duration(attempts)*time.Minute + time.Duration(attempts-1)*wait
+	return p.MaxElapsed + p.AttemptTimeout
 }
 
 // Token returns a delegated token for scope in tenant: the SAM refresh
@@ -151,20 +141,16 @@ func (p *Provider) legacyExchangeKey(tenant string) cacheKey {
 // Cloud returns the cloud the Provider talks to.
 func (p *Provider) Cloud() cloud.Configuration { return p.cloud }
 
-// HTTPClient returns the Provider's retrying client, for API clients to
-// share its connections, retry policy and logging. A client built on it
-// with httpx.NewClient does not retry twice.
-func (p *Provider) HTTPClient() *http.Client { return p.http }
+// HTTPClient returns the client the Provider's token requests go through,
+// below its retries: the one given to WithHTTPClient (a copy, which
+// follows no redirect) or the default one. Give it to API clients
+// (graph.WithHTTPClient…) so that they share its connections; each adds
+// its own retries and bounds over it, so attempts never multiply. The
+// same *http.Client is returned on every call.
+func (p *Provider) HTTPClient() *http.Client { return p.base }
 
-// BaseHTTPClient returns the client HTTPClient retries over: the one given
-// to WithHTTPClient, or the pooled default. Layers that must see every
-// attempt of a request, not only the last, go between the two; see
-// RetryPolicy.
-func (p *Provider) BaseHTTPClient() *http.Client { return p.base }
-
-// RetryPolicy returns the policy given to WithRetryPolicy, zero fields
-// included, which HTTPClient follows.
-func (p *Provider) RetryPolicy() RetryPolicy { return p.policy }
+// RetryPolicy returns the Provider's retry policy, defaults filled in.
+func (p *Provider) RetryPolicy() RetryPolicy { return RetryPolicy(p.pipe.Policy()) }
 
 // RefreshToken returns the newest refresh token of kind: the one in
 // Credentials, or the latest rotation.

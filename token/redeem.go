@@ -2,7 +2,6 @@ package token
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -139,7 +138,7 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint, form s
 	if err != nil {
 		return tokenResponse{}, fmt.Errorf("token: building the request for tenant %s: %w", k.tenant, err)
 	}
-	requestID := newRequestID()
+	requestID := httpx.NewGUID()
 	// The keys are canonical already and the values share one array, each
 	// capped so that an append elsewhere cannot overwrite its neighbour.
 	v := [...]string{"application/x-www-form-urlencoded", "application/json", requestID, "true"}
@@ -157,9 +156,8 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint, form s
 			slog.String("kind", k.kind.String()), slog.String("client_request_id", requestID),
 		}
 	}
-	resp, err := p.http.Do(req)
+	resp, err := p.pipe.Do(req)
 	if err != nil {
-		err = httpx.RedactError(err)
 		if logging {
 			p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.Duration("duration", time.Since(start)), slog.Any("error", err))...)
 		}
@@ -225,16 +223,4 @@ func isJSON(contentType string) bool {
 	}
 	mt, _, _ := mime.ParseMediaType(contentType)
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-// newRequestID returns a random UUID for the client-request-id header,
-// which the identity platform echoes as the correlation ID of errors.
-// graph generates its own without fmt; the two are to become one helper
-// of the shared request pipeline.
-func newRequestID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -2,24 +2,11 @@ package token
 
 import (
 	"net/url"
-	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-func TestNewRequestIDIsRandomUUIDv4(t *testing.T) {
-	t.Parallel()
-	v4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	seen := map[string]bool{}
-	for range 100 {
-		id := newRequestID()
-		require.Regexp(t, v4, id, "a version 4, variant 1 UUID in lower case")
-		assert.False(t, seen[id], "request id %s repeated", id)
-		seen[id] = true
-	}
-}
 
 func TestFormEncodesInOrder(t *testing.T) {
 	t.Parallel()

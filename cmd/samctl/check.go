@@ -107,15 +107,20 @@ func (a *app) check(ctx context.Context, list sam.ListOptions, checks sam.Checks
 	}
 	if !a.jsonOut {
 		for _, w := range warnings {
-			fmt.Fprintf(a.stderr, "warning: %s\n", w)
+			printf(a.stderr, "warning: %s\n", w)
 		}
-		fmt.Fprintf(a.stderr, "Checking %d tenants…\n", len(tenants))
+		printf(a.stderr, "Checking %d tenants…\n", len(tenants))
 	}
 	rep, err := a.runCheck(ctx, s, tenants, checks, concurrency)
 	if err != nil && rep == nil {
 		return err
 	}
 	reqs, toks := s.counter.Requests(), s.counter.TokenRequests()
+	if rep.Stopped != nil && !a.jsonOut {
+		// The credentials were refused: no tenant's row would say more
+		// than that failure, told once.
+		return rep.Stopped.Err
+	}
 	if a.jsonOut {
 		if jerr := a.printJSON(reportJSON(rep, reqs, toks, warnings)); jerr != nil {
 			return jerr
@@ -126,6 +131,8 @@ func (a *app) check(ctx context.Context, list sam.ListOptions, checks sam.Checks
 	switch {
 	case err != nil:
 		return err
+	case rep.Stopped != nil:
+		return rep.Stopped.Err
 	case !rep.OK() || len(warnings) > 0:
 		return silentFailure{code: exitFailed}
 	}

@@ -105,7 +105,7 @@ func (a *app) consentPush(ctx context.Context, list sam.ListOptions, named []str
 		}
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(a.stderr, "warning: %s\n", w)
+		printf(a.stderr, "warning: %s\n", w)
 	}
 	results, err := a.push(ctx, s, tenants, m, concurrency)
 	if err != nil {
@@ -197,15 +197,15 @@ func writePushResults(a *app, tenants []sam.Tenant, results []sam.PushResult) in
 	}
 	for i, r := range out.Results {
 		if results[i].Err == nil {
-			fmt.Fprintf(a.stdout, "%s %s: %s\n", markOK, orDash(r.Tenant), pushSummary(results[i]))
+			printf(a.stdout, "%s %s: %s\n", markOK, orDash(r.Tenant), pushSummary(results[i]))
 			continue
 		}
-		fmt.Fprintf(a.stdout, "%s %s: %s\n", markFail, orDash(r.Tenant), reason(results[i].Err))
+		printf(a.stdout, "%s %s: %s\n", markFail, orDash(r.Tenant), reason(results[i].Err))
 		if r.Hint != "" {
-			fmt.Fprintf(a.stdout, "    fix: %s\n", r.Hint)
+			printf(a.stdout, "    fix: %s\n", r.Hint)
 		}
 	}
-	fmt.Fprintf(a.stdout, "\n%d tenants, %d consented, %d failed\n", len(results), len(results)-failed, failed)
+	printf(a.stdout, "\n%d tenants, %d consented, %d failed\n", len(results), len(results)-failed, failed)
 	return failed
 }
 

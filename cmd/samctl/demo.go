@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/token"
@@ -101,9 +102,9 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	d.steps.simulated = true
 	w := a.stdout
 	if !a.jsonOut {
-		fmt.Fprintf(w, "samctl demo: the Secure Application Model from start to end, against a sandbox of the\n")
-		fmt.Fprintf(w, "Microsoft cloud running inside samctl (no credentials, no network).\n")
-		fmt.Fprintf(w, "Partner %q has %d customers; %d of them break access on purpose, 1 is throttled.\n", info.Partner.Name, len(info.Customers), len(info.Broken()))
+		printf(w, "samctl demo: the Secure Application Model from start to end, against a sandbox of the\n")
+		printf(w, "Microsoft cloud running inside samctl (no credentials, no network).\n")
+		printf(w, "Partner %q has %d customers; %d of them break access on purpose, 1 is throttled.\n", info.Partner.Name, len(info.Customers), len(info.Broken()))
 	}
 
 	m, err := loadManifest("")
@@ -128,7 +129,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	if ctx.Err() != nil {
 		// Interrupted: what was checked says nothing of the design.
 		if !a.jsonOut {
-			fmt.Fprintln(w, d.rep.Summary())
+			printLine(w, d.rep.Summary())
 		}
 		return ctx.Err()
 	}
@@ -162,7 +163,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 
 func (a *app) section(title string) {
 	if !a.jsonOut {
-		fmt.Fprintf(a.stdout, "\n%s\n", title)
+		printf(a.stdout, "\n%s\n", title)
 	}
 }
 
@@ -172,10 +173,13 @@ func (a *app) demoSetup(ctx context.Context, d *demoRun, m sam.Manifest) (*sessi
 	a.section("1. Setup, as the partner's admin (simulated: it approves every sign-in at once)")
 	hc := d.s.Client()
 	counter := &sam.CountingTransport{Base: hc.Transport}
+	// The simulated admin's browser follows the authorize redirect; the
+	// requests that carry credentials follow none.
 	hc = &http.Client{Transport: counter}
+	api := &http.Client{Transport: counter, CheckRedirect: httpx.RefuseRedirect}
 	c := d.s.Cloud()
 	res, err := sam.Setup(ctx, sam.SetupOptions{
-		Cloud: c, HTTPClient: hc, Tenant: d.info.Partner.TenantID, BootstrapClientID: d.info.BootstrapClientID, Manifest: m,
+		Cloud: c, HTTPClient: api, Tenant: d.info.Partner.TenantID, BootstrapClientID: d.info.BootstrapClientID, Manifest: m,
 		Consent: sam.LoopbackConsent{OpenBrowser: simulatedAdmin(ctx, hc)}, ConsentTimeout: sandboxConsentTimeout,
 		Progress: d.steps.print, Logger: a.log,
 	})
@@ -183,13 +187,13 @@ func (a *app) demoSetup(ctx context.Context, d *demoRun, m sam.Manifest) (*sessi
 		return nil, setupFailure(err)
 	}
 	if !a.jsonOut {
-		fmt.Fprintf(a.stdout, "  The SAM app %s and its refresh token are ready (kept in memory: the demo saves nothing).\n", res.Credentials.ApplicationID)
+		printf(a.stdout, "  The SAM app %s and its refresh token are ready (kept in memory: the demo saves nothing).\n", res.Credentials.ApplicationID)
 	}
-	p, err := token.NewProvider(res.Credentials, token.WithCloud(c), token.WithHTTPClient(hc), token.WithLogger(a.log))
+	p, err := token.NewProvider(res.Credentials, token.WithCloud(c), token.WithHTTPClient(api), token.WithLogger(a.log))
 	if err != nil {
 		return nil, err
 	}
-	return &session{creds: res.Credentials, cloud: c, base: hc, counter: counter, p: p}, nil
+	return &session{creds: res.Credentials, cloud: c, base: api, counter: counter, p: p}, nil
 }
 
 func (a *app) demoTenants(ctx context.Context, d *demoRun, admin *session) error {
@@ -203,7 +207,7 @@ func (a *app) demoTenants(ctx context.Context, d *demoRun, admin *session) error
 		return nil
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(a.stdout, "  %s %s\n", markFail, w)
+		printf(a.stdout, "  %s %s\n", markFail, w)
 	}
 	count := map[sam.Source]int{}
 	for _, t := range tenants {
@@ -211,9 +215,9 @@ func (a *app) demoTenants(ctx context.Context, d *demoRun, admin *session) error
 			count[s]++
 		}
 	}
-	fmt.Fprintf(a.stdout, "  %s %d tenants: %d with GDAP relationships, %d with contracts, %d in Partner Center, merged by tenant id\n",
+	printf(a.stdout, "  %s %d tenants: %d with GDAP relationships, %d with contracts, %d in Partner Center, merged by tenant id\n",
 		markOK, len(tenants), count[sam.SourceGDAP], count[sam.SourceContract], count[sam.SourcePartnerCenter])
-	fmt.Fprintf(a.stdout, "      Microsoft-led transition (MLT_) relationships grant nothing and are left out.\n")
+	printf(a.stdout, "      Microsoft-led transition (MLT_) relationships grant nothing and are left out.\n")
 	return nil
 }
 
@@ -227,7 +231,7 @@ func (a *app) demoConsent(ctx context.Context, d *demoRun, admin *session, m sam
 			return err
 		}
 		if !a.jsonOut {
-			fmt.Fprintf(a.stdout, "  %s consent given directly in the sandbox to %d tenants, as a partner's long-standing consents would be\n",
+			printf(a.stdout, "  %s consent given directly in the sandbox to %d tenants, as a partner's long-standing consents would be\n",
 				markOK, len(d.info.Consentable()))
 		}
 		return nil
@@ -246,13 +250,13 @@ func (a *app) demoConsent(ctx context.Context, d *demoRun, admin *session, m sam
 			continue
 		}
 		failed++
-		fmt.Fprintf(a.stdout, "  %s %s: %s\n", markFail, d.tenants[i].DisplayName, reason(r.Err))
+		printf(a.stdout, "  %s %s: %s\n", markFail, d.tenants[i].DisplayName, reason(r.Err))
 	}
-	fmt.Fprintf(a.stdout, "  %s %d tenants consented", markOK, len(results)-failed)
+	printf(a.stdout, "  %s %d tenants consented", markOK, len(results)-failed)
 	if failed > 0 {
-		fmt.Fprintf(a.stdout, "; %d could not be (the access check shows why, with the fix)", failed)
+		printf(a.stdout, "; %d could not be (the access check shows why, with the fix)", failed)
 	}
-	fmt.Fprintln(a.stdout)
+	printLine(a.stdout)
 	return ctx.Err()
 }
 
@@ -261,7 +265,7 @@ func (a *app) demoConsent(ctx context.Context, d *demoRun, admin *session, m sam
 func (a *app) demoCheck(ctx context.Context, d *demoRun, admin *session, concurrency int) error {
 	a.section(fmt.Sprintf("4. Access check: Graph and Exchange as the admin, in every tenant (%d at once)", concurrency))
 	counter := &sam.CountingTransport{Base: d.s.Client().Transport}
-	hc := &http.Client{Transport: counter}
+	hc := &http.Client{Transport: counter, CheckRedirect: httpx.RefuseRedirect}
 	creds := admin.creds
 	creds.RefreshToken = admin.p.RefreshToken(token.RefreshSAM)
 	p, err := token.NewProvider(creds, token.WithCloud(admin.cloud), token.WithHTTPClient(hc), token.WithLogger(a.log))
@@ -272,7 +276,7 @@ func (a *app) demoCheck(ctx context.Context, d *demoRun, admin *session, concurr
 	rep, err := a.runCheck(ctx, d.check, d.tenants, sam.Checks{}, concurrency)
 	d.rep = rep
 	if !a.jsonOut && rep != nil {
-		fmt.Fprintf(a.stdout, "  %d requests, %d of them for tokens, in %v\n\n", counter.Requests(), counter.TokenRequests(), rep.Duration.Round(time.Millisecond))
+		printf(a.stdout, "  %d requests, %d of them for tokens, in %v\n\n", counter.Requests(), counter.TokenRequests(), rep.Duration.Round(time.Millisecond))
 	}
 	return err
 }

@@ -51,6 +51,9 @@ type secretJSON struct {
 	ExpiresSoon bool      `json:"expiresSoon"`
 	Expired     bool      `json:"expired"`
 	InUse       bool      `json:"inUse"`
+	// Leftover marks a secret samkit added that the credentials do not
+	// use: an interrupted rotation's, which the next one removes.
+	Leftover bool `json:"leftover"`
 }
 
 type redirectJSON struct {
@@ -122,6 +125,17 @@ func judge(in *sam.Inspection, creds token.Credentials) ([]secretJSON, []string)
 			secrets[i].InUse, inUse = true, i
 		}
 	}
+	leftovers := in.Leftovers(creds.ClientSecret)
+	for i := range secrets {
+		for _, l := range leftovers {
+			if l.KeyID == secrets[i].KeyID {
+				secrets[i].Leftover = true
+			}
+		}
+	}
+	if len(leftovers) > 0 {
+		problems = append(problems, fmt.Sprintf("%d client secret(s) samkit added are not in use (left by an interrupted rotation or setup): run 'samctl rotate-secret' to remove them", len(leftovers)))
+	}
 	switch {
 	case !creds.ClientSecret.IsZero() && inUse < 0:
 		problems = append(problems, "the stored client secret is not one of the app's secrets: run 'samctl rotate-secret'")
@@ -150,12 +164,12 @@ func judge(in *sam.Inspection, creds token.Credentials) ([]secretJSON, []string)
 
 func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, problems []string) {
 	w := a.stdout
-	fmt.Fprintf(w, "App %q (application id %s)\n", in.App.DisplayName, in.App.AppID)
+	printf(w, "App %q (application id %s)\n", in.App.DisplayName, in.App.AppID)
 	sp := markOK + " has a service principal in the partner tenant"
 	if !in.HasServicePrincipal {
 		sp = markFail + " has no service principal in the partner tenant"
 	}
-	fmt.Fprintf(w, "  %s\n\nClient secrets:\n", sp)
+	printf(w, "  %s\n\nClient secrets:\n", sp)
 	tw := table(w)
 	now := time.Now()
 	for _, s := range secrets {
@@ -164,37 +178,40 @@ func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, problems 
 			mark = markFail
 		}
 		use := ""
-		if s.InUse {
+		switch {
+		case s.InUse:
 			use = "in use"
+		case s.Leftover:
+			mark, use = markFail, "leftover"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s…\texpires %s (%s)\t%s\n", mark, orDash(s.DisplayName), s.Hint, s.End.Format(time.DateOnly), until(now, s.End), use)
+		printf(tw, "  %s\t%s\t%s…\texpires %s (%s)\t%s\n", mark, orDash(s.DisplayName), s.Hint, s.End.Format(time.DateOnly), until(now, s.End), use)
 	}
 	if len(secrets) == 0 {
-		fmt.Fprintln(tw, "  (none)")
+		printLine(tw, "  (none)")
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nRedirect URIs:")
+	printLine(w, "\nRedirect URIs:")
 	tw = table(w)
 	for _, r := range in.RedirectURIs {
-		fmt.Fprintf(tw, "  %s\t%s\n", r.Platform, r.URI)
+		printf(tw, "  %s\t%s\n", r.Platform, r.URI)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nPermissions (admin consent):")
+	printLine(w, "\nPermissions (admin consent):")
 	tw = table(w)
 	for _, p := range in.Permissions {
 		mark := markOK
 		if !p.Granted {
 			mark = markFail
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", mark, p.Resource, p.Name, p.Kind)
+		printf(tw, "  %s\t%s\t%s\t%s\n", mark, p.Resource, p.Name, p.Kind)
 	}
 	tw.Flush()
-	fmt.Fprintln(w)
+	printLine(w)
 	if len(problems) == 0 {
-		fmt.Fprintln(w, "No problems found.")
+		printLine(w, "No problems found.")
 	}
 	for _, p := range problems {
-		fmt.Fprintf(w, "%s %s\n", markFail, p)
+		printf(w, "%s %s\n", markFail, p)
 	}
 }
 

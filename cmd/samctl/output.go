@@ -81,7 +81,7 @@ func (p *progress) set(done, failed int) {
 		_ = p.bar.Set(done)
 	case p.w != nil && done < p.total && time.Since(p.last) >= plainProgressEvery:
 		p.last = time.Now()
-		fmt.Fprintf(p.w, "%s: %d of %d done, %d failed\n", p.label, done, p.total, failed)
+		printf(p.w, "%s: %d of %d done, %d failed\n", p.label, done, p.total, failed)
 	}
 }
 
@@ -131,28 +131,28 @@ func writeReport(w io.Writer, rep *sam.AccessReport, note string) {
 		tw := table(w)
 		fmt.Fprint(tw, "TENANT\tDOMAIN")
 		for _, c := range perTenant {
-			fmt.Fprintf(tw, "\t%s", checkTitle(c))
+			printf(tw, "\t%s", checkTitle(c))
 		}
-		fmt.Fprintln(tw)
+		printLine(tw)
 		for _, t := range rep.Tenants {
-			fmt.Fprintf(tw, "%s\t%s", orDash(t.Tenant.DisplayName), orDash(t.Tenant.DefaultDomain))
+			printf(tw, "%s\t%s", orDash(t.Tenant.DisplayName), orDash(t.Tenant.DefaultDomain))
 			for _, c := range t.Checks {
-				fmt.Fprintf(tw, "\t%s", outcomeMark(c.Outcome))
+				printf(tw, "\t%s", outcomeMark(c.Outcome))
 			}
-			fmt.Fprintln(tw)
+			printLine(tw)
 		}
 		tw.Flush()
 	}
 	if pc := rep.PartnerCenter; pc != nil {
-		fmt.Fprintf(w, "\n%s Partner Center (partner tenant)\n", outcomeMark(pc.Outcome))
+		printf(w, "\n%s Partner Center (partner tenant)\n", outcomeMark(pc.Outcome))
 		if pc.Outcome == sam.OutcomeFailed {
 			writeFailure(w, *pc)
 		}
 	}
 	if failures := rep.Failures(); len(failures) > 0 {
-		fmt.Fprintf(w, "\nFailures:\n")
+		printf(w, "\nFailures:\n")
 		for _, t := range failures {
-			fmt.Fprintf(w, "\n%s %s\n", markFail, t.Tenant.Label())
+			printf(w, "\n%s %s\n", markFail, t.Tenant.Label())
 			for _, c := range t.Checks {
 				if c.Outcome == sam.OutcomeFailed {
 					writeFailure(w, c)
@@ -160,14 +160,14 @@ func writeReport(w io.Writer, rep *sam.AccessReport, note string) {
 			}
 		}
 	}
-	fmt.Fprintln(w)
+	printLine(w)
 	if rep.Throttled > 0 {
-		fmt.Fprintf(w, "Throttled %d times; every worker waited out the service's Retry-After.\n", rep.Throttled)
+		printf(w, "Throttled %d times; every worker waited out the service's Retry-After.\n", rep.Throttled)
 	}
 	if note != "" {
-		fmt.Fprintln(w, note)
+		printLine(w, note)
 	}
-	fmt.Fprintln(w, rep.Summary())
+	printLine(w, rep.Summary())
 }
 
 func writeFailure(w io.Writer, c sam.CheckResult) {
@@ -175,9 +175,9 @@ func writeFailure(w io.Writer, c sam.CheckResult) {
 	if code == "" {
 		code = "no answer"
 	}
-	fmt.Fprintf(w, "    %s: %s\n", checkTitle(c.Check), code)
+	printf(w, "    %s: %s\n", checkTitle(c.Check), code)
 	if c.Hint != "" {
-		fmt.Fprintf(w, "      fix: %s\n", c.Hint)
+		printf(w, "      fix: %s\n", c.Hint)
 	}
 }
 

@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/samkit/samkit/cloud"
-	"github.com/samkit/samkit/exchange"
 	"github.com/samkit/samkit/internal/httpx"
-	"github.com/samkit/samkit/partner"
-	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/token"
 )
 
@@ -39,8 +38,17 @@ type app struct {
 	sandboxURL  string
 	sandboxCA   string
 	verbose     bool
+	timeout     time.Duration
 
 	log *slog.Logger
+	// deadline is the context --timeout bounds, and stop releases it.
+	deadline context.Context
+	stop     context.CancelFunc
+	watcher  *deadlineWatch
+	// cloud and partnerTenant are those of the credentials in use, once
+	// known: failures name the services by them.
+	cloud         cloud.Configuration
+	partnerTenant string
 }
 
 // run executes samctl with args and returns its exit code. It is main
@@ -53,6 +61,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if a.stop != nil {
+		defer a.stop()
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -93,6 +104,7 @@ SAMKIT_APPLICATION_ID, SAMKIT_CLIENT_SECRET, SAMKIT_REFRESH_TOKEN…).`,
 	f.StringVar(&a.sandboxURL, "sandbox", "", "use the sandbox served by 'samctl sandbox' at this URL instead of Microsoft's cloud")
 	f.StringVar(&a.sandboxCA, "sandbox-ca", "", "the sandbox's TLS certificate (PEM); default: the file 'samctl sandbox' wrote for that URL")
 	f.BoolVarP(&a.verbose, "verbose", "v", false, "log every request to stderr (secrets redacted)")
+	f.DurationVar(&a.timeout, "timeout", 0, "give up after this long (e.g. 30s, 5m), naming the service that did not answer; 0 waits as long as the services answer")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err: err, cmd: c.CommandPath()} })
 
 	root.AddCommand(a.demoCommand(), a.setupCommand(), a.checkCommand(), a.tenantsCommand(), a.inspectCommand(),
@@ -115,6 +127,13 @@ func (a *app) prepare(c *cobra.Command) error {
 	}
 	if a.sandboxCA != "" && a.sandboxURL == "" {
 		return usageError{err: errors.New("--sandbox-ca needs --sandbox URL"), cmd: c.CommandPath()}
+	}
+	if a.timeout < 0 {
+		return usageError{err: fmt.Errorf("--timeout %s is negative", a.timeout), cmd: c.CommandPath()}
+	}
+	if a.timeout > 0 {
+		a.deadline, a.stop = context.WithTimeout(c.Context(), a.timeout)
+		c.SetContext(a.deadline)
 	}
 	return nil
 }
@@ -165,8 +184,8 @@ type silentFailure struct{ code int }
 
 func (e silentFailure) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// fail prints err in a line or two, with its fix when one is known, and
-// returns the exit code.
+// fail prints err in at most three lines, with its fix when one is known
+// (see writeProblem), and returns the exit code.
 func (a *app) fail(ctx context.Context, err error) int {
 	var (
 		sf silentFailure
@@ -179,14 +198,36 @@ func (a *app) fail(ctx context.Context, err error) int {
 		fmt.Fprintln(a.stderr, "samctl: interrupted")
 		return exitInterrupted
 	case errors.As(err, &ue):
-		fmt.Fprintf(a.stderr, "samctl: %s (see '%s --help')\n", oneLine(err), ue.cmd)
+		printf(a.stderr, "samctl: %s (see '%s --help')\n", oneLine(err), ue.cmd)
 		return exitUsage
 	}
-	fmt.Fprintf(a.stderr, "samctl: %s\n", oneLine(err))
-	if fix := fixFor(err); fix != "" {
-		fmt.Fprintf(a.stderr, "  fix: %s\n", oneLine(errors.New(fix)))
-	}
+	writeProblem(a.stderr, a.problems(err))
 	return exitFailed
+}
+
+// problems tells err as problemsOf does, knowing the run: the cloud in
+// use names the services, and a sandbox that does not know the
+// credentials has most likely been restarted.
+func (a *app) problems(err error) []problem {
+	var timeout time.Duration
+	if a.deadline != nil && errors.Is(a.deadline.Err(), context.DeadlineExceeded) {
+		timeout = a.timeout
+	}
+	if timeout > 0 {
+		// Whatever else failed, it failed for want of time: name the
+		// request the deadline caught.
+		if u := a.watcher.hung(); u != "" {
+			err = &url.Error{Op: "request", URL: u, Err: context.DeadlineExceeded}
+		}
+		return []problem{problemOf(err, a.cloud, timeout)}
+	}
+	ps := problemsOf(err, a.cloud, timeout)
+	var te *token.Error
+	if a.sandboxURL != "" && errors.As(err, &te) && te.Tenant == a.partnerTenant &&
+		(errors.Is(te, token.ErrTenantNotFound) || errors.Is(te, token.ErrAppNotFound)) {
+		ps[0].fix = "the sandbox at " + a.sandboxURL + " does not know these credentials: if it was restarted, use the credentials file it printed when it started"
+	}
+	return ps
 }
 
 // packagePrefixes are the prefixes samkit's packages start their errors
@@ -207,27 +248,4 @@ func oneLine(err error) string {
 
 // fixFor finds what a person should do about err: the hint of the
 // service error inside it, or samctl's own advice.
-func fixFor(err error) string {
-	var (
-		fe fixError
-		se *sam.SetupError
-		te *token.Error
-		pe *partner.Error
-		xe *exchange.Error
-	)
-	switch {
-	case errors.As(err, &fe):
-		return fe.fix
-	case errors.As(err, &se):
-		return se.Fix
-	case errors.Is(err, sam.ErrNoCredentials):
-		return "run 'samctl setup' to create the credentials, pass --credentials PATH, or set SAMKIT_TENANT_ID, SAMKIT_APPLICATION_ID, SAMKIT_CLIENT_SECRET and SAMKIT_REFRESH_TOKEN"
-	case errors.As(err, &te):
-		return te.Hint()
-	case errors.As(err, &pe):
-		return pe.Hint()
-	case errors.As(err, &xe):
-		return xe.Hint()
-	}
-	return ""
-}
+func fixFor(err error) string { return problemOf(err, cloud.Configuration{}, 0).fix }

@@ -80,13 +80,17 @@ func (a *app) session(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.cloud, a.partnerTenant = c, creds.TenantID
 	base, err := a.httpClient()
 	if err != nil {
 		return nil, err
 	}
+	base.Transport = a.watch(base.Transport)
 	s := &session{creds: creds, cloud: c}
 	s.counter = &sam.CountingTransport{Base: base.Transport}
-	s.base = &http.Client{Transport: s.counter}
+	// Every request of a session carries a credential: none follows a
+	// redirect, whichever client carries it.
+	s.base = &http.Client{Transport: s.counter, CheckRedirect: httpx.RefuseRedirect}
 	opts := []token.Option{token.WithCloud(c), token.WithHTTPClient(s.base), token.WithLogger(a.log)}
 	// Every rotated refresh token goes back to the file, so the chain
 	// never expires while samctl is used. Environment variables cannot be
@@ -131,7 +135,8 @@ func (a *app) cloudFor(ctx context.Context, store sam.Store) (cloud.Configuratio
 // from one address while issuing tokens for Microsoft's resource ids.
 func sandboxCloud(raw string) (cloud.Configuration, error) {
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
-	if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+	// The sandbox listens on loopback only: an address elsewhere is not one.
+	if err != nil || u.Scheme != "https" || !cloud.IsLoopbackHost(u.Hostname()) || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return cloud.Configuration{}, withFix(fmt.Errorf("--sandbox %q is not a sandbox address", raw), "pass the https://127.0.0.1:PORT address 'samctl sandbox' printed")
 	}
 	base := u.Scheme + "://" + u.Host
@@ -254,7 +259,10 @@ func listTenants(ctx context.Context, src sam.TenantSources, opts sam.ListOption
 		return nil, warnings, errors.Join(rest...)
 	}
 	if len(tenants) == 0 {
-		return nil, warnings, fmt.Errorf("no source of customer tenants could be read: %s", strings.Join(warnings, "; "))
+		// Every source failed, most often for one reason (a wrong secret
+		// fails them all alike): the error keeps each failure, and
+		// fail tells each different one once.
+		return nil, warnings, err
 	}
 	return tenants, warnings, nil
 }

@@ -122,6 +122,8 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	if err != nil {
 		return err
 	}
+	hc.Transport = a.watch(hc.Transport)
+	a.cloud = c
 	path, err := a.credentialsPath()
 	if err != nil {
 		return err
@@ -148,7 +150,7 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	steps.simulated = a.sandboxURL != ""
 	opts.Progress = steps.print
 	if !a.jsonOut {
-		fmt.Fprintf(a.stdout, "Setting up the SAM app %q in %s\n", f.name, cloudLabel(c))
+		printf(a.stdout, "Setting up the SAM app %q in %s\n", f.name, cloudLabel(c))
 	}
 	res, err := sam.Setup(ctx, opts)
 	if err != nil {
@@ -166,10 +168,10 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	if res.Created {
 		verb = "created"
 	}
-	fmt.Fprintf(a.stdout, "\nThe SAM app %q (application id %s) was %s in tenant %s.\n", res.App.DisplayName, res.Credentials.ApplicationID, verb, res.Credentials.TenantID)
-	fmt.Fprintf(a.stdout, "Credentials saved to %s (readable only by you).\n", path)
+	printf(a.stdout, "\nThe SAM app %q (application id %s) was %s in tenant %s.\n", res.App.DisplayName, res.Credentials.ApplicationID, verb, res.Credentials.TenantID)
+	printf(a.stdout, "Credentials saved to %s (readable only by you).\n", path)
 	for _, w := range res.Warnings {
-		fmt.Fprintf(a.stdout, "Note: %s\n", w)
+		printf(a.stdout, "Note: %s\n", w)
 	}
 	next := "samctl check"
 	if a.sandboxURL != "" {
@@ -248,7 +250,7 @@ func (p *stepPrinter) print(e sam.StepEvent) {
 	w := p.a.stdout
 	if p.a.jsonOut {
 		if e.Status == sam.StepAction && !p.simulated {
-			fmt.Fprintln(p.a.stderr, e.Message)
+			printLine(p.a.stderr, e.Message)
 		}
 		return
 	}
@@ -258,21 +260,21 @@ func (p *stepPrinter) print(e sam.StepEvent) {
 		if p.simulated {
 			msg = "(simulated admin) " + firstSentence(msg)
 		}
-		fmt.Fprintf(w, "  → %s\n", msg)
+		printf(w, "  → %s\n", msg)
 	case sam.StepInfo:
 		p.details = append(p.details, e.Message)
 	case sam.StepDone:
-		fmt.Fprintf(w, "  %s %s\n", markOK, label)
+		printf(w, "  %s %s\n", markOK, label)
 	case sam.StepFailed:
-		fmt.Fprintf(w, "  %s %s: %s\n", markFail, label, sj.Error)
+		printf(w, "  %s %s: %s\n", markFail, label, sj.Error)
 	case sam.StepSkipped:
 		if e.Step != sam.StepExchange && e.Step != sam.StepSave {
-			fmt.Fprintf(w, "  %s %s (skipped)\n", markSkip, label)
+			printf(w, "  %s %s (skipped)\n", markSkip, label)
 		}
 	}
 	if e.Status == sam.StepDone || e.Status == sam.StepFailed {
 		for _, d := range p.details {
-			fmt.Fprintf(w, "      %s\n", d)
+			printf(w, "      %s\n", d)
 		}
 		p.details = nil
 	}

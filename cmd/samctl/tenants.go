@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -58,7 +57,7 @@ func (a *app) tenants(ctx context.Context, opts sam.ListOptions) error {
 
 func writeTenants(a *app, tenants []sam.Tenant, warnings []string) {
 	tw := table(a.stdout)
-	fmt.Fprintln(tw, "NAME\tTENANT ID\tDOMAIN\tSOURCES")
+	printLine(tw, "NAME\tTENANT ID\tDOMAIN\tSOURCES")
 	for _, t := range tenants {
 		sources := make([]string, len(t.Sources))
 		for i, s := range t.Sources {
@@ -68,11 +67,11 @@ func writeTenants(a *app, tenants []sam.Tenant, warnings []string) {
 		if t.ReadOnlyMLT {
 			name += " (MLT only)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, t.ID, orDash(t.DefaultDomain), strings.Join(sources, ","))
+		printf(tw, "%s\t%s\t%s\t%s\n", name, t.ID, orDash(t.DefaultDomain), strings.Join(sources, ","))
 	}
 	tw.Flush()
-	fmt.Fprintf(a.stdout, "\n%d tenants\n", len(tenants))
+	printf(a.stdout, "\n%d tenants\n", len(tenants))
 	for _, w := range warnings {
-		fmt.Fprintf(a.stderr, "warning: %s\n", w)
+		printf(a.stderr, "warning: %s\n", w)
 	}
 }

@@ -108,22 +108,22 @@ func (a *app) token(ctx context.Context, tenant, resource string, appOnly, revea
 			Scopes: cl.Scopes, Roles: cl.Roles, MFA: cl.MFA(), ExpiresAt: cl.Expiry.UTC()})
 	}
 	tw := table(a.stdout)
-	fmt.Fprintf(tw, "token\t%s, [redacted] (--reveal prints it)\n", kind)
-	fmt.Fprintf(tw, "tenant (tid)\t%s\n", cl.TenantID)
-	fmt.Fprintf(tw, "audience (aud)\t%s\n", cl.Audience)
-	fmt.Fprintf(tw, "app (appid)\t%s\n", cl.AppID)
+	printf(tw, "token\t%s, [redacted] (--reveal prints it)\n", kind)
+	printf(tw, "tenant (tid)\t%s\n", cl.TenantID)
+	printf(tw, "audience (aud)\t%s\n", cl.Audience)
+	printf(tw, "app (appid)\t%s\n", cl.AppID)
 	if cl.UPN != "" {
-		fmt.Fprintf(tw, "user (upn)\t%s\n", cl.UPN)
+		printf(tw, "user (upn)\t%s\n", cl.UPN)
 	}
 	if len(cl.Scopes) > 0 {
-		fmt.Fprintf(tw, "delegated permissions (scp)\t%s\n", strings.Join(cl.Scopes, " "))
+		printf(tw, "delegated permissions (scp)\t%s\n", strings.Join(cl.Scopes, " "))
 	}
 	if len(cl.Roles) > 0 {
-		fmt.Fprintf(tw, "application permissions (roles)\t%s\n", strings.Join(cl.Roles, " "))
+		printf(tw, "application permissions (roles)\t%s\n", strings.Join(cl.Roles, " "))
 	}
 	if !appOnly {
-		fmt.Fprintf(tw, "MFA (amr)\t%v\n", cl.MFA())
+		printf(tw, "MFA (amr)\t%v\n", cl.MFA())
 	}
-	fmt.Fprintf(tw, "expires (exp)\t%s (in %s)\n", cl.Expiry.Local().Format(time.RFC3339), time.Until(cl.Expiry).Round(time.Minute))
+	printf(tw, "expires (exp)\t%s (in %s)\n", cl.Expiry.Local().Format(time.RFC3339), time.Until(cl.Expiry).Round(time.Minute))
 	return tw.Flush()
 }

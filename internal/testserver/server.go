@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,13 +21,20 @@ type Server struct {
 	clock *Clock
 	key   *rsa.PrivateKey
 	kid   string
+	cert  []byte // the signing key's certificate, DER
 
 	mu    sync.Mutex
 	world *World
 	graph graphState // Graph-only bookkeeping (graph.go), guarded by mu
 
+	rng    *rand.Rand  // token lifetimes; guarded by mu
+	limits tokenLimits // token endpoint throttling; guarded by mu
+
 	faults   faultQueue
 	recorder recorder
+
+	mem       *memoryTransport // with WithoutListener (memory.go)
+	memClient *http.Client
 
 	// BootstrapClientID is a public client registered in the partner
 	// tenant, standing in for the first-party client an admin signs in with
@@ -42,7 +50,15 @@ type config struct {
 	recordLimit int
 	partnerName string
 	keyBits     int
+	noListener  bool
+	seed        uint64
 }
+
+// WithSeed seeds the generator of the server's random choices that a
+// client can observe, such as access token lifetimes (World.
+// AccessTokenLifetime). Servers with the same seed make the same choices
+// in the same order; the default seed is 1.
+func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
 
 // WithListener serves on l instead of a fresh loopback port (samctl sandbox
 // uses it to serve on a fixed address).
@@ -71,15 +87,19 @@ func WithSigningKeyBits(bits int) Option {
 
 // New starts a fake cloud on a loopback TLS listener. Close it when done.
 func New(opts ...Option) *Server {
-	cfg := config{recordLimit: 100_000, partnerName: "Contoso Partner", keyBits: 2048}
+	cfg := config{recordLimit: 100_000, partnerName: "Contoso Partner", keyBits: 2048, seed: 1}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	key, kid := signingKey(cfg.keyBits)
-	s := &Server{clock: &Clock{}, key: key, kid: kid}
+	sk := signingKey(cfg.keyBits)
+	s := &Server{clock: &Clock{}, key: sk.key, kid: sk.kid, cert: sk.cert, rng: rand.New(rand.NewPCG(cfg.seed, cfg.seed))}
 	s.recorder.limit = cfg.recordLimit
 	s.world = s.newWorld(cfg.partnerName)
 
+	if cfg.noListener {
+		s.serveInMemory(s.handler())
+		return s
+	}
 	s.ts = httptest.NewUnstartedServer(s.handler())
 	if cfg.listener != nil {
 		s.ts.Listener.Close()
@@ -90,23 +110,53 @@ func New(opts ...Option) *Server {
 	return s
 }
 
+// accessLifetimeLocked is the lifetime of the next access token:
+// World.AccessTokenLifetime, or a whole number of seconds picked in
+// [60 min, 90 min] when that is 0.
+func (s *Server) accessLifetimeLocked() time.Duration {
+	if d := s.world.AccessTokenLifetime; d != 0 {
+		return d
+	}
+	const lo, hi = 60 * 60, 90 * 60
+	return time.Duration(lo+s.rng.IntN(hi-lo+1)) * time.Second
+}
+
 // URL is the server's base URL, https://127.0.0.1:port.
 func (s *Server) URL() string { return s.ts.URL }
 
 // Client returns an HTTP client that trusts the server's certificate.
-func (s *Server) Client() *http.Client { return s.ts.Client() }
+func (s *Server) Client() *http.Client {
+	if s.mem != nil {
+		return s.memClient
+	}
+	return s.ts.Client()
+}
 
 // TLSConfig returns a TLS configuration that trusts the server.
 func (s *Server) TLSConfig() *tls.Config {
+	if s.mem != nil {
+		return nil
+	}
 	return s.ts.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
 }
 
 // Certificate returns the server's TLS certificate in PEM-less DER form, for
 // clients in other languages (samctl sandbox prints it).
-func (s *Server) Certificate() []byte { return s.ts.Certificate().Raw }
+func (s *Server) Certificate() []byte {
+	if s.mem != nil {
+		return nil
+	}
+	return s.ts.Certificate().Raw
+}
 
 // Close stops the server.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	if s.mem != nil {
+		s.mem.closed.Store(true)
+		return
+	}
+	s.ts.Close()
+}
 
 // Clock returns the server's settable clock.
 func (s *Server) Clock() *Clock { return s.clock }
@@ -157,7 +207,6 @@ func (s *Server) newWorld(partnerName string) *World {
 		DeviceCodes:         map[string]*DeviceCode{},
 		PageSize:            100,
 		RefreshIdleLifetime: defaultRefreshIdleLife,
-		AccessTokenLifetime: time.Hour,
 		DeviceCode:          DeviceCodePolicy{PendingPolls: 1, Interval: 1, Lifetime: 15 * time.Minute},
 	}
 	for _, a := range firstPartyApps() {
@@ -354,7 +403,7 @@ func (s *Server) handler() http.Handler {
 		rec := s.recorder.begin(s, r, service)
 		rw := &statusWriter{ResponseWriter: w}
 		defer func() { s.recorder.finish(rec, rw.status) }()
-		if s.faults.apply(rw, r, rec) {
+		if s.applyFault(rw, r, rec) {
 			return
 		}
 		h.ServeHTTP(rw, r)
