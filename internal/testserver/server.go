@@ -441,6 +441,8 @@ func (s *Server) handler() http.Handler {
 	s.routeGraph(graph)
 	s.routePartner(partner)
 	s.routeExchange(exchange)
+	keyVault := http.NewServeMux()
+	s.routeKeyVault(keyVault)
 	byName := map[string]http.Handler{"graph": graph, "partner": partner, "exchange": exchange}
 	admin := http.NewServeMux()
 	s.routeAdmin(admin)
@@ -457,6 +459,8 @@ func (s *Server) handler() http.Handler {
 		}
 		if svc := serviceHosts[strings.ToLower(host)]; svc != "" {
 			service, h = svc, byName[svc]
+		} else if kr, ok := keyVaultRoute(r, host); ok {
+			service, h, r = "keyvault", keyVault, kr
 		}
 		for _, svc := range []struct {
 			prefix string
