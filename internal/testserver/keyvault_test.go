@@ -7,10 +7,7 @@ import (
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,19 +25,9 @@ import (
 // resource verification (which wants a host under vault.azure.net).
 func vaultClient(t *testing.T, s *testserver.Server, vault, role string) *azsecrets.Client {
 	t.Helper()
-	url, err := s.AddVault(testserver.VaultSpec{Name: vault})
+	va, err := s.AddVaultWithIdentity(vault, role)
 	require.NoError(t, err)
-	app, err := s.RegisterApp(testserver.AppSpec{DisplayName: "vault user", RequiredResourceAccess: []testserver.RequiredResourceAccess{}})
-	require.NoError(t, err)
-	if role != "" {
-		require.NoError(t, s.GrantVaultRole(vault, app.ServicePrincipalID, role))
-	}
-	opts := azcore.ClientOptions{Transport: s.Client(), Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: s.URL() + "/"},
-		Retry: policy.RetryOptions{MaxRetries: -1}}
-	cred, err := azidentity.NewClientSecretCredential(s.Partner().TenantID, app.AppID, app.Secret,
-		&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: true})
-	require.NoError(t, err)
-	c, err := azsecrets.NewClient(url, cred, &azsecrets.ClientOptions{ClientOptions: opts, DisableChallengeResourceVerification: true})
+	c, err := azsecrets.NewClient(va.URL, va.Credential, &azsecrets.ClientOptions{ClientOptions: va.ClientOptions, DisableChallengeResourceVerification: true})
 	require.NoError(t, err)
 	return c
 }
