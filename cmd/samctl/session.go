@@ -38,10 +38,13 @@ type session struct {
 	p       *token.Provider
 }
 
-// openStore finds the credential store: the file of --credentials when
-// given, else the environment when it holds SAMKIT_ (or the PowerShell
+// openStore finds the credential store: the vault of --store (or
+// SAMKIT_STORE) when given, else the file of --credentials when given, else the environment when it holds SAMKIT_ (or the PowerShell
 // scripts') variables, else the default file.
 func (a *app) openStore(ctx context.Context) (sam.Store, string, token.Credentials, error) {
+	if spec := a.storeSpec(); spec != "" {
+		return a.openKeyVault(ctx, spec)
+	}
 	if a.credentials == "" {
 		env := &sam.EnvStore{}
 		c, err := env.Load(ctx)
@@ -96,8 +99,8 @@ func (a *app) session(ctx context.Context) (*session, error) {
 	// Every rotated refresh token goes back to the file, so the chain
 	// never expires while samctl is used. Environment variables cannot be
 	// written: rotations then live only as long as the process.
-	if fs, ok := store.(*sam.FileStore); ok {
-		opts = append(opts, token.WithRefreshTokenStore(fs))
+	if rs := rotationStore(store); rs != nil {
+		opts = append(opts, token.WithRefreshTokenStore(rs))
 	}
 	if s.p, err = token.NewProvider(creds, opts...); err != nil {
 		return nil, withFix(fmt.Errorf("the credentials in %s: %w", where, err), "run 'samctl setup' again to write complete credentials")
@@ -123,6 +126,8 @@ func (a *app) cloudFor(ctx context.Context, store sam.Store) (cloud.Configuratio
 		c, err = s.Cloud(ctx)
 	case *sam.EnvStore:
 		c, err = s.Cloud()
+	case *sam.KeyVaultStore:
+		c, err = s.Cloud(ctx)
 	default:
 		return cloud.Public, nil
 	}
