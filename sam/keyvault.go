@@ -15,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/token"
@@ -239,22 +240,23 @@ func (s *KeyVaultStore) Load(ctx context.Context) (token.Credentials, error) {
 			ErrNoCredentials, s.vaultURL, s.name(kvApp))
 	}
 	c := token.Credentials{ApplicationID: app, TenantID: tagValue(tags, tagTenant)}
-	for _, x := range []struct {
-		part string
-		into *token.Secret
-	}{{kvClientSecret, &c.ClientSecret}, {kvRefresh, &c.RefreshToken}, {kvExchangeRefresh, &c.ExchangeRefreshToken}} {
-		v, _, _, err := s.get(ctx, x.part)
-		if err != nil {
-			return token.Credentials{}, err
-		}
-		*x.into = token.NewSecret(v)
+	// The other four secrets are read at once: a vault is often a region
+	// away.
+	parts := []string{kvClientSecret, kvRefresh, kvExchangeRefresh, kvCertificate}
+	values := make([]string, len(parts))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, part := range parts {
+		g.Go(func() (err error) {
+			values[i], _, _, err = s.get(gctx, part)
+			return err
+		})
 	}
-	pemText, _, _, err := s.get(ctx, kvCertificate)
-	if err != nil {
+	if err := g.Wait(); err != nil {
 		return token.Credentials{}, err
 	}
-	if pemText != "" {
-		if c.Certificate, err = token.ParseCertificate([]byte(pemText), ""); err != nil {
+	c.ClientSecret, c.RefreshToken, c.ExchangeRefreshToken = token.NewSecret(values[0]), token.NewSecret(values[1]), token.NewSecret(values[2])
+	if values[3] != "" {
+		if c.Certificate, err = token.ParseCertificate([]byte(values[3]), ""); err != nil {
 			return token.Credentials{}, fmt.Errorf("sam: Key Vault %s: secret %s: %w", s.vaultURL, s.name(kvCertificate), err)
 		}
 	}

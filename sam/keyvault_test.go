@@ -177,6 +177,7 @@ func TestKeyVaultStoreConcurrentRotations(t *testing.T) {
 		}
 	})
 	require.Greater(t, len(stamps), 1, "no rotation reached the vault")
+	t.Logf("200 token requests left %d versions of the refresh token in the vault", len(stamps))
 	for i := 1; i < len(stamps); i++ {
 		prev, err1 := time.Parse(time.RFC3339Nano, stamps[i-1])
 		cur, err2 := time.Parse(time.RFC3339Nano, stamps[i])

@@ -52,7 +52,8 @@ type Fault struct {
 	// or "keyvault".
 	Service string
 	// Path limits the fault to requests whose path (with the service prefix,
-	// e.g. "/graph/v1.0/users") contains it.
+	// e.g. "/graph/v1.0/users", "/keyvault/{vault}/secrets/{name}") contains
+	// it.
 	Path string
 	// Method limits the fault to one HTTP method.
 	Method string

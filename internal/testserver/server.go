@@ -460,7 +460,9 @@ func (s *Server) handler() http.Handler {
 		if svc := serviceHosts[strings.ToLower(host)]; svc != "" {
 			service, h = svc, byName[svc]
 		} else if kr, ok := keyVaultRoute(r, host); ok {
-			service, h, r = "keyvault", keyVault, kr
+			// Faults and the record see the path as sent; the vault's
+			// handlers see it relative to the vault.
+			service, h = "keyvault", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { keyVault.ServeHTTP(w, kr) })
 		}
 		for _, svc := range []struct {
 			prefix string
