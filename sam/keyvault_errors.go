@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
 // Key Vault's refusals, as errors.Is matches a *KeyVaultError. Each comes
@@ -97,6 +98,12 @@ func (e *KeyVaultError) fix(prefix string) string {
 // *KeyVaultError, or returns err as it is when the vault did not answer
 // (a transport error, a cancelled context).
 func (s *KeyVaultStore) vaultError(op, secret string, err error) error {
+	var af *azidentity.AuthenticationFailedError
+	if errors.As(err, &af) {
+		// The identity could not sign in at all, before the vault saw it.
+		return &StoreError{Err: fmt.Errorf("%w: Key Vault %s: %s %s: signing in: %w", ErrVaultUnauthorized, s.vaultURL, op, secret, err),
+			Fix: "check the identity the store signs in to the vault as (its tenant, client id and secret or certificate, or the managed identity)"}
+	}
 	var re *azcore.ResponseError
 	if !errors.As(err, &re) {
 		return fmt.Errorf("sam: Key Vault %s: %s %s: %w", s.vaultURL, op, secret, err)

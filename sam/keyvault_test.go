@@ -12,6 +12,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,6 +39,18 @@ func newVaultStore(t *testing.T, s *testserver.Server, vault, role string, adjus
 	store, err := NewKeyVaultStore(va.URL, kvOpts...)
 	require.NoError(t, err)
 	return store
+}
+
+// badSecretCredential is an azidentity credential of a registered app,
+// with a client secret that is not the app's.
+func badSecretCredential(t *testing.T, s *testserver.Server) azcore.TokenCredential {
+	t.Helper()
+	app, err := s.RegisterApp(testserver.AppSpec{DisplayName: "wrong secret", RequiredResourceAccess: []testserver.RequiredResourceAccess{}})
+	require.NoError(t, err)
+	cred, err := azidentity.NewClientSecretCredential(s.Partner().TenantID, app.AppID, "not-the-secret",
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: s.AzureClientOptions(), DisableInstanceDiscovery: true})
+	require.NoError(t, err)
+	return cred
 }
 
 // staticToken is a credential that always gives one access token.
@@ -205,12 +218,14 @@ func TestKeyVaultStoreErrors(t *testing.T) {
 		name  string
 		role  string
 		fault *testserver.Fault
-		// wrongToken signs in with a token for Microsoft Graph.
-		wrongToken bool
-		is         error
-		fix        string
+		// wrongToken signs in with a token for Microsoft Graph; badSecret
+		// with a client secret the identity platform refuses.
+		wrongToken, badSecret bool
+		is                    error
+		fix                   string
 	}{
 		{name: "401", role: testserver.KeyVaultSecretsOfficer, is: ErrVaultUnauthorized, fix: "vault's own tenant", wrongToken: true},
+		{name: "sign-in", role: testserver.KeyVaultSecretsOfficer, is: ErrVaultUnauthorized, fix: "identity the store signs in", badSecret: true},
 		{name: "403", is: ErrVaultForbidden, fix: "Key Vault Secrets Officer role"},
 		{name: "403 reader", role: testserver.KeyVaultSecretsUser, is: ErrVaultForbidden, fix: "Key Vault Secrets Officer role"},
 		{name: "404", role: testserver.KeyVaultSecretsOfficer, is: ErrNoCredentials, fix: "samctl setup",
@@ -226,8 +241,11 @@ func TestKeyVaultStoreErrors(t *testing.T) {
 			s := testserver.New()
 			defer s.Close()
 			store := newVaultStore(t, s, "errors", tt.role, func(opts *[]KeyVaultOption) {
-				if tt.wrongToken {
+				switch {
+				case tt.wrongToken:
 					*opts = append(*opts, WithVaultCredential(staticToken(s.IssueAccessToken(testserver.TokenSpec{}))))
+				case tt.badSecret:
+					*opts = append(*opts, WithVaultCredential(badSecretCredential(t, s)))
 				}
 			})
 			if tt.fault != nil {
@@ -240,9 +258,11 @@ func TestKeyVaultStoreErrors(t *testing.T) {
 			var se *StoreError
 			require.ErrorAs(t, err, &se)
 			assert.Contains(t, se.Fix, tt.fix)
-			var ke *KeyVaultError
-			require.ErrorAs(t, err, &ke)
-			assert.Equal(t, strings.Fields(tt.name)[0], fmt.Sprint(ke.Status))
+			if !tt.badSecret {
+				var ke *KeyVaultError
+				require.ErrorAs(t, err, &ke)
+				assert.Equal(t, strings.Fields(tt.name)[0], fmt.Sprint(ke.Status))
+			}
 			for _, secret := range []string{"the-client-secret", "the-refresh-token"} {
 				assert.NotContains(t, err.Error(), secret)
 			}

@@ -41,12 +41,21 @@ func (s *Server) AddVaultWithIdentity(vault, role string) (VaultAccess, error) {
 			return VaultAccess{}, err
 		}
 	}
-	opts := azcore.ClientOptions{Transport: s.Client(), Cloud: azcloud.Configuration{ActiveDirectoryAuthorityHost: s.URL() + "/"},
-		Retry: policy.RetryOptions{MaxRetries: -1}}
+	opts := s.AzureClientOptions()
 	cred, err := azidentity.NewClientSecretCredential(s.Partner().TenantID, app.AppID, app.Secret,
 		&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: true})
 	if err != nil {
 		return VaultAccess{}, err
 	}
 	return VaultAccess{URL: url, Credential: cred, ClientOptions: opts, ServicePrincipalID: app.ServicePrincipalID}, nil
+}
+
+// AzureClientOptions are options for Microsoft's Azure SDK clients and
+// azidentity credentials that send every request to this server, whose
+// identity platform is their authority host, with retries off so that a
+// test counts what the services answer. Credentials also need
+// DisableInstanceDiscovery: the server is no authority Microsoft knows.
+func (s *Server) AzureClientOptions() azcore.ClientOptions {
+	return azcore.ClientOptions{Transport: s.Client(), Cloud: azcloud.Configuration{ActiveDirectoryAuthorityHost: s.URL() + "/"},
+		Retry: policy.RetryOptions{MaxRetries: -1}}
 }
