@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/samkit/samkit/cloud"
+	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/token"
 )
@@ -290,4 +291,29 @@ func thumbprint(c *token.Certificate) string {
 		return ""
 	}
 	return c.Thumbprint()
+}
+
+// sandboxVaultName is the vault every sandbox serves.
+const sandboxVaultName = "sandbox"
+
+// addSandboxVault gives the sandbox a vault whose Key Vault Secrets
+// Officer is the sandbox's SAM app, so that --store keyvault://sandbox
+// works with the app's own credentials in AZURE_TENANT_ID,
+// AZURE_CLIENT_ID and AZURE_CLIENT_SECRET. A restored world has the vault
+// already. It returns the vault's URL ("" without a SAM app).
+func addSandboxVault(s *testserver.Server, info testserver.SandboxInfo) (string, error) {
+	if info.App == nil {
+		return "", nil
+	}
+	var exists bool
+	s.Read(func(w *testserver.World) { exists = w.Vaults[sandboxVaultName] != nil })
+	if !exists {
+		if _, err := s.AddVault(testserver.VaultSpec{Name: sandboxVaultName}); err != nil {
+			return "", err
+		}
+	}
+	if err := s.GrantVaultRole(sandboxVaultName, info.App.ServicePrincipalID, testserver.KeyVaultSecretsOfficer); err != nil {
+		return "", err
+	}
+	return s.URL() + "/keyvault/" + sandboxVaultName, nil
 }
