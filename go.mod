@@ -4,8 +4,6 @@ go 1.25.0
 
 require (
 	github.com/AzureAD/microsoft-authentication-library-for-go v1.10.1
-	github.com/hashicorp/go-cleanhttp v0.5.2
-	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/pkg/browser v0.0.0-20210911075715-681adbf594b8
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.10.2

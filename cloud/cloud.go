@@ -53,7 +53,8 @@ var Public = Configuration{
 
 // USGovernment is Microsoft Cloud for US Government (GCC High). Partner
 // Center has no separate US Government API host; partners of that cloud use
-// the global Partner Center API.
+// the global Partner Center API:
+// https://learn.microsoft.com/partner-center/developer/partner-center-rest-urls
 var USGovernment = Configuration{
 	Name:          "usgov",
 	LoginEndpoint: "https://login.microsoftonline.us",
@@ -62,31 +63,61 @@ var USGovernment = Configuration{
 	Exchange:      Service{Endpoint: "https://outlook.office365.us", Resource: "https://outlook.office365.us"},
 }
 
+// USGovernmentDoD is Microsoft Cloud for US Government, Department of
+// Defense (DoD). It shares its sign-in host and Partner Center with
+// USGovernment and has its own Graph (Graph's deployments table, above)
+// and Exchange Online hosts:
+// https://learn.microsoft.com/exchange/reference/admin-api-get-started
+// (Supported environments and base URLs).
+var USGovernmentDoD = Configuration{
+	Name:          "usgovdod",
+	LoginEndpoint: "https://login.microsoftonline.us",
+	Graph:         Service{Endpoint: "https://dod-graph.microsoft.us", Resource: "https://dod-graph.microsoft.us"},
+	PartnerCenter: Service{Endpoint: "https://api.partnercenter.microsoft.com", Resource: "https://api.partnercenter.microsoft.com"},
+	Exchange:      Service{Endpoint: "https://outlook-dod.office365.us", Resource: "https://outlook-dod.office365.us"},
+}
+
 // China is Microsoft Azure and Microsoft 365 operated by 21Vianet.
+//
+// Exchange Online's admin API there is outlook.office365.cn, as the Exchange
+// Online Admin API's table of environments and base URLs says:
+// https://learn.microsoft.com/exchange/reference/admin-api-get-started.
+// partner.outlook.cn, which samkit used before, is the host of the retired
+// Outlook REST API (https://learn.microsoft.com/previous-versions/office/office-365-api/api/o365-china-endpoints),
+// not of the admin API.
 var China = Configuration{
 	Name:          "china",
 	LoginEndpoint: "https://login.chinacloudapi.cn",
 	Graph:         Service{Endpoint: "https://microsoftgraph.chinacloudapi.cn", Resource: "https://microsoftgraph.chinacloudapi.cn"},
 	PartnerCenter: Service{Endpoint: "https://partner.partnercenterapi.microsoftonline.cn", Resource: "https://partner.partnercenterapi.microsoftonline.cn"},
-	Exchange:      Service{Endpoint: "https://partner.outlook.cn", Resource: "https://partner.outlook.cn"},
+	Exchange:      Service{Endpoint: "https://outlook.office365.cn", Resource: "https://outlook.office365.cn"},
 }
 
-// ByName returns the built-in cloud called name ("public", "usgov" or
-// "china"; case does not matter).
+// Builtins returns every built-in cloud: Public, USGovernment,
+// USGovernmentDoD and China.
+func Builtins() []Configuration {
+	return []Configuration{Public, USGovernment, USGovernmentDoD, China}
+}
+
+// ByName returns the built-in cloud called name ("public", "usgov",
+// "usgovdod" or "china"; case does not matter).
 func ByName(name string) (Configuration, error) {
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case "", "public", "global", "azurepublic":
 		return Public, nil
 	case "usgov", "usgovernment", "gcchigh":
 		return USGovernment, nil
+	case "usgovdod", "usgovernmentdod", "dod":
+		return USGovernmentDoD, nil
 	case "china", "azurechina":
 		return China, nil
 	}
-	return Configuration{}, fmt.Errorf("cloud: unknown cloud %q: use public, usgov or china", name)
+	return Configuration{}, fmt.Errorf("cloud: unknown cloud %q: use public, usgov, usgovdod or china", name)
 }
 
 // Validate reports whether every endpoint of c is an absolute https URL (or
-// http on a loopback address, for local test servers) and every resource is
+// http on a loopback address as IsLoopbackHost defines it, for local test
+// servers) and every resource is
 // set. Clients call it once when they are built, so that a typo fails there
 // and not on the first request.
 func (c Configuration) Validate() error {
@@ -95,7 +126,7 @@ func (c Configuration) Validate() error {
 		if err != nil || u.Host == "" || u.Scheme == "" {
 			return fmt.Errorf("cloud %q: %s %q is not an absolute URL", c.Name, what, raw)
 		}
-		if endpoint && u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+		if endpoint && u.Scheme != "https" && !(u.Scheme == "http" && IsLoopbackHost(u.Hostname())) {
 			return fmt.Errorf("cloud %q: %s %q must use https", c.Name, what, raw)
 		}
 		if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "/") {
@@ -118,8 +149,4 @@ func (c Configuration) Validate() error {
 		}
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
 }

@@ -7,7 +7,7 @@ import (
 
 func TestBuiltinsValidate(t *testing.T) {
 	t.Parallel()
-	for _, c := range []Configuration{Public, USGovernment, China} {
+	for _, c := range Builtins() {
 		if err := c.Validate(); err != nil {
 			t.Errorf("%s: %v", c.Name, err)
 		}
@@ -28,7 +28,7 @@ func TestScope(t *testing.T) {
 func TestByNameUnknown(t *testing.T) {
 	t.Parallel()
 	_, err := ByName("mars")
-	if err == nil || !strings.Contains(err.Error(), "use public, usgov or china") {
+	if err == nil || !strings.Contains(err.Error(), "use public, usgov, usgovdod or china") {
 		t.Errorf("ByName(mars) error = %v, want one naming the choices", err)
 	}
 }

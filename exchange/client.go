@@ -10,6 +10,7 @@ import (
 
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/internal/httpx"
+	"github.com/samkit/samkit/internal/rest"
 	"github.com/samkit/samkit/token"
 )
 
@@ -25,12 +26,11 @@ const DefaultPageSize = 1000
 // Client runs Exchange Online cmdlets in one tenant through the admin API.
 // It is safe for concurrent use.
 type Client struct {
-	src      token.Source
+	rest     *rest.Client
 	root     *url.URL // https://outlook.office365.com, no trailing slash
 	tenant   string
 	anchor   string
 	pageSize int
-	hc       *http.Client
 	log      *slog.Logger
 }
 
@@ -38,24 +38,16 @@ type Client struct {
 type Option func(*config) error
 
 type config struct {
-	base     string
-	hc       *http.Client
-	log      *slog.Logger
-	policy   httpx.RetryPolicy
+	rest.Options
 	anchor   string
 	pageSize int
 }
 
 // WithCloud sends requests to the Exchange Online endpoint of cloud c. The
-// default is cloud.Public.
+// default is the cloud of the token.Source when it has one (a Provider's
+// Sources do), else cloud.Public.
 func WithCloud(c cloud.Configuration) Option {
-	return func(cfg *config) error {
-		if err := c.Validate(); err != nil {
-			return fmt.Errorf("exchange: WithCloud: %w", err)
-		}
-		cfg.base = c.Exchange.Endpoint
-		return nil
-	}
+	return func(cfg *config) error { return cfg.SetCloud("exchange", c) }
 }
 
 // WithBaseURL sends requests to base, the Exchange Online root
@@ -63,28 +55,17 @@ func WithCloud(c cloud.Configuration) Option {
 // address for local test servers. The last of WithCloud and WithBaseURL
 // wins.
 func WithBaseURL(base string) Option {
-	return func(cfg *config) error {
-		if err := httpx.CheckBaseURL(base); err != nil {
-			return fmt.Errorf("exchange: WithBaseURL: %w", err)
-		}
-		cfg.base = base
-		return nil
-	}
+	return func(cfg *config) error { return cfg.SetBaseURL("exchange", base) }
 }
 
-// WithHTTPClient sends requests through hc, for example a token.Provider's
-// HTTPClient so that tokens and API calls share connections. Retries are
-// layered on hc by the client (a retrying client from internal/httpx is
-// unwrapped first, so attempts do not multiply). The default is a pooled
-// client with no overall timeout: bound calls with their context.
+// WithHTTPClient sends requests through hc's Transport, for example a
+// token.Provider's HTTPClient so that tokens and API calls share
+// connections. The client adds its own retries and bounds, and follows no
+// redirect whatever hc's CheckRedirect says; hc is not modified. The
+// default is the HTTP client of the token.Source when it has one, else a
+// pooled one.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(cfg *config) error {
-		if hc == nil {
-			return errors.New("exchange: WithHTTPClient: nil *http.Client")
-		}
-		cfg.hc = hc
-		return nil
-	}
+	return func(cfg *config) error { return cfg.SetHTTPClient("exchange", hc) }
 }
 
 // WithLogger logs requests and retries at debug level, and cmdlet warnings
@@ -92,26 +73,14 @@ func WithHTTPClient(hc *http.Client) Option {
 // handler that redacts secrets and URL queries. By default nothing is
 // logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(cfg *config) error {
-		if l == nil {
-			return errors.New("exchange: WithLogger: nil *slog.Logger")
-		}
-		cfg.log = l
-		return nil
-	}
+	return func(cfg *config) error { return cfg.SetLogger("exchange", l) }
 }
 
-// WithRetryPolicy bounds retries of throttled (429) and failed requests.
-// Zero fields keep their defaults (see token.RetryPolicy); MaxAttempts 1
-// disables retries.
+// WithRetryPolicy bounds retries of throttled (429) and failed requests,
+// and how long each attempt and each call may take. Zero fields keep their
+// defaults (see token.RetryPolicy); MaxAttempts 1 disables retries.
 func WithRetryPolicy(p token.RetryPolicy) Option {
-	return func(cfg *config) error {
-		if p.MaxAttempts < 0 || p.MinWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
-			return errors.New("exchange: WithRetryPolicy: negative attempts or waits")
-		}
-		cfg.policy = p
-		return nil
-	}
+	return func(cfg *config) error { return cfg.SetRetryPolicy("exchange", p) }
 }
 
 // WithAnchorMailbox sets the X-AnchorMailbox header of every request, which
@@ -142,6 +111,15 @@ func WithPageSize(n int) Option {
 	}
 }
 
+// exchangeService is what the request pipeline needs to know of Exchange
+// Online's admin API.
+var exchangeService = rest.Service{
+	Name:            "exchange",
+	Endpoint:        func(c cloud.Configuration) string { return c.Exchange.Endpoint },
+	RequestIDHeader: "client-request-id",
+	Token:           "an Exchange Online token",
+}
+
 // New returns a client that runs cmdlets in tenant (a tenant id or a
 // verified domain), authenticating every request with a token from src.
 // src must issue tokens for Exchange Online
@@ -159,7 +137,7 @@ func New(src token.Source, tenant string, opts ...Option) (*Client, error) {
 	if strings.EqualFold(tenant, "common") || strings.EqualFold(tenant, "organizations") {
 		return nil, fmt.Errorf("exchange: New: %q names no tenant: give the customer's tenant id or domain", tenant)
 	}
-	cfg := config{base: cloud.Public.Exchange.Endpoint, pageSize: DefaultPageSize}
+	cfg := config{pageSize: DefaultPageSize}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -168,18 +146,18 @@ func New(src token.Source, tenant string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	root, err := url.Parse(strings.TrimSuffix(cfg.base, "/"))
+	rc, err := rest.New(src, cfg.Options, exchangeService)
+	if err != nil {
+		return nil, err
+	}
+	root, err := url.Parse(rc.Base())
 	if err != nil {
 		return nil, fmt.Errorf("exchange: New: %w", err)
 	}
 	if cfg.anchor == "" {
 		cfg.anchor = systemMailboxAnchor + tenant
 	}
-	log := httpx.RedactingLogger(cfg.log)
-	return &Client{
-		src: src, root: root, tenant: tenant, anchor: cfg.anchor, pageSize: cfg.pageSize,
-		hc: httpx.NewClient(cfg.hc, cfg.policy, log), log: log,
-	}, nil
+	return &Client{rest: rc, root: root, tenant: tenant, anchor: cfg.anchor, pageSize: cfg.pageSize, log: rc.Log()}, nil
 }
 
 // Tenant returns the tenant the client runs cmdlets in.

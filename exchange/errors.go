@@ -145,9 +145,9 @@ type errorBody struct {
 }
 
 // newError builds the *Error of a 4xx/5xx answer.
-func newError(cmdlet, tenant string, resp *http.Response, body []byte, requestID string) *Error {
-	e := &Error{StatusCode: resp.StatusCode, Cmdlet: cmdlet, Tenant: tenant, RequestID: responseRequestID(resp, requestID)}
-	if d := resp.Header.Get("x-ms-diagnostics"); d != "" {
+func newError(cmdlet, tenant string, status int, h http.Header, body []byte, requestID string) *Error {
+	e := &Error{StatusCode: status, Cmdlet: cmdlet, Tenant: tenant, RequestID: responseRequestID(h, requestID)}
+	if d := h.Get("x-ms-diagnostics"); d != "" {
 		e.Diagnostics = d
 		e.Code, e.Message = parseDiagnostics(d)
 	}
@@ -180,7 +180,7 @@ func newError(cmdlet, tenant string, resp *http.Response, body []byte, requestID
 			e.ExceptionType = ie.InternalException.Type
 		}
 	} else if e.Message == "" {
-		e.Message = describeBody(resp.Header.Get("Content-Type"), body)
+		e.Message = describeBody(h.Get("Content-Type"), body)
 	}
 	// The service's texts are printed as they are, but for credentials:
 	// one that echoes a request must not echo its token.
@@ -210,8 +210,8 @@ func parseDiagnostics(d string) (code, reason string) {
 
 // responseRequestID returns the service's request-id, or the id the client
 // sent.
-func responseRequestID(resp *http.Response, sent string) string {
-	if v := resp.Header.Get("request-id"); v != "" {
+func responseRequestID(h http.Header, sent string) string {
+	if v := h.Get("request-id"); v != "" {
 		return v
 	}
 	return sent

@@ -47,7 +47,7 @@ func FuzzError(f *testing.F) {
 		if diag != "" {
 			resp.Header.Set("x-ms-diagnostics", diag)
 		}
-		e := newError("Get-Mailbox", "contoso.com", resp, []byte(text), "req")
+		e := newError("Get-Mailbox", "contoso.com", resp.StatusCode, resp.Header, []byte(text), "req")
 		if e.StatusCode != status || !strings.HasPrefix(e.Error(), "exchange: Get-Mailbox in contoso.com failed: ") || e.RequestID != "req" {
 			t.Fatalf("error %q: %+v", e.Error(), e)
 		}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/samkit/samkit/exchange"
 	"github.com/samkit/samkit/internal/faulttest"
-	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
 )
@@ -54,7 +53,7 @@ func adminSpec(tenant string) testserver.TokenSpec {
 }
 
 // fastRetries keeps retry waits in milliseconds, Retry-After included.
-var fastRetries = httpx.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
+var fastRetries = token.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
 
 type fixture struct {
 	srv    *testserver.Server

@@ -1,11 +1,8 @@
 package exchange
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -15,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/samkit/samkit/internal/httpx"
-	"github.com/samkit/samkit/token"
+	"github.com/samkit/samkit/internal/rest"
 )
 
 // InvokeOption configures one Invoke call.
@@ -125,7 +122,7 @@ func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]an
 			if page.NextLink == "" {
 				return
 			}
-			next, err := c.checkNextLink(page.NextLink, endpoint)
+			next, err := c.checkNextLink(page.NextLink)
 			if err != nil {
 				yield(nil, fmt.Errorf("exchange: %s: %w", cmdlet, err))
 				return
@@ -166,94 +163,49 @@ func InvokeInto[T any](ctx context.Context, c *Client, cmdlet string, params map
 // the host the client called, query aside, so that the token and the
 // request never go anywhere else. The service may name the tenant by id
 // where the client named it by domain, so the tenant segment may differ.
-func (c *Client) checkNextLink(raw string, endpoint *url.URL) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() {
-		return nil, fmt.Errorf("the @odata.nextLink %q is not an absolute URL", httpx.RedactText(shorten(raw)))
+func (c *Client) checkNextLink(raw string) (*url.URL, error) {
+	u, err := httpx.CheckNextLink(raw, c.root)
+	if err != nil {
+		return nil, err
 	}
 	prefix := strings.TrimSuffix(c.root.EscapedPath(), "/") + "/adminapi/beta/"
 	tenant, ok := strings.CutPrefix(u.EscapedPath(), prefix)
 	if ok {
 		tenant, ok = strings.CutSuffix(tenant, "/InvokeCommand")
 	}
-	if !ok || httpx.ValidTenant(tenant) != nil ||
-		!strings.EqualFold(u.Scheme, endpoint.Scheme) || !strings.EqualFold(u.Host, endpoint.Host) || u.User != nil || u.Fragment != "" {
+	if !ok || httpx.ValidTenant(tenant) != nil {
 		return nil, fmt.Errorf("refusing to follow an @odata.nextLink to another endpoint (%s)", httpx.RedactURL(u))
 	}
 	return u, nil
 }
 
-// post sends one InvokeCommand request and decodes its page. A 401 that a
-// fresh token may cure is retried once after invalidating the token, when
-// the Source supports it.
+// post sends one InvokeCommand request through the request pipeline and
+// decodes its page. A 401 is retried once after invalidating the token,
+// when the Source supports it.
 func (c *Client) post(ctx context.Context, cmdlet string, u *url.URL, body []byte, anchor string, class httpx.RetryClass) (*envelope, error) {
-	for attempt := 0; ; attempt++ {
-		page, tok, err := c.postOnce(ctx, cmdlet, u, body, anchor, class)
-		var e *Error
-		if inv, ok := c.src.(token.Invalidator); ok && attempt == 0 && errors.As(err, &e) && e.StatusCode == http.StatusUnauthorized {
-			inv.Invalidate(tok)
-			continue
-		}
-		return page, err
-	}
-}
-
-func (c *Client) postOnce(ctx context.Context, cmdlet string, u *url.URL, body []byte, anchor string, class httpx.RetryClass) (*envelope, token.Token, error) {
-	tok, err := c.src.Token(ctx)
+	req := rest.Request{Method: http.MethodPost, URL: u.String(), What: cmdlet, Body: body, Class: class,
+		Header: http.Header{
+			"X-Anchormailbox": {anchor},
+			"Prefer":          {"odata.maxpagesize=" + strconv.Itoa(c.pageSize)},
+			"X-Cmdletname":    {cmdlet},
+		},
+		Fail: func(a *rest.Answer) error {
+			e := newError(cmdlet, c.tenant, a.Status, a.Header, a.Body, a.RequestID)
+			if a.TooLarge {
+				// The service answered, with a body no cmdlet page comes
+				// near: an *Error like any other unusable answer.
+				e.Message = fmt.Sprintf("the response body is larger than %d bytes", httpx.DefaultBodyLimit)
+			}
+			return e
+		}}
+	a, err := c.rest.Do(ctx, &req)
 	if err != nil {
-		return nil, tok, fmt.Errorf("exchange: %s: getting an Exchange Online token: %w", cmdlet, err)
-	}
-	req, err := http.NewRequestWithContext(httpx.WithRetryClass(ctx, class), http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return nil, tok, fmt.Errorf("exchange: %s: %w", cmdlet, err)
-	}
-	tok.SetAuthHeader(req)
-	requestID := newGUID()
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-AnchorMailbox", anchor)
-	req.Header.Set("Prefer", "odata.maxpagesize="+strconv.Itoa(c.pageSize))
-	req.Header.Set("X-CmdletName", cmdlet)
-	req.Header.Set("client-request-id", requestID)
-
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, tok, ctx.Err()
-		}
-		return nil, tok, fmt.Errorf("exchange: %s: %w", cmdlet, httpx.RedactError(err))
-	}
-	defer resp.Body.Close()
-	data, err := httpx.ReadBody(resp.Body, httpx.DefaultBodyLimit)
-	if errors.Is(err, httpx.ErrBodyTooLarge) {
-		// The service answered, with a body no cmdlet page comes near:
-		// an *Error like any other unusable answer.
-		e := newError(cmdlet, c.tenant, resp, nil, requestID)
-		e.Message = fmt.Sprintf("the response body is larger than %d bytes", httpx.DefaultBodyLimit)
-		return nil, tok, e
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, tok, ctx.Err()
-		}
-		return nil, tok, fmt.Errorf("exchange: %s: reading the response: %w", cmdlet, err)
-	}
-	if resp.StatusCode >= 400 {
-		return nil, tok, newError(cmdlet, c.tenant, resp, data, requestID)
+		return nil, err
 	}
 	var page envelope
-	if err := json.Unmarshal(data, &page); err != nil {
-		return nil, tok, &Error{StatusCode: resp.StatusCode, Cmdlet: cmdlet, Tenant: c.tenant,
-			RequestID: responseRequestID(resp, requestID), Message: describeBody(resp.Header.Get("Content-Type"), data)}
+	if err := json.Unmarshal(a.Body, &page); err != nil {
+		return nil, &Error{StatusCode: a.Status, Cmdlet: cmdlet, Tenant: c.tenant,
+			RequestID: responseRequestID(a.Header, a.RequestID), Message: describeBody(a.Header.Get("Content-Type"), a.Body)}
 	}
-	return &page, tok, nil
-}
-
-// newGUID returns a random (version 4) GUID for client-request-id.
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return &page, nil
 }

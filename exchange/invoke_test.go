@@ -19,6 +19,7 @@ import (
 	"github.com/samkit/samkit/exchange"
 	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
+	"github.com/samkit/samkit/token"
 )
 
 type mailbox struct {
@@ -252,7 +253,7 @@ func TestInvokeRetries(t *testing.T) {
 	})
 	t.Run("gateway page", func(t *testing.T) {
 		t.Parallel()
-		f := setup(t, testserver.CustomerSpec{}, exchange.WithRetryPolicy(httpx.RetryPolicy{MaxAttempts: 1}))
+		f := setup(t, testserver.CustomerSpec{}, exchange.WithRetryPolicy(token.RetryPolicy{MaxAttempts: 1}))
 		f.srv.Inject(testserver.Fault{Kind: testserver.HTML, Status: 502, Service: "exchange"})
 		_, err := first(t, f.exo, "Get-OrganizationConfig")
 		var e *exchange.Error

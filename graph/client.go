@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/internal/httpx"
+	"github.com/samkit/samkit/internal/rest"
 	"github.com/samkit/samkit/token"
 )
 
@@ -30,10 +30,9 @@ const (
 // Client calls Microsoft Graph as one identity in one tenant: the one its
 // token.Source issues tokens for. It is safe for concurrent use.
 type Client struct {
-	src  token.Source
+	rest *rest.Client
 	base string // scheme://host/path/v1.0, no trailing slash
-	host string // scheme://host of base, where next links must point
-	hc   *http.Client
+	root *url.URL
 	log  *slog.Logger
 
 	policy      httpx.RetryPolicy
@@ -50,23 +49,16 @@ type Client struct {
 type Option func(*config) error
 
 type config struct {
-	base        string
-	hc          *http.Client
-	log         *slog.Logger
-	policy      httpx.RetryPolicy
+	rest.Options
 	consistency time.Duration
 }
 
 // WithCloud sends requests to the Graph endpoint of cloud c (for example
-// cloud.USGovernment), at version v1.0. The default is cloud.Public.
+// cloud.USGovernment), at version v1.0. The default is the cloud of the
+// token.Source when it has one (a Provider's Sources do), else
+// cloud.Public.
 func WithCloud(c cloud.Configuration) Option {
-	return func(cfg *config) error {
-		if err := c.Validate(); err != nil {
-			return fmt.Errorf("graph: WithCloud: %w", err)
-		}
-		cfg.base = c.Graph.Endpoint + "/" + APIVersion
-		return nil
-	}
+	return func(cfg *config) error { return cfg.SetCloud("graph", c) }
 }
 
 // WithBaseURL sends requests to base, the Graph root including its version
@@ -74,55 +66,32 @@ func WithCloud(c cloud.Configuration) Option {
 // loopback address for local test servers. The last of WithCloud and
 // WithBaseURL wins.
 func WithBaseURL(base string) Option {
-	return func(cfg *config) error {
-		if err := httpx.CheckBaseURL(base); err != nil {
-			return fmt.Errorf("graph: WithBaseURL: %w", err)
-		}
-		cfg.base = strings.TrimSuffix(base, "/")
-		return nil
-	}
+	return func(cfg *config) error { return cfg.SetBaseURL("graph", base) }
 }
 
-// WithHTTPClient sends requests through hc, for example a token.Provider's
-// HTTPClient so that tokens and Graph calls share connections. The client
-// layers its own retries on hc; a Provider's client, which already
-// retries, is unwrapped first so that attempts do not multiply. The
-// default is a pooled client with no overall timeout: bound calls with
-// their context.
+// WithHTTPClient sends requests through hc's Transport, for example a
+// token.Provider's HTTPClient so that tokens and Graph calls share
+// connections. The client adds its own retries and bounds, and follows no
+// redirect whatever hc's CheckRedirect says; hc is not modified. The
+// default is the HTTP client of the token.Source when it has one (a
+// Provider's Sources do), else a pooled one.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(cfg *config) error {
-		if hc == nil {
-			return errors.New("graph: WithHTTPClient: nil *http.Client")
-		}
-		cfg.hc = hc
-		return nil
-	}
+	return func(cfg *config) error { return cfg.SetHTTPClient("graph", hc) }
 }
 
 // WithLogger logs requests, retries and token refreshes at debug level
 // through l, behind a handler that redacts secrets and URL queries. By
 // default nothing is logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(cfg *config) error {
-		if l == nil {
-			return errors.New("graph: WithLogger: nil *slog.Logger")
-		}
-		cfg.log = l
-		return nil
-	}
+	return func(cfg *config) error { return cfg.SetLogger("graph", l) }
 }
 
 // WithRetryPolicy bounds retries of throttled and failed requests, and of
-// throttled items of a $batch. Zero fields keep their defaults (see
-// token.RetryPolicy); MaxAttempts 1 disables retries.
+// throttled items of a $batch, and how long each attempt and each call
+// may take. Zero fields keep their defaults (see token.RetryPolicy);
+// MaxAttempts 1 disables retries.
 func WithRetryPolicy(p token.RetryPolicy) Option {
-	return func(cfg *config) error {
-		if p.MaxAttempts < 0 || p.MinWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
-			return errors.New("graph: WithRetryPolicy: negative attempts or waits")
-		}
-		cfg.policy = p
-		return nil
-	}
+	return func(cfg *config) error { return cfg.SetRetryPolicy("graph", p) }
 }
 
 // WithConsistencyRetry bounds how long the client keeps retrying a call
@@ -139,14 +108,27 @@ func WithConsistencyRetry(max time.Duration) Option {
 	}
 }
 
+// graphService is what the request pipeline needs to know of Graph.
+var graphService = rest.Service{
+	Name:            "graph",
+	Endpoint:        func(c cloud.Configuration) string { return c.Graph.Endpoint + "/" + APIVersion },
+	UserAgent:       "samkit-graph",
+	RequestIDHeader: "client-request-id",
+	Token:           "a token",
+	// Graph refuses a token it no longer accepts with this code; other
+	// 401s (a missing permission reported as one) a new token cannot
+	// cure.
+	Refreshable: func(err error) bool {
+		var e *Error
+		return errors.As(err, &e) && e.Code == codeInvalidToken
+	},
+}
+
 // New returns a client that authenticates every request with a token from
 // src. src must issue tokens for Microsoft Graph (scope
 // https://graph.microsoft.com/.default in the public cloud).
 func New(src token.Source, opts ...Option) (*Client, error) {
-	if src == nil {
-		return nil, errors.New("graph: New: nil token.Source")
-	}
-	cfg := config{base: cloud.Public.Graph.Endpoint + "/" + APIVersion, consistency: DefaultConsistencyRetry}
+	cfg := config{consistency: DefaultConsistencyRetry}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -155,33 +137,24 @@ func New(src token.Source, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	u, _ := url.Parse(cfg.base) // checked by the options or a constant
-	log := httpx.RedactingLogger(cfg.log)
+	rc, err := rest.New(src, cfg.Options, graphService)
+	if err != nil {
+		return nil, err
+	}
+	root, err := url.Parse(rc.Base())
+	if err != nil {
+		return nil, fmt.Errorf("graph: New: %w", err)
+	}
 	return &Client{
-		src:         src,
-		base:        cfg.base,
-		host:        u.Scheme + "://" + u.Host,
-		hc:          httpx.NewClient(cfg.hc, cfg.policy, log),
-		log:         log,
-		policy:      cfg.policy.WithDefaults(),
+		rest:        rc,
+		base:        rc.Base(),
+		root:        root,
+		log:         rc.Log(),
+		policy:      rc.Policy(),
 		consistency: cfg.consistency,
-		sleep:       sleepCtx,
+		sleep:       httpx.Sleep,
 	}, nil
 }
 
 // BaseURL returns the Graph root the client calls, version included.
 func (c *Client) BaseURL() string { return c.base }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

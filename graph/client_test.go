@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/samkit/samkit/cloud"
-	"github.com/samkit/samkit/internal/httpx"
+	"github.com/samkit/samkit/token"
 )
 
 func TestNewOptions(t *testing.T) {
@@ -31,7 +31,7 @@ func TestNewOptions(t *testing.T) {
 		{"bad cloud", "t", []Option{WithCloud(cloud.Configuration{Name: "broken"})}, "", "WithCloud"},
 		{"nil HTTP client", "t", []Option{WithHTTPClient(nil)}, "", "nil *http.Client"},
 		{"nil logger", "t", []Option{WithLogger(nil)}, "", "nil *slog.Logger"},
-		{"negative policy", "t", []Option{WithRetryPolicy(httpx.RetryPolicy{MaxAttempts: -1})}, "", "negative"},
+		{"negative policy", "t", []Option{WithRetryPolicy(token.RetryPolicy{MaxAttempts: -1})}, "", "negative"},
 		{"negative consistency", "t", []Option{WithConsistencyRetry(-1)}, "", "negative"},
 	}
 	for _, tt := range tests {

@@ -126,25 +126,25 @@ type errorEnvelope struct {
 
 // newError builds the *Error of a response whose body is raw. crid is the
 // client-request-id that was sent.
-func newError(resp *http.Response, raw []byte, method, path, crid string) *Error {
+func newError(status int, h http.Header, raw []byte, method, path, crid string) *Error {
 	e := &Error{
-		StatusCode:      resp.StatusCode,
+		StatusCode:      status,
 		Method:          method,
 		Path:            path,
-		RequestID:       resp.Header.Get("request-id"),
-		ClientRequestID: resp.Header.Get("client-request-id"),
+		RequestID:       h.Get("request-id"),
+		ClientRequestID: h.Get("client-request-id"),
 	}
-	if d, ok := httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+	if d, ok := httpx.ParseRetryAfter(h.Get("Retry-After"), time.Now()); ok {
 		e.RetryAfter = d
 	}
 	if !e.fill(raw) {
-		e.Message = describeBody(resp.Header.Get("Content-Type"), raw, nil)
+		e.Message = describeBody(h.Get("Content-Type"), raw, nil)
 	}
 	if e.ClientRequestID == "" {
 		e.ClientRequestID = crid
 	}
 	if e.Date.IsZero() {
-		e.Date, _ = http.ParseTime(resp.Header.Get("Date"))
+		e.Date, _ = http.ParseTime(h.Get("Date"))
 	}
 	return e
 }

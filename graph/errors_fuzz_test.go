@@ -51,7 +51,7 @@ func FuzzError(f *testing.F) {
 		resp := &http.Response{StatusCode: status, Header: http.Header{}}
 		resp.Header.Set("Content-Type", contentType)
 		resp.Header.Set("Retry-After", retryAfter)
-		e := newError(resp, []byte(text), http.MethodGet, "/users", "crid")
+		e := newError(resp.StatusCode, resp.Header, []byte(text), http.MethodGet, "/users", "crid")
 		if e.StatusCode != status || !strings.HasPrefix(e.Error(), "graph: GET /users: ") || e.RetryAfter < 0 {
 			t.Fatalf("error %q: status %d, retry after %v", e.Error(), e.StatusCode, e.RetryAfter)
 		}

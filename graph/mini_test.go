@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/token"
 )
 
@@ -64,7 +63,7 @@ func newMini(t *testing.T) *mini {
 }
 
 // fastPolicy shrinks retry waits to milliseconds.
-var fastPolicy = httpx.RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 4 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
+var fastPolicy = token.RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 4 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
 
 // client returns a client of m with src (tokens "tok-N"), fast retries and
 // a sleep that records waits instead of waiting.

@@ -6,7 +6,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/samkit/samkit/internal/httpx"
 )
@@ -50,15 +49,13 @@ func list[T any](ctx context.Context, c *Client, path string, query url.Values, 
 	}
 }
 
-// checkNextLink refuses a next link that would send the client's token to
-// another host, or that repeats the page just read (a server loop).
+// checkNextLink refuses a next link that would send the client's token
+// anywhere but the Graph root, or that repeats the page just read (a
+// server loop).
 func (c *Client) checkNextLink(next, prev string) error {
-	u, err := url.Parse(next)
-	if err != nil || !u.IsAbs() {
-		return fmt.Errorf("graph: @odata.nextLink is not an absolute URL")
-	}
-	if !strings.EqualFold(u.Scheme+"://"+u.Host, c.host) {
-		return fmt.Errorf("graph: refusing @odata.nextLink to %s: not the Graph host %s", httpx.RedactURL(u), c.host)
+	u, err := httpx.CheckNextLink(next, c.root)
+	if err != nil {
+		return fmt.Errorf("graph: %w", err)
 	}
 	if next == prev {
 		return fmt.Errorf("graph: @odata.nextLink %s repeats the page just read", httpx.RedactURL(u))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/samkit/samkit/internal/httpx"
+	"github.com/samkit/samkit/token"
 )
 
 func TestRequestHeaders(t *testing.T) {
@@ -86,7 +87,7 @@ func TestErrorShapes(t *testing.T) {
 			t.Parallel()
 			m := newMini(t)
 			m.fault = func(w http.ResponseWriter, r *http.Request) bool { tt.respond(w, r); return true }
-			c, _ := m.client(fixed("tok-1"), WithRetryPolicy(httpx.RetryPolicy{MaxAttempts: 1}))
+			c, _ := m.client(fixed("tok-1"), WithRetryPolicy(token.RetryPolicy{MaxAttempts: 1}))
 			_, err := c.Me(t.Context())
 			wrapped := fmt.Errorf("checking the admin: %w", err)
 			var e *Error

@@ -3,48 +3,33 @@ package partner
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/internal/httpx"
+	"github.com/samkit/samkit/internal/rest"
 	"github.com/samkit/samkit/token"
 )
 
 // Client calls the Partner Center REST API as one partner: the one whose
 // tenant its token.Source issues tokens in. It is safe for concurrent use.
 type Client struct {
-	src  token.Source
+	rest *rest.Client
 	root *url.URL // API root, no trailing slash: https://api.partnercenter.microsoft.com
-	hc   *http.Client
 }
 
 // Option configures a Client. Options are checked by New.
-type Option func(*config) error
-
-type config struct {
-	base   string
-	hc     *http.Client
-	log    *slog.Logger
-	policy httpx.RetryPolicy
-}
+type Option func(*rest.Options) error
 
 // WithCloud sends requests to the Partner Center endpoint of cloud c. The
-// default is cloud.Public.
+// default is the cloud of the token.Source when it has one (a Provider's
+// Sources do), else cloud.Public.
 func WithCloud(c cloud.Configuration) Option {
-	return func(cfg *config) error {
-		if err := c.Validate(); err != nil {
-			return fmt.Errorf("partner: WithCloud: %w", err)
-		}
-		cfg.base = c.PartnerCenter.Endpoint
-		return nil
-	}
+	return func(o *rest.Options) error { return o.SetCloud("partner", c) }
 }
 
 // WithBaseURL sends requests to base, the Partner Center API root without
@@ -52,54 +37,45 @@ func WithCloud(c cloud.Configuration) Option {
 // or http on a loopback address for local test servers. The last of
 // WithCloud and WithBaseURL wins.
 func WithBaseURL(base string) Option {
-	return func(cfg *config) error {
-		if err := httpx.CheckBaseURL(base); err != nil {
-			return fmt.Errorf("partner: WithBaseURL: %w", err)
-		}
-		cfg.base = base
-		return nil
-	}
+	return func(o *rest.Options) error { return o.SetBaseURL("partner", base) }
 }
 
-// WithHTTPClient sends requests through hc, for example a token.Provider's
-// HTTPClient so that tokens and API calls share connections. Retries are
-// layered on hc by the client (a retrying client from internal/httpx is
-// unwrapped first, so attempts do not multiply). The default is a pooled
-// client with no overall timeout: bound calls with their context.
+// WithHTTPClient sends requests through hc's Transport, for example a
+// token.Provider's HTTPClient so that tokens and API calls share
+// connections. The client adds its own retries and bounds, and follows no
+// redirect whatever hc's CheckRedirect says; hc is not modified. The
+// default is the HTTP client of the token.Source when it has one, else a
+// pooled one.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(cfg *config) error {
-		if hc == nil {
-			return errors.New("partner: WithHTTPClient: nil *http.Client")
-		}
-		cfg.hc = hc
-		return nil
-	}
+	return func(o *rest.Options) error { return o.SetHTTPClient("partner", hc) }
 }
 
 // WithLogger logs requests and retries at debug level through l, behind a
 // handler that redacts secrets and URL queries. By default nothing is
 // logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(cfg *config) error {
-		if l == nil {
-			return errors.New("partner: WithLogger: nil *slog.Logger")
-		}
-		cfg.log = l
-		return nil
-	}
+	return func(o *rest.Options) error { return o.SetLogger("partner", l) }
 }
 
-// WithRetryPolicy bounds retries of throttled (429) and failed requests.
-// Zero fields keep their defaults (see token.RetryPolicy); MaxAttempts 1
-// disables retries.
+// WithRetryPolicy bounds retries of throttled (429) and failed requests,
+// and how long each attempt and each call may take. Zero fields keep their
+// defaults (see token.RetryPolicy); MaxAttempts 1 disables retries.
 func WithRetryPolicy(p token.RetryPolicy) Option {
-	return func(cfg *config) error {
-		if p.MaxAttempts < 0 || p.MinWait < 0 || p.MaxWait < 0 || p.MaxRetryAfter < 0 {
-			return errors.New("partner: WithRetryPolicy: negative attempts or waits")
-		}
-		cfg.policy = p
-		return nil
-	}
+	return func(o *rest.Options) error { return o.SetRetryPolicy("partner", p) }
+}
+
+// partnerService is what the request pipeline needs to know of Partner
+// Center.
+var partnerService = rest.Service{
+	Name:            "partner",
+	Endpoint:        func(c cloud.Configuration) string { return c.PartnerCenter.Endpoint },
+	RequestIDHeader: "MS-RequestId",
+	Token:           "a Partner Center token",
+	// A demand for MFA is not cured by a new token from the same sign-in.
+	Refreshable: func(err error) bool {
+		var e *Error
+		return errors.As(err, &e) && e.Code != codeMFARequired
+	},
 }
 
 // New returns a client that authenticates every request with a token from
@@ -107,10 +83,7 @@ func WithRetryPolicy(p token.RetryPolicy) Option {
 // Partner Center — scope https://api.partnercenter.microsoft.com/.default
 // or …/user_impersonation — from a sign-in that used MFA.
 func New(src token.Source, opts ...Option) (*Client, error) {
-	if src == nil {
-		return nil, errors.New("partner: New: nil token.Source")
-	}
-	cfg := config{base: cloud.Public.PartnerCenter.Endpoint}
+	var cfg rest.Options
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -119,11 +92,15 @@ func New(src token.Source, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	root, err := url.Parse(strings.TrimSuffix(cfg.base, "/"))
+	rc, err := rest.New(src, cfg, partnerService)
+	if err != nil {
+		return nil, err
+	}
+	root, err := url.Parse(rc.Base())
 	if err != nil {
 		return nil, fmt.Errorf("partner: New: %w", err)
 	}
-	return &Client{src: src, root: root, hc: httpx.NewClient(cfg.hc, cfg.policy, httpx.RedactingLogger(cfg.log))}, nil
+	return &Client{rest: rc, root: root}, nil
 }
 
 // operation is one logical call — a listing with all its pages, a consent —
@@ -136,7 +113,7 @@ type operation struct {
 }
 
 func newOperation(name string) *operation {
-	return &operation{name: name, correlationID: newGUID()}
+	return &operation{name: name, correlationID: httpx.NewGUID()}
 }
 
 // response is a successful answer, its body read.
@@ -158,79 +135,30 @@ func (op *operation) undecodable(r *response, doing string, err error) *Error {
 		CorrelationID: op.correlationID, RequestID: r.requestID}
 }
 
-// send makes one request of op, with a fresh token, and returns the
-// response or a *Error for a 4xx/5xx answer. A 401 that a fresh token may
-// cure (not an MFA refusal) is retried once after invalidating the token,
-// when the Source supports it.
+// send makes one request of op through the request pipeline, and returns
+// the response or a *Error for a 4xx/5xx answer. A 401 that a fresh token
+// may cure (not an MFA refusal) is retried once after invalidating the
+// token, when the Source supports it.
 func (c *Client) send(ctx context.Context, op *operation, method string, u *url.URL, extra http.Header, body []byte, class httpx.RetryClass) (*response, error) {
-	for attempt := 0; ; attempt++ {
-		resp, tok, err := c.sendOnce(ctx, op, method, u, extra, body, class)
-		if err == nil {
-			return resp, nil
-		}
-		var e *Error
-		if inv, ok := c.src.(token.Invalidator); ok && attempt == 0 && errors.As(err, &e) &&
-			e.StatusCode == http.StatusUnauthorized && e.Code != codeMFARequired {
-			inv.Invalidate(tok)
-			continue
-		}
+	h := http.Header{"Ms-Correlationid": {op.correlationID}}
+	for k, vs := range extra {
+		h[http.CanonicalHeaderKey(k)] = vs
+	}
+	req := rest.Request{Method: method, URL: u.String(), What: op.name, Body: body, Header: h, Class: class,
+		Fail: func(a *rest.Answer) error {
+			e := newError(op, a.Status, a.Header, a.Body, a.RequestID)
+			if a.TooLarge {
+				// Partner Center answered, with a body none of its calls
+				// produces: an *Error like any other unusable answer.
+				e.Description = fmt.Sprintf("the response body is larger than %d bytes", httpx.DefaultBodyLimit)
+			}
+			return e
+		}}
+	a, err := c.rest.Do(ctx, &req)
+	if err != nil {
 		return nil, err
 	}
-}
-
-func (c *Client) sendOnce(ctx context.Context, op *operation, method string, u *url.URL, extra http.Header, body []byte, class httpx.RetryClass) (*response, token.Token, error) {
-	tok, err := c.src.Token(ctx)
-	if err != nil {
-		return nil, tok, fmt.Errorf("partner: %s: getting a Partner Center token: %w", op.name, err)
-	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(httpx.WithRetryClass(ctx, class), method, u.String(), rd)
-	if err != nil {
-		return nil, tok, fmt.Errorf("partner: %s: %w", op.name, err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, vs := range extra {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	requestID := newGUID()
-	tok.SetAuthHeader(req)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("MS-CorrelationId", op.correlationID)
-	req.Header.Set("MS-RequestId", requestID)
-
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, tok, ctx.Err()
-		}
-		return nil, tok, fmt.Errorf("partner: %s: %w", op.name, httpx.RedactError(err))
-	}
-	defer resp.Body.Close()
-	data, err := httpx.ReadBody(resp.Body, httpx.DefaultBodyLimit)
-	if errors.Is(err, httpx.ErrBodyTooLarge) {
-		// Partner Center answered, with a body none of its calls
-		// produces: an *Error like any other unusable answer.
-		e := newError(op, resp, nil, requestID)
-		e.Description = fmt.Sprintf("the response body is larger than %d bytes", httpx.DefaultBodyLimit)
-		return nil, tok, e
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, tok, ctx.Err()
-		}
-		return nil, tok, fmt.Errorf("partner: %s: reading the response: %w", op.name, err)
-	}
-	if resp.StatusCode >= 400 {
-		return nil, tok, newError(op, resp, data, requestID)
-	}
-	return &response{status: resp.StatusCode, body: data, requestID: requestID}, tok, nil
+	return &response{status: a.Status, body: a.Body, requestID: a.RequestID}, nil
 }
 
 // url returns the API URL of the path segments under the root, escaped;
@@ -243,14 +171,4 @@ func (c *Client) url(query url.Values, segments ...string) *url.URL {
 	u := c.root.JoinPath(escaped...)
 	u.RawQuery = query.Encode()
 	return u
-}
-
-// newGUID returns a random (version 4) GUID, the form Partner Center
-// expects of MS-CorrelationId and MS-RequestId.
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

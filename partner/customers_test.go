@@ -14,6 +14,7 @@ import (
 	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/partner"
+	"github.com/samkit/samkit/token"
 )
 
 func TestCustomersWalksEveryPage(t *testing.T) {
@@ -191,7 +192,7 @@ func TestCustomersErrorBodies(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := setup(t, partner.WithRetryPolicy(httpx.RetryPolicy{MaxAttempts: 1}))
+			f := setup(t, partner.WithRetryPolicy(token.RetryPolicy{MaxAttempts: 1}))
 			tc.fault.Service = "partner"
 			f.srv.Inject(tc.fault)
 			var e *partner.Error
@@ -258,7 +259,7 @@ func TestNewChecksOptions(t *testing.T) {
 		"query":        {partner.WithBaseURL("https://api.partnercenter.microsoft.com?x=1")},
 		"nil client":   {partner.WithHTTPClient(nil)},
 		"nil logger":   {partner.WithLogger(nil)},
-		"negative try": {partner.WithRetryPolicy(httpx.RetryPolicy{MaxAttempts: -1})},
+		"negative try": {partner.WithRetryPolicy(token.RetryPolicy{MaxAttempts: -1})},
 	} {
 		if _, err := partner.New(src, opts...); err == nil {
 			t.Errorf("%s: New accepted it", name)

@@ -130,18 +130,18 @@ type errorBody struct {
 }
 
 // newError builds the *Error of a 4xx/5xx answer to op's request requestID.
-func newError(op *operation, resp *http.Response, body []byte, requestID string) *Error {
+func newError(op *operation, status int, h http.Header, body []byte, requestID string) *Error {
 	e := &Error{
 		Operation:     op.name,
-		StatusCode:    resp.StatusCode,
+		StatusCode:    status,
 		CorrelationID: op.correlationID,
 		RequestID:     requestID,
 	}
 	// The service echoes the ids; prefer what it says it saw.
-	if v := resp.Header.Get("MS-CorrelationId"); v != "" {
+	if v := h.Get("MS-CorrelationId"); v != "" {
 		e.CorrelationID = v
 	}
-	if v := resp.Header.Get("MS-RequestId"); v != "" {
+	if v := h.Get("MS-RequestId"); v != "" {
 		e.RequestID = v
 	}
 	var b errorBody
@@ -155,7 +155,7 @@ func newError(op *operation, resp *http.Response, body []byte, requestID string)
 		e.Description, e.Source = httpx.RedactText(b.Description), b.Source
 		return e
 	}
-	e.Description = describeBody(resp.Header.Get("Content-Type"), body)
+	e.Description = describeBody(h.Get("Content-Type"), body)
 	return e
 }
 

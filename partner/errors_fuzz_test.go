@@ -45,7 +45,7 @@ func FuzzError(f *testing.F) {
 		text, secretsPlaced := marker.WithMarker(body)
 		op := &operation{name: "list customers", correlationID: "corr"}
 		resp := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {contentType}}}
-		e := newError(op, resp, []byte(text), "req")
+		e := newError(op, resp.StatusCode, resp.Header, []byte(text), "req")
 		if e.StatusCode != status || e.Operation != op.name || e.RequestID != "req" || e.CorrelationID != "corr" ||
 			!strings.HasPrefix(e.Error(), "partner: list customers: ") {
 			t.Fatalf("error %q: %+v", e.Error(), e)

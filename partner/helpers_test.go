@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/samkit/samkit/internal/faulttest"
-	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/partner"
 	"github.com/samkit/samkit/token"
@@ -58,7 +57,7 @@ func adminSpec(srv *testserver.Server) testserver.TokenSpec {
 }
 
 // fastRetries keeps retry waits in milliseconds, Retry-After included.
-var fastRetries = httpx.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
+var fastRetries = token.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
 
 type fixture struct {
 	srv *testserver.Server

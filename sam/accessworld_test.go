@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/samkit/samkit/graph"
-	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/partner"
 	"github.com/samkit/samkit/sam"
@@ -16,7 +15,7 @@ import (
 
 // fastRetry keeps every retry and throttling pause of a test to
 // milliseconds, whatever Retry-After the fake sends.
-var fastRetry = httpx.RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 10 * time.Millisecond}
+var fastRetry = token.RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 10 * time.Millisecond}
 
 // accessWorld is a fake cloud with a consented SAM app and a Provider
 // holding its credentials: the setting of ListTenants and CheckAccess.

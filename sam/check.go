@@ -8,9 +8,8 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/exchange"
@@ -97,18 +96,18 @@ type CheckOptions struct {
 	// in. When empty the token is asked at "organizations", which stands
 	// for the admin's home tenant: the partner tenant.
 	PartnerTenantID string
-	// HTTPClient is the base client the checks' API requests go through,
-	// the one given to token.WithHTTPClient: the checks layer their retries
-	// (RetryPolicy) on it, and under those the shared throttling backoff,
-	// which then sees every throttled attempt. When nil (or the Provider's
-	// own HTTPClient), requests go through the Provider's client, with its
-	// proxy, TLS settings and retry policy; the backoff then sees the
-	// throttling that outlasts those retries.
+	// HTTPClient is the base client the checks' API requests go through:
+	// the checks layer their retries (RetryPolicy) on it, and under those
+	// the shared throttling backoff, which sees every throttled attempt.
+	// When nil, the Provider's HTTPClient (its base client, below its
+	// retries) is used, with its proxy and TLS settings, and the
+	// Provider's retry policy.
 	HTTPClient *http.Client
 	// RetryPolicy bounds the retries of the checks' API requests when
 	// HTTPClient is set, and caps the shared throttling backoff at its
-	// MaxRetryAfter. Zero fields take their defaults.
-	RetryPolicy httpx.RetryPolicy
+	// MaxRetryAfter; without HTTPClient the Provider's policy does both.
+	// Zero fields take their defaults.
+	RetryPolicy token.RetryPolicy
 	// Logger receives the API clients' debug logs, redacted; nil logs
 	// nothing.
 	Logger *slog.Logger
@@ -163,15 +162,17 @@ func CheckAccess(ctx context.Context, opts CheckOptions) (*AccessReport, error) 
 		rep.Checks = append(rep.Checks, CheckPartnerCenter)
 	}
 
-	var g errgroup.Group
-	g.SetLimit(conc)
+	// A fixed pool of workers takes the jobs in order: job 0 is the Partner
+	// Center check when chosen, the others are the tenants. Long-lived
+	// workers keep their grown stacks from one tenant to the next.
+	var jobs []func()
 	if checks.PartnerCenter {
-		g.Go(func() error {
+		jobs = append(jobs, func() {
 			res := r.check(ctx, CheckPartnerCenter, Tenant{ID: r.partnerTenant}, r.partnerCenter)
 			rep.PartnerCenter = &res
-			return nil
 		})
 	}
+	first := len(jobs)
 	if len(r.checks) > 0 {
 		rep.Tenants = make([]TenantResult, len(opts.Tenants))
 	}
@@ -179,31 +180,42 @@ func CheckAccess(ctx context.Context, opts CheckOptions) (*AccessReport, error) 
 	var (
 		mu   sync.Mutex
 		done int
+		next atomic.Int64
+		wg   sync.WaitGroup
 	)
-	for i, t := range opts.Tenants {
-		if len(r.checks) == 0 || ctx.Err() != nil {
-			break
-		}
-		started[i] = true
-		g.Go(func() error {
-			res := r.tenant(ctx, t)
-			rep.Tenants[i] = res
-			if opts.Progress != nil {
-				mu.Lock()
-				done++
-				opts.Progress(res, done, len(rep.Tenants))
-				mu.Unlock()
+	n := first + len(rep.Tenants)
+	for range min(conc, n) {
+		wg.Go(func() {
+			for {
+				j := int(next.Add(1) - 1)
+				if j >= n || j >= first && ctx.Err() != nil {
+					return
+				}
+				if j < first {
+					jobs[j]()
+					continue
+				}
+				i := j - first
+				started[i] = true
+				res := r.tenant(ctx, opts.Tenants[i])
+				rep.Tenants[i] = res
+				if opts.Progress != nil {
+					mu.Lock()
+					done++
+					opts.Progress(res, done, len(rep.Tenants))
+					mu.Unlock()
+				}
 			}
-			return nil
 		})
 	}
-	_ = g.Wait() // workers report failures in their results, never here
+	wg.Wait()
 	for i, ok := range started {
 		if !ok {
 			rep.Tenants[i] = r.skipTenant(ctx, opts.Tenants[i])
 		}
 	}
 	rep.Throttled = int(r.gate.throttled.Load())
+	rep.ThrottledWait = r.gate.shut()
 	rep.Stopped = r.stopped()
 	rep.tally()
 	rep.Duration = time.Since(rep.Started)
@@ -233,21 +245,22 @@ type run struct {
 }
 
 func newRun(opts CheckOptions, checks Checks) *run {
+	base, policy := opts.HTTPClient, opts.RetryPolicy
+	if base == nil {
+		// The Provider's client, below its retries, and its policy: the
+		// checks' retries run above the gate, which so sees every
+		// throttled attempt.
+		base, policy = opts.Provider.HTTPClient(), opts.Provider.RetryPolicy()
+	}
 	r := &run{
 		p:             opts.Provider,
 		cloud:         opts.Provider.Cloud(),
 		checks:        checks.perTenant(),
 		partnerTenant: opts.PartnerTenantID,
-		gate:          newThrottleGate(opts.RetryPolicy),
+		gate:          newThrottleGate(httpx.RetryPolicy(policy)),
 	}
 	if r.partnerTenant == "" {
 		r.partnerTenant = "organizations"
-	}
-	base, policy := opts.HTTPClient, opts.RetryPolicy
-	if base == nil || base == opts.Provider.HTTPClient() {
-		// That client retries already; retrying on top of it would
-		// multiply the attempts.
-		base, policy = opts.Provider.HTTPClient(), httpx.RetryPolicy{MaxAttempts: 1}
 	}
 	next := base.Transport
 	if next == nil {

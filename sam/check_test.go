@@ -3,10 +3,15 @@ package sam_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/sam"
@@ -39,14 +44,14 @@ func TestCheckAccessEveryState(t *testing.T) {
 
 	pass := want{}
 	consent := func(id string) want {
-		return want{"AADSTS65001", []string{"push CPV consent", "samctl consent push " + id}}
+		return want{"AADSTS90099", []string{"push CPV consent", "samctl consent push " + id}}
 	}
 	cases := []struct {
 		tenant               sam.Tenant
 		graph, exchange, app want
 	}{
 		{healthy, pass, pass, pass},
-		{noConsent, consent(noConsent.ID), want{"AADSTS65001", []string{"Exchange", "samctl consent push " + noConsent.ID}},
+		{noConsent, consent(noConsent.ID), want{"AADSTS90099", []string{"Exchange", "samctl consent push " + noConsent.ID}},
 			want{"AADSTS700016", []string{"service principal", "samctl consent push " + noConsent.ID}}},
 		{outside, want{"AADSTS50020", []string{"security groups", "GDAP relationship"}}, want{"AADSTS50020", []string{"security groups"}}, pass},
 		{mfa, want{"AADSTS50076", []string{"Conditional Access", "MFA"}}, want{"AADSTS50076", []string{"Conditional Access"}}, pass},
@@ -304,7 +309,7 @@ func TestCheckAccessThroughProviderClient(t *testing.T) {
 	w := newAccessWorld(t)
 	brief := w.customer(t, testserver.CustomerSpec{Name: "Brief", GDAP: true}, true)
 	long := w.customer(t, testserver.CustomerSpec{Name: "Long", GDAP: true}, true)
-	// The Provider's policy makes four attempts: two 429s are ridden out,
+	// The checks' policy makes four attempts: two 429s are ridden out,
 	// ten are not.
 	w.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "graph", Tenant: brief.ID, Count: 2, RetryAfter: "1"})
 	w.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "graph", Tenant: long.ID, Count: 10, RetryAfter: "1"})
@@ -322,7 +327,63 @@ func TestCheckAccessThroughProviderClient(t *testing.T) {
 	if graphCalls != 3+4 {
 		t.Errorf("%d Graph requests, want 7", graphCalls)
 	}
-	if rep.Throttled != 1 {
-		t.Errorf("Throttled = %d, want 1: the backoff sees what outlasts the Provider's retries", rep.Throttled)
+	// The shared backoff sits under the retries in this mode too: it saw
+	// every 429, two of Brief's and the four of Long's, and paused for each.
+	assert.Equal(t, 2+4, rep.Throttled, "throttling answers counted")
+	assert.Positive(t, rep.ThrottledWait, "time spent waiting out the throttling")
+}
+
+// inFlight is a transport that tracks the most requests it had under way
+// at once.
+type inFlight struct {
+	next     http.RoundTripper
+	mu       sync.Mutex
+	now, max int
+}
+
+func (f *inFlight) RoundTrip(req *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	f.now++
+	f.max = max(f.max, f.now)
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.now--
+		f.mu.Unlock()
+	}()
+	return f.next.RoundTrip(req)
+}
+
+func TestCheckAccessWorkersBoundConcurrency(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ tenants, concurrency int }{
+		{tenants: 12, concurrency: 3},
+		{tenants: 2, concurrency: 8},
+		{tenants: 5, concurrency: 1},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("N=%d,C=%d", c.tenants, c.concurrency), func(t *testing.T) {
+			t.Parallel()
+			w := newAccessWorld(t)
+			tenants := make([]sam.Tenant, c.tenants)
+			for i := range tenants {
+				tenants[i] = w.customer(t, testserver.CustomerSpec{GDAP: true}, true)
+			}
+			w.s.Inject(testserver.Fault{Kind: testserver.Latency, Latency: 5 * time.Millisecond})
+			f := &inFlight{next: w.hc.Transport}
+			opts := w.options(tenants, sam.Checks{PartnerCenter: true, DelegatedGraph: true})
+			opts.HTTPClient = &http.Client{Transport: f}
+			opts.Concurrency = c.concurrency
+			rep, err := sam.CheckAccess(t.Context(), opts)
+			require.NoError(t, err)
+			require.True(t, rep.OK(), rep.Summary())
+			require.Len(t, rep.Tenants, c.tenants)
+			for i, r := range rep.Tenants {
+				assert.Equal(t, tenants[i].ID, r.Tenant.ID, "results in the order of the tenants")
+			}
+			assert.NotNil(t, rep.PartnerCenter, "the Partner Center check ran")
+			assert.LessOrEqual(t, f.max, c.concurrency, "API requests under way at once: one per worker at most")
+			assert.Positive(t, f.max)
+		})
 	}
 }

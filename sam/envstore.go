@@ -44,7 +44,7 @@ var samkitVars = []string{envTenantID, envApplicationID, envClientSecret, envRef
 //	SAMKIT_CERTIFICATE_PASSWORD    its password, if any
 //	SAMKIT_REFRESH_TOKEN           the SAM refresh token
 //	SAMKIT_EXCHANGE_REFRESH_TOKEN  the legacy Exchange refresh token, if any
-//	SAMKIT_CLOUD                   public (the default), usgov or china
+//	SAMKIT_CLOUD                   public (the default), usgov, usgovdod or china
 //
 // When none of the SAMKIT_ variables is set, EnvStore falls back to the
 // names of the SecureAppModel PowerShell scripts: TenantId, ApplicationId,

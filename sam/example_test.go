@@ -99,7 +99,7 @@ func ExampleCheckAccess() {
 	// Output:
 	// Fabrikam: delegated-graph AADSTS50020, delegated-exchange AADSTS50020
 	// Litware: delegated-graph AADSTS90002, delegated-exchange AADSTS90002
-	// Northwind Traders: delegated-graph AADSTS65001, delegated-exchange AADSTS65001
+	// Northwind Traders: delegated-graph AADSTS90099, delegated-exchange AADSTS90099
 	// Tailspin Toys: delegated-graph AADSTS50076, delegated-exchange AADSTS50076
 	// Wide World Importers: delegated-exchange Forbidden
 	// 8 total tenants, with 5 failures

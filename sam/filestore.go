@@ -32,7 +32,7 @@ import (
 //	  "certificatePassword": "…",          // optional
 //	  "refreshToken": "…",                 // the SAM refresh token
 //	  "exchangeRefreshToken": "…",         // optional, legacy Exchange token
-//	  "cloud": "public",                    // public, usgov or china
+//	  "cloud": "public",                    // public, usgov, usgovdod or china
 //	  "savedAt": "2026-01-01T08:55:37Z"
 //	}
 //
@@ -229,6 +229,26 @@ func (s *FileStore) SaveRefreshToken(ctx context.Context, kind token.RefreshKind
 		} else {
 			doc.ExchangeRefreshToken = rt.Reveal()
 		}
+		return doc, nil
+	})
+}
+
+// saveClientSecret replaces the client secret alone, for RotateSecret:
+// the refresh tokens in the file may have been rotated by another process
+// since c was loaded, and must not step back.
+func (s *FileStore) saveClientSecret(ctx context.Context, c token.Credentials) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.update(ctx, func(old *fileDoc) (fileDoc, error) {
+		if old == nil {
+			return fileDoc{}, fmt.Errorf("sam: cannot save the new client secret: %w: %s does not exist", ErrNoCredentials, s.path)
+		}
+		if !strings.EqualFold(old.ApplicationID, c.ApplicationID) || !strings.EqualFold(old.TenantID, c.TenantID) {
+			return fileDoc{}, fmt.Errorf("sam: %s now holds the credentials of another app (%s): the new client secret of %s was not saved", s.path, old.ApplicationID, c.ApplicationID)
+		}
+		doc := *old
+		doc.ClientSecret = c.ClientSecret.Reveal()
 		return doc, nil
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/samkit/samkit/exchange"
@@ -91,8 +90,6 @@ func tokenHint(c Check, t Tenant, e *token.Error) string {
 		return fmt.Sprintf("The SAM app has no service principal in tenant %s, so it gets no app-only token there: push CPV consent to this tenant (samctl consent push %s).", name, id)
 	case errors.Is(e, token.ErrNotInGDAPGroups) && customer:
 		return fmt.Sprintf("The admin who consented the SAM app has no access to tenant %s: add the admin to the security groups of an active GDAP relationship with this customer, or renew the relationship if it has ended.", name)
-	case slices.Contains(e.Codes, 50076) && customer:
-		return fmt.Sprintf("Conditional Access in tenant %s demands MFA for the SAM sign-in, which a refresh token cannot answer: in that tenant, trust MFA from the partner's tenant (cross-tenant access settings, inbound) or exclude service provider users from the policy.", name)
 	case errors.Is(e, token.ErrTenantNotFound) && customer:
 		return fmt.Sprintf("Tenant %s no longer exists, or the id is wrong: end the partner's relationships with it (GDAP, contract, Partner Center) so that it leaves the list.", name)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/samkit/samkit/graph"
+	"github.com/samkit/samkit/token"
 )
 
 // ExpiryWarning is how close to its end a secret is flagged ExpiresSoon:
@@ -146,6 +147,23 @@ func inspectAt(ctx context.Context, g *graph.Client, appID string, now time.Time
 		}
 	}
 	return in, nil
+}
+
+// Leftovers returns the secrets samkit added to the app that are not
+// stored, the secret the credentials hold: what a rotation or a setup
+// interrupted between adding a secret and removing the one it replaced
+// leaves behind. The next RotateSecret removes them once it has checked
+// that the stored secret works. None are returned when stored cannot be
+// told apart from the app's secrets.
+func (in *Inspection) Leftovers(stored token.Secret) []SecretInfo {
+	ids := leftoverSecrets(in.App.PasswordCredentials, stored)
+	var out []SecretInfo
+	for _, s := range in.Secrets {
+		if slices.ContainsFunc(ids, func(id string) bool { return strings.EqualFold(id, s.KeyID) }) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // scopeName names a delegated permission from what the resource publishes,

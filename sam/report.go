@@ -98,6 +98,10 @@ type AccessReport struct {
 	// Retry-After) the API requests met, retries included; each paused the
 	// whole run.
 	Throttled int `json:"throttled"`
+	// ThrottledWait is how long the run stood still waiting out the
+	// services' Retry-After: the shared backoff's pauses, overlapping ones
+	// counted once. Duration less ThrottledWait is the run's own pace.
+	ThrottledWait time.Duration `json:"throttledWait"`
 	// Cancelled is set when the run was cancelled before it finished; the
 	// checks not done are OutcomeSkipped.
 	Cancelled bool `json:"cancelled,omitzero"`

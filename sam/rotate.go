@@ -35,6 +35,10 @@ type RotateOptions struct {
 	Verify func(ctx context.Context, c token.Credentials) error
 	// Logger receives debug logs, secrets redacted.
 	Logger *slog.Logger
+
+	// crashAt, in tests, stops the rotation dead at a named point, as a
+	// killed process stops: it returns true to stop.
+	crashAt func(point string) bool
 }
 
 // RotateResult describes a rotation.
@@ -47,6 +51,9 @@ type RotateResult struct {
 	// (they are told apart by their first characters), which are then
 	// all left in place.
 	RemovedKeyID string
+	// RemovedLeftovers are the key ids of secrets an interrupted earlier
+	// rotation or setup had added and not removed, which this one removed.
+	RemovedLeftovers []string
 }
 
 // ErrOldSecretKept means the rotation succeeded (the store holds the new,
@@ -58,8 +65,15 @@ var ErrOldSecretKept = errors.New("sam: the previous client secret is still on t
 // and only then removes the old one. The new secret is checked before it
 // is saved so that the store never holds a secret that does not work; if
 // checking or saving fails, the new secret is removed and the store keeps
-// the old one. A crash between adding and saving leaves at most an unused
-// secret on the app, which Inspect lists.
+// the old one.
+//
+// A rotation is resumable. Every secret samkit adds is named with
+// SecretNamePrefix, so a rotation killed between adding and saving, or
+// between saving and removing, leaves a secret the next rotation
+// recognises: before adding its own, RotateSecret checks that the stored
+// secret works and then removes the app's other samkit secrets
+// (Inspection.Leftovers lists them). It never removes the stored secret,
+// nor a secret samkit did not add.
 func RotateSecret(ctx context.Context, opts RotateOptions) (RotateResult, error) {
 	if opts.Graph == nil || opts.Store == nil {
 		return RotateResult{}, errors.New("sam: RotateOptions needs Graph and Store")
@@ -74,21 +88,25 @@ func RotateSecret(ctx context.Context, opts RotateOptions) (RotateResult, error)
 		return RotateResult{}, fmt.Errorf("sam: RotateOptions.Lifetime %v is outside 1h–2 years (Entra's limit)", opts.Lifetime)
 	}
 	log := httpx.RedactingLogger(opts.Logger)
-	verify := opts.Verify
+	// verify waits for a new secret to replicate; verifyStored asks once,
+	// since the stored secret has long been in use.
+	verify, verifyStored := opts.Verify, opts.Verify
 	if verify == nil {
 		hc := httpx.NewClient(opts.HTTPClient, httpx.RetryPolicy{}, log)
-		verify = func(ctx context.Context, c token.Credentials) error {
-			return waitSecretReady(ctx, func(ctx context.Context) error {
-				p, err := token.NewProvider(token.Credentials{TenantID: c.TenantID, ApplicationID: c.ApplicationID, ClientSecret: c.ClientSecret},
-					token.WithCloud(opts.Cloud), token.WithHTTPClient(hc), token.WithLogger(opts.Logger))
-				if err != nil {
-					return err
-				}
-				_, err = p.AppToken(ctx, c.TenantID, opts.Cloud.Graph.Scope())
+		verifyStored = func(ctx context.Context, c token.Credentials) error {
+			p, err := token.NewProvider(token.Credentials{TenantID: c.TenantID, ApplicationID: c.ApplicationID, ClientSecret: c.ClientSecret},
+				token.WithCloud(opts.Cloud), token.WithHTTPClient(hc), token.WithLogger(opts.Logger))
+			if err != nil {
 				return err
-			})
+			}
+			_, err = p.AppToken(ctx, c.TenantID, opts.Cloud.Graph.Scope())
+			return err
+		}
+		verify = func(ctx context.Context, c token.Credentials) error {
+			return waitSecretReady(ctx, func(ctx context.Context) error { return verifyStored(ctx, c) })
 		}
 	}
+	crashed := func(point string) bool { return opts.crashAt != nil && opts.crashAt(point) }
 
 	old, err := opts.Store.Load(ctx)
 	if err != nil {
@@ -100,12 +118,35 @@ func RotateSecret(ctx context.Context, opts RotateOptions) (RotateResult, error)
 	}
 	oldKey := matchSecret(app.PasswordCredentials, old.ClientSecret)
 
+	var res RotateResult
+	if leftovers := leftoverSecrets(app.PasswordCredentials, old.ClientSecret); len(leftovers) > 0 {
+		// Only a stored secret that works proves the leftovers unused: one
+		// of them may be the secret a person means to keep otherwise.
+		if err := verifyStored(ctx, old); err != nil {
+			log.Warn("leftover client secrets kept: the stored secret does not work", "app", app.AppID, "leftovers", len(leftovers))
+		} else {
+			for _, id := range leftovers {
+				if crashed("removing leftovers") {
+					return res, errCrashed
+				}
+				if err := opts.Graph.RemovePassword(ctx, app.ID, id); err != nil && !errors.Is(err, graph.ErrNotFound) {
+					return res, fmt.Errorf("sam: removing client secret %s, left by an interrupted rotation: %w", id, err)
+				}
+				res.RemovedLeftovers = append(res.RemovedLeftovers, id)
+			}
+			log.Info("removed client secrets left by an interrupted rotation", "app", app.AppID, "count", len(leftovers))
+		}
+	}
+
 	now := time.Now()
 	pc, err := opts.Graph.AddPassword(ctx, app.ID, graph.PasswordCredential{DisplayName: secretDisplayName(now), EndDateTime: now.Add(opts.Lifetime)})
 	if err != nil {
-		return RotateResult{}, fmt.Errorf("sam: adding a client secret to %s: %w", app.AppID, err)
+		return res, fmt.Errorf("sam: adding a client secret to %s: %w", app.AppID, err)
 	}
-	res := RotateResult{KeyID: pc.KeyID, Hint: pc.Hint, End: pc.EndDateTime}
+	res.KeyID, res.Hint, res.End = pc.KeyID, pc.Hint, pc.EndDateTime
+	if crashed("added") {
+		return res, errCrashed
+	}
 	// undo removes the new secret on a context that outlives ctx, so that
 	// a cancelled rotation does not leave it behind.
 	undo := func(cause error) error {
@@ -122,10 +163,16 @@ func RotateSecret(ctx context.Context, opts RotateOptions) (RotateResult, error)
 	if err := verify(ctx, next); err != nil {
 		return RotateResult{}, undo(fmt.Errorf("sam: the new client secret does not work, the stored one is kept: %w", err))
 	}
-	if err := opts.Store.Save(ctx, next); err != nil {
+	if crashed("verified") {
+		return res, errCrashed
+	}
+	if err := saveClientSecret(ctx, opts.Store, next); err != nil {
 		return RotateResult{}, undo(fmt.Errorf("sam: saving the new client secret failed, the stored one is kept: %w", err))
 	}
 	log.Info("client secret rotated", "app", app.AppID, "key_id", pc.KeyID)
+	if crashed("saved") {
+		return res, errCrashed
+	}
 
 	if oldKey == "" || strings.EqualFold(oldKey, pc.KeyID) {
 		return res, nil
@@ -136,6 +183,26 @@ func RotateSecret(ctx context.Context, opts RotateOptions) (RotateResult, error)
 	res.RemovedKeyID = oldKey
 	return res, nil
 }
+
+// clientSecretSaver is a Store that can replace the client secret alone,
+// keeping a refresh token another process rotated since Load.
+type clientSecretSaver interface {
+	saveClientSecret(ctx context.Context, c token.Credentials) error
+}
+
+// saveClientSecret saves c's client secret, and nothing else where the
+// store allows it: c's refresh tokens were loaded before the rotation
+// began and may be older than the store's by now.
+func saveClientSecret(ctx context.Context, s Store, c token.Credentials) error {
+	if cs, ok := s.(clientSecretSaver); ok {
+		return cs.saveClientSecret(ctx, c)
+	}
+	return s.Save(ctx, c)
+}
+
+// errCrashed ends a rotation where a test simulates the process dying:
+// nothing is undone.
+var errCrashed = errors.New("sam: rotation stopped (simulated crash)")
 
 // matchSecret finds the app's secret whose hint (its first characters, as
 // Graph reports them) starts the stored secret's value. Only a single

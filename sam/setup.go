@@ -44,7 +44,12 @@ import (
 // run created or changed, in reverse order and with a context of its own
 // (so a cancelled ctx still leaves no orphaned app, secret or grant), and
 // returns a *SetupError naming the step, the cause and the fix. An app
-// that existed before the run is never deleted.
+// that existed before the run is never deleted. A change to an existing
+// object is journaled, as a snapshot of what it changes, before it is
+// sent; a create whose answer is lost is undone by looking up what the run
+// may have made. So a write whose answer was lost, or a run cancelled just
+// after one, is undone too: RolledBack means the partner tenant is as the
+// run found it.
 //
 //	res, err := sam.Setup(ctx, sam.SetupOptions{
 //		Store:    sam.NewFileStore(path),

@@ -161,14 +161,17 @@ func (r *setupRun) updateApp(ctx context.Context) error {
 	if !changed {
 		return nil
 	}
-	if err := r.graph.UpdateApplication(ctx, have.ID, patch); err != nil {
-		return fmt.Errorf("sam: updating application %s: %w", have.AppID, err)
-	}
-	// A PATCH that failed uncertainly changed at most what restore puts
-	// back; one that succeeded is undone the same way.
+	// restore is journaled before the PATCH is sent: a PATCH whose answer
+	// is lost, or a run cancelled as it returns, may have changed the app
+	// all the same. restore sets exactly the properties the PATCH sets,
+	// to the values they had, so it is right whether or not the PATCH
+	// took effect.
 	r.journal.add("restore the settings of application "+have.AppID, func(ctx context.Context) error {
 		return r.graph.UpdateApplication(ctx, have.ID, restore)
 	})
+	if err := r.graph.UpdateApplication(ctx, have.ID, patch); err != nil {
+		return fmt.Errorf("sam: updating application %s: %w", have.AppID, err)
+	}
 	if patch.SignInAudience != "" {
 		r.app.SignInAudience = patch.SignInAudience
 	}
@@ -331,10 +334,6 @@ func checkPublished(res ResourceAccess, sp graph.ServicePrincipal) error {
 	}
 	return nil
 }
-
-// secretDisplayName labels the secrets samkit adds, so that a person (and
-// a rollback) can tell them from others.
-func secretDisplayName(now time.Time) string { return "samkit " + now.UTC().Format("2006-01-02") }
 
 // ensureSecret reuses the stored client secret if it still works for this
 // app, and adds a new one otherwise.
@@ -514,13 +513,15 @@ func (r *setupRun) ensureGrant(ctx context.Context, res ResourceAccess, rsp grap
 	if !changed {
 		return nil
 	}
-	if err := r.graph.UpdateOAuth2PermissionGrantScope(ctx, g.ID, strings.Join(scopes, " ")); err != nil {
-		return fmt.Errorf("sam: adding delegated permissions on %s to the existing grant: %w", res.label(), err)
-	}
+	// Journaled before the write, as updateApp's restore is: setting the
+	// old scope back is right whether or not the update took effect.
 	old := g.Scope
 	r.journal.add("restore the delegated grant on "+res.label(), func(ctx context.Context) error {
 		return r.graph.UpdateOAuth2PermissionGrantScope(ctx, g.ID, old)
 	})
+	if err := r.graph.UpdateOAuth2PermissionGrantScope(ctx, g.ID, strings.Join(scopes, " ")); err != nil {
+		return fmt.Errorf("sam: adding delegated permissions on %s to the existing grant: %w", res.label(), err)
+	}
 	r.info(StepAdminConsent, "added to the grant on %s: %s", res.label(), strings.Join(scopes, " "))
 	return nil
 }

@@ -27,6 +27,8 @@ type setupEnv struct {
 	t     *testing.T
 	s     *testserver.Server
 	store *FileStore
+	// browser is the consent sign-in's browser; nil means the fake's client.
+	browser *http.Client
 
 	mu     sync.Mutex
 	events []StepEvent
@@ -45,7 +47,11 @@ func newSetupEnv(t *testing.T) *setupEnv {
 // page whose script posts the code to the redirect URI, which MSAL asks
 // for) is submitted as the script would.
 func (e *setupEnv) browse(u string) error {
-	resp, err := e.s.Client().Get(u)
+	browser := e.browser
+	if browser == nil {
+		browser = e.s.Client()
+	}
+	resp, err := browser.Get(u)
 	if err != nil {
 		return err
 	}
@@ -62,7 +68,7 @@ func (e *setupEnv) browse(u string) error {
 	for _, m := range hiddenInput.FindAllSubmatch(body, -1) {
 		form.Set(html.UnescapeString(string(m[1])), html.UnescapeString(string(m[2])))
 	}
-	resp, err = e.s.Client().PostForm(html.UnescapeString(string(action[1])), form)
+	resp, err = browser.PostForm(html.UnescapeString(string(action[1])), form)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,9 @@ type throttleGate struct {
 	now          func() time.Time
 
 	throttled atomic.Int64 // throttling answers seen
+	// shutFor is how long the gate has been shut in all, each moment
+	// counted once however many pauses cover it; guarded by mu.
+	shutFor time.Duration
 }
 
 func newThrottleGate(p httpx.RetryPolicy) *throttleGate {
@@ -65,12 +68,30 @@ func (g *throttleGate) pause(d time.Duration) {
 	if d <= 0 {
 		d = g.defaultPause
 	}
-	until := g.now().Add(min(d, g.maxPause))
+	now := g.now()
+	until := now.Add(min(d, g.maxPause))
 	g.mu.Lock()
 	if until.After(g.until) {
+		g.shutFor += until.Sub(later(now, g.until))
 		g.until = until
 	}
 	g.mu.Unlock()
+}
+
+// shut returns how long the gate has been shut so far: the time the run
+// spent waiting out throttled services. A pause still under way counts
+// whole.
+func (g *throttleGate) shut() time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.shutFor
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // observe shuts the gate for a throttling answer: 429, or 503 with a

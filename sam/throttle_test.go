@@ -9,6 +9,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/samkit/samkit/internal/httpx"
 )
 
@@ -127,4 +129,37 @@ func TestThrottleGateIgnoresOtherAnswers(t *testing.T) {
 			t.Errorf("waited %v, throttled %d; want no pause", time.Since(start), g.throttled.Load())
 		}
 	})
+}
+
+func TestThrottleGateShutCountsEachMomentOnce(t *testing.T) {
+	t.Parallel()
+	type pause struct {
+		after, d time.Duration // after the previous pause
+	}
+	cases := []struct {
+		name   string
+		pauses []pause
+		want   time.Duration
+	}{
+		{"none", nil, 0},
+		{"one", []pause{{0, 2 * time.Second}}, 2 * time.Second},
+		{"apart", []pause{{0, 2 * time.Second}, {5 * time.Second, time.Second}}, 3 * time.Second},
+		{"overlapping", []pause{{0, 2 * time.Second}, {time.Second, 2 * time.Second}}, 3 * time.Second},
+		{"inside another", []pause{{0, 4 * time.Second}, {time.Second, time.Second}}, 4 * time.Second},
+		{"capped", []pause{{0, time.Hour}}, 10 * time.Second},
+		{"no Retry-After", []pause{{0, 0}}, time.Second},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				g := newThrottleGate(httpx.RetryPolicy{MinWait: time.Second, MaxRetryAfter: 10 * time.Second})
+				for _, p := range c.pauses {
+					time.Sleep(p.after)
+					g.pause(p.d)
+				}
+				assert.Equal(t, c.want, g.shut(), "time shut, each moment once")
+				assert.EqualValues(t, len(c.pauses), g.throttled.Load(), "throttling answers")
+			})
+		})
+	}
 }

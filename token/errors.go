@@ -19,9 +19,12 @@ import (
 // with errors.Is, by AADSTS code, OAuth error or HTTP status; see Error.Is.
 var (
 	ErrConsentRequired     = errors.New("token: the app is not consented in the tenant")
+	ErrConsentDeclined     = errors.New("token: the admin declined consent")
 	ErrMFARequired         = errors.New("token: multi-factor authentication is required")
 	ErrConditionalAccess   = errors.New("token: blocked by Conditional Access")
-	ErrRevoked             = errors.New("token: the refresh token was revoked or is invalid")
+	ErrSignInFrequency     = errors.New("token: the refresh token expired under a sign-in frequency policy")
+	ErrRevoked             = errors.New("token: the refresh token was revoked or has expired")
+	ErrRefreshTokenInvalid = errors.New("token: the refresh token is not valid for this app")
 	ErrRefreshTokenExpired = errors.New("token: the refresh token expired after 90 days unused")
 	ErrInvalidClient       = errors.New("token: the client credentials were rejected")
 	ErrSecretExpired       = errors.New("token: the client secret has expired")
@@ -95,32 +98,46 @@ func (e *Error) Error() string {
 
 // Is reports whether e is an instance of one of the package's sentinels:
 //
-//	ErrConsentRequired     AADSTS65001, suberror or error consent_required
-//	ErrMFARequired         AADSTS50076, 50079
-//	ErrConditionalAccess   AADSTS53003
-//	ErrRevoked             AADSTS50173, 70008, 70000
+//	ErrConsentRequired     AADSTS65001, 90099, suberror or error consent_required
+//	ErrConsentDeclined     AADSTS65004
+//	ErrMFARequired         AADSTS50076, 50078, 50079
+//	ErrConditionalAccess   AADSTS53003, 53000, 53001, 530032
+//	ErrSignInFrequency     AADSTS70043
+//	ErrRevoked             AADSTS50173, 70008
+//	ErrRefreshTokenInvalid AADSTS70000, 700007, 9002313
 //	ErrRefreshTokenExpired AADSTS700082
-//	ErrInvalidClient       error invalid_client, AADSTS7000215, 700025, 7000222
+//	ErrInvalidClient       error invalid_client, AADSTS7000215, 700025, 7000222, 7000218, 700027, 700024
 //	ErrSecretExpired       AADSTS7000222
 //	ErrAppNotFound         AADSTS700016
 //	ErrTenantNotFound      AADSTS90002
 //	ErrNotInGDAPGroups     AADSTS50020, 50177
-//	ErrThrottled           HTTP 429
+//	ErrThrottled           HTTP 429, AADSTS50196 (a request loop), 90055
 //	ErrInteractionRequired error interaction_required
+//
+// ErrRevoked is what Microsoft's reference says of 50173 and 70008; 70000
+// is a refresh token that is not valid (malformed, or bound elsewhere),
+// not one that was revoked. ErrThrottled is a condition to wait out:
+// AADSTS50196 is an invalid_grant, but the refresh token is fine.
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrConsentRequired:
-		return e.has(65001) || e.SubError == "consent_required" || e.Code == "consent_required"
+		return e.has(65001, 90099) || e.SubError == "consent_required" || e.Code == "consent_required"
+	case ErrConsentDeclined:
+		return e.has(65004)
 	case ErrMFARequired:
-		return e.has(50076, 50079)
+		return e.has(50076, 50078, 50079)
 	case ErrConditionalAccess:
-		return e.has(53003)
+		return e.has(53003, 53000, 53001, 530032)
+	case ErrSignInFrequency:
+		return e.has(70043)
 	case ErrRevoked:
-		return e.has(50173, 70008, 70000)
+		return e.has(50173, 70008)
+	case ErrRefreshTokenInvalid:
+		return e.has(70000, 700007, 9002313)
 	case ErrRefreshTokenExpired:
 		return e.has(700082)
 	case ErrInvalidClient:
-		return e.Code == "invalid_client" || e.has(7000215, 700025, 7000222)
+		return e.Code == "invalid_client" || e.has(7000215, 700025, 7000222, 7000218, 700027, 700024)
 	case ErrSecretExpired:
 		return e.has(7000222)
 	case ErrAppNotFound:
@@ -130,7 +147,7 @@ func (e *Error) Is(target error) bool {
 	case ErrNotInGDAPGroups:
 		return e.has(50020, 50177)
 	case ErrThrottled:
-		return e.StatusCode == http.StatusTooManyRequests
+		return e.StatusCode == http.StatusTooManyRequests || e.has(50196, 90055)
 	case ErrInteractionRequired:
 		return e.Code == "interaction_required"
 	}

@@ -15,8 +15,9 @@ func msBody(oauthErr string, code int, msg, extra string) string {
 		oauthErr, code, msg, code, code, extra)
 }
 
-var allSentinels = []error{ErrConsentRequired, ErrMFARequired, ErrConditionalAccess, ErrRevoked, ErrRefreshTokenExpired,
-	ErrInvalidClient, ErrSecretExpired, ErrAppNotFound, ErrTenantNotFound, ErrNotInGDAPGroups, ErrThrottled, ErrInteractionRequired}
+var allSentinels = []error{ErrConsentRequired, ErrConsentDeclined, ErrMFARequired, ErrConditionalAccess, ErrSignInFrequency,
+	ErrRevoked, ErrRefreshTokenInvalid, ErrRefreshTokenExpired, ErrInvalidClient, ErrSecretExpired, ErrAppNotFound,
+	ErrTenantNotFound, ErrNotInGDAPGroups, ErrThrottled, ErrInteractionRequired}
 
 func TestDecodeErrors(t *testing.T) {
 	t.Parallel()
@@ -64,7 +65,7 @@ func TestDecodeErrors(t *testing.T) {
 			[]error{ErrNotInGDAPGroups}, "", "security groups"},
 		{"throttled", 429, "", "", []error{ErrThrottled}, "token: HTTP 429 for tenant contoso.com: empty response body", "throttling"},
 		{"error in a 200", 200, "application/json", `{"error":"invalid_grant","error_description":"AADSTS70000: Provided grant is invalid or malformed.","error_codes":[70000]}`,
-			[]error{ErrRevoked}, "token: AADSTS70000 invalid_grant for tenant contoso.com: Provided grant is invalid or malformed.", "samctl setup"},
+			[]error{ErrRefreshTokenInvalid}, "token: AADSTS70000 invalid_grant for tenant contoso.com: Provided grant is invalid or malformed.", "samctl setup"},
 		{"codes only in description", 400, "application/json", `{"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys are expired."}`,
 			[]error{ErrSecretExpired, ErrInvalidClient}, "", "rotate-secret"},
 		{"generic invalid_client", 401, "application/json", `{"error":"invalid_client","error_description":"Something new."}`,

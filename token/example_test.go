@@ -74,5 +74,5 @@ func ExampleError_Hint() {
 		fmt.Println(te.Hint())
 	}
 	// Output:
-	// The SAM app is not consented in tenant northwind.example: push CPV consent to this customer (samctl consent push northwind.example) or grant admin consent.
+	// The SAM app has not been authorized in customer tenant northwind.example, so the partner's admins cannot use it there: push CPV consent to this customer (samctl consent push northwind.example); Partner Center's consent is what authorizes it.
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/samkit/samkit/cloud"
-	"github.com/samkit/samkit/internal/httpx"
 )
 
 // DefaultExpiryWindow is how long before its expiry a cached token is
@@ -23,7 +22,7 @@ type config struct {
 	log    *slog.Logger
 	now    func() time.Time
 	window time.Duration
-	policy httpx.RetryPolicy
+	policy RetryPolicy
 	store  RefreshTokenStore
 }
 
@@ -69,10 +68,25 @@ func WithRetryPolicy(p RetryPolicy) Option { return func(o *config) { o.policy =
 func WithRefreshTokenStore(s RefreshTokenStore) Option { return func(o *config) { o.store = s } }
 
 // RetryPolicy bounds how samkit's clients retry throttled and failed
-// requests. Its fields: MaxAttempts, the total number of attempts (default
-// 4; 1 disables retries); MinWait and MaxWait, the bounds of the
-// exponential backoff used when a response carries no Retry-After
-// (defaults 500ms and 30s); MaxRetryAfter, the cap on a server's
-// Retry-After (default 60s). Zero fields take their defaults. The graph,
-// partner, exchange and sam packages take the same type.
-type RetryPolicy = httpx.RetryPolicy
+// requests, and how long they wait for an answer. The zero value of every
+// field means its default. The graph, partner, exchange and sam packages
+// take the same type.
+type RetryPolicy struct {
+	// MaxAttempts is the total number of attempts, the first included.
+	// Default 4; 1 disables retries.
+	MaxAttempts int
+	// MinWait and MaxWait bound the exponential backoff used when a
+	// response carries no Retry-After. Defaults 500ms and 30s.
+	MinWait, MaxWait time.Duration
+	// MaxRetryAfter caps a server's Retry-After: a longer one is waited
+	// for this long only. Default 60s.
+	MaxRetryAfter time.Duration
+	// AttemptTimeout bounds each attempt: connecting, the TLS handshake
+	// and the wait for the response's headers together, then each silence
+	// while the body arrives; the whole body must arrive within 4 times
+	// it. Default 32s.
+	AttemptTimeout time.Duration
+	// MaxElapsed bounds one call, all its attempts and waits included.
+	// Default 3 minutes.
+	MaxElapsed time.Duration
+}

@@ -29,7 +29,8 @@ var ErrNoRefreshToken = errors.New("token: no refresh token")
 type Provider struct {
 	creds  Credentials
 	cloud  cloud.Configuration
-	http   *http.Client
+	pipe   *httpx.Pipeline
+	base   *http.Client // what HTTPClient returns; see there
 	log    *slog.Logger
 	now    func() time.Time
 	window time.Duration
@@ -45,7 +46,8 @@ type Provider struct {
 }
 
 // flight is one token request, shared by the callers that missed the same
-// key while it was under way.
+// key while it was under way. The first of them makes the request in its
+// own goroutine; the others wait for it.
 type flight struct {
 	done chan struct{} // closed once tok and err are set
 	tok  Token
@@ -69,6 +71,9 @@ func NewProvider(c Credentials, opts ...Option) (*Provider, error) {
 	if err := cfg.cloud.Validate(); err != nil {
 		return nil, fmt.Errorf("token: WithCloud: %w", err)
 	}
+	if err := httpx.RetryPolicy(cfg.policy).Check(); err != nil {
+		return nil, fmt.Errorf("token: WithRetryPolicy: %w", err)
+	}
 	if cfg.window < 0 {
 		return nil, fmt.Errorf("token: WithExpiryWindow(%v): the window must not be negative", cfg.window)
 	}
@@ -77,15 +82,17 @@ func NewProvider(c Credentials, opts ...Option) (*Provider, error) {
 	if httpx.IsGUID(c.ClientSecret.Reveal()) {
 		log.Warn("Credentials.ClientSecret has the shape of a GUID: that is a secret's ID, not its value; token requests will fail with AADSTS7000215")
 	}
+	pipe := httpx.NewPipeline(cfg.base, httpx.RetryPolicy(cfg.policy), log)
 	p := &Provider{
 		creds:         c,
 		cloud:         cfg.cloud,
-		http:          httpx.NewClient(cfg.base, cfg.policy, cfg.log),
+		pipe:          pipe,
+		base:          pipe.Base(),
 		log:           log,
 		now:           cfg.now,
 		window:        cfg.window,
 		store:         cfg.store,
-		flightTimeout: flightTimeout(cfg.policy),
+		flightTimeout: flightTimeout(pipe.Policy()),
 		sam:           refreshChain{kind: RefreshSAM, rt: c.RefreshToken},
 		exchange:      refreshChain{kind: RefreshExchange, rt: c.ExchangeRefreshToken},
 	}
@@ -95,17 +102,11 @@ func NewProvider(c Credentials, opts ...Option) (*Provider, error) {
 	return p, nil
 }
 
-// flightTimeout allows every attempt of the policy a minute and every
-// wait its longest.
+// flightTimeout outlasts the pipeline's own bound on a call
+// (MaxElapsed) by one attempt, so that a hung token endpoint ends with the
+// pipeline's error, which names the host, rather than a bare deadline.
 func flightTimeout(p httpx.RetryPolicy) time.Duration {
-	attempts, wait := p.MaxAttempts, max(p.MaxWait, p.MaxRetryAfter)
-	if attempts <= 0 {
-		attempts = httpx.DefaultMaxAttempts
-	}
-	if wait <= 0 {
-		wait = max(httpx.DefaultMaxWait, httpx.DefaultMaxRetryAfter)
-	}
-	return time.Duration(attempts)*time.Minute + time.Duration(attempts-1)*wait
+	return p.MaxElapsed + p.AttemptTimeout
 }
 
 // Token returns a delegated token for scope in tenant: the SAM refresh
@@ -140,10 +141,16 @@ func (p *Provider) legacyExchangeKey(tenant string) cacheKey {
 // Cloud returns the cloud the Provider talks to.
 func (p *Provider) Cloud() cloud.Configuration { return p.cloud }
 
-// HTTPClient returns the Provider's retrying client, for API clients to
-// share its connections, retry policy and logging. A client built on it
-// with httpx.NewClient does not retry twice.
-func (p *Provider) HTTPClient() *http.Client { return p.http }
+// HTTPClient returns the client the Provider's token requests go through,
+// below its retries: the one given to WithHTTPClient (a copy, which
+// follows no redirect) or the default one. Give it to API clients
+// (graph.WithHTTPClient…) so that they share its connections; each adds
+// its own retries and bounds over it, so attempts never multiply. The
+// same *http.Client is returned on every call.
+func (p *Provider) HTTPClient() *http.Client { return p.base }
+
+// RetryPolicy returns the Provider's retry policy, defaults filled in.
+func (p *Provider) RetryPolicy() RetryPolicy { return RetryPolicy(p.pipe.Policy()) }
 
 // RefreshToken returns the newest refresh token of kind: the one in
 // Credentials, or the latest rotation.
@@ -176,12 +183,14 @@ func (p *Provider) chain(kind RefreshKind) *refreshChain {
 }
 
 // get serves k from the cache or fetches it. Concurrent misses of one key
-// share one request. That request runs on a context detached from the
-// caller's cancellation (bounded by flightTimeout instead): one caller
-// giving up must not fail the others. Each caller still returns as soon
-// as its own context is done, and when the last one waiting has gone the
-// request is cancelled, so that an answer that never comes does not hold
-// the key: the next caller starts afresh.
+// share one request, which the first of them makes in its own goroutine
+// while the others wait. That request runs on a context detached from the
+// callers' cancellation (bounded by flightTimeout instead): one caller
+// giving up must not fail the others. A waiting caller returns as soon as
+// its context is done; the caller making the request returns when the
+// request ends, which is at once when nobody else waits for it: when the
+// last caller has gone the request is cancelled, so that an answer that
+// never comes does not hold the key and the next caller starts afresh.
 func (p *Provider) get(ctx context.Context, k cacheKey) (Token, error) {
 	if tok, ok := p.cache.get(k, p.now()); ok {
 		return tok, nil
@@ -192,7 +201,15 @@ func (p *Provider) get(ctx context.Context, k cacheKey) (Token, error) {
 	if err := p.check(k); err != nil {
 		return Token{}, err
 	}
-	f := p.join(ctx, k)
+	f, fctx := p.join(ctx, k)
+	if fctx != nil {
+		left := context.AfterFunc(ctx, func() { p.leave(k, f) })
+		p.fly(fctx, k, f)
+		if !left() {
+			return Token{}, ctx.Err()
+		}
+		return f.tok, f.err
+	}
 	select {
 	case <-ctx.Done():
 		p.leave(k, f)
@@ -202,14 +219,15 @@ func (p *Provider) get(ctx context.Context, k cacheKey) (Token, error) {
 	}
 }
 
-// join adds the caller to the flight of k, starting one if none is under
-// way.
-func (p *Provider) join(ctx context.Context, k cacheKey) *flight {
+// join adds the caller to the flight of k. When none is under way it
+// starts one and returns the context to make its request on, which the
+// caller then does (fly); otherwise the returned context is nil.
+func (p *Provider) join(ctx context.Context, k cacheKey) (*flight, context.Context) {
 	p.flightMu.Lock()
 	defer p.flightMu.Unlock()
 	if f := p.flights[k]; f != nil {
 		f.waiters++
-		return f
+		return f, nil
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.flightTimeout)
 	f := &flight{done: make(chan struct{}), waiters: 1, cancel: cancel}
@@ -217,8 +235,7 @@ func (p *Provider) join(ctx context.Context, k cacheKey) *flight {
 		p.flights = make(map[cacheKey]*flight)
 	}
 	p.flights[k] = f
-	go p.fly(fctx, k, f)
-	return f
+	return f, fctx
 }
 
 // leave takes a caller that gave up off f; the last one cancels it. A

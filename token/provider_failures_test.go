@@ -34,9 +34,10 @@ func TestServiceErrors(t *testing.T) {
 		{"wrong secret", func(_ *fakeSTS, c *Credentials) { c.ClientSecret = NewSecret("d2a6e1f0-secret-id-instead") },
 			func(p *Provider) error { _, err := p.AppToken(t.Context(), customerA, graphScope); return err },
 			ErrInvalidClient, "paste the secret value"},
-		{"revoked refresh token", func(s *fakeSTS, _ *Credentials) { delete(s.rts, testRT) },
+		// 70000 is a refresh token that is not valid, not a revoked one.
+		{"unknown refresh token", func(s *fakeSTS, _ *Credentials) { delete(s.rts, testRT) },
 			func(p *Provider) error { _, err := p.Token(t.Context(), customerA, graphScope); return err },
-			ErrRevoked, "samctl setup"},
+			ErrRefreshTokenInvalid, "samctl setup"},
 		{"wrong app", func(_ *fakeSTS, c *Credentials) { c.ApplicationID = "99999999-2222-3333-4444-555555555555" },
 			func(p *Provider) error { _, err := p.AppToken(t.Context(), customerA, graphScope); return err },
 			ErrAppNotFound, "application (client) ID"},

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
 )
@@ -97,7 +96,7 @@ func (e *env) provider(t *testing.T, c token.Credentials, opts ...token.Option) 
 	p, err := token.NewProvider(c, append([]token.Option{
 		token.WithCloud(e.srv.Cloud()), token.WithHTTPClient(e.srv.Client()), token.WithClock(e.srv.Clock().Now),
 		token.WithRefreshTokenStore(e.store), token.WithLogger(log),
-		token.WithRetryPolicy(httpx.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 5 * time.Second}),
+		token.WithRetryPolicy(token.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 5 * time.Second}),
 	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package token
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -122,7 +121,7 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint string,
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	requestID := newRequestID()
+	requestID := httpx.NewGUID()
 	req.Header.Set("client-request-id", requestID)
 	req.Header.Set("return-client-request-id", "true")
 
@@ -131,9 +130,8 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint string,
 		slog.String("tenant", k.tenant), slog.String("scope", k.scope), slog.String("grant", grant),
 		slog.String("kind", k.kind.String()), slog.String("client_request_id", requestID),
 	}
-	resp, err := p.http.Do(req)
+	resp, err := p.pipe.Do(req)
 	if err != nil {
-		err = httpx.RedactError(err)
 		p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.Duration("duration", time.Since(start)), slog.Any("error", err))...)
 		return tokenResponse{}, fmt.Errorf("token: requesting a %s token for tenant %s: %w", k.kind, k.tenant, err)
 	}
@@ -179,14 +177,4 @@ func decodeTokenResponse(resp *http.Response, body []byte, readErr error, k cach
 func isJSON(contentType string) bool {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-// newRequestID returns a random UUID for the client-request-id header,
-// which the identity platform echoes as the correlation ID of errors.
-func newRequestID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -2,6 +2,9 @@ package token
 
 import (
 	"context"
+	"net/http"
+
+	"github.com/samkit/samkit/cloud"
 
 	"golang.org/x/oauth2"
 )
@@ -20,6 +23,18 @@ type Source interface {
 // expiry. A token other than the cached one is ignored.
 type Invalidator interface {
 	Invalidate(Token)
+}
+
+// Origin is implemented by the Sources a Provider returns. API clients
+// built on such a Source (graph.New, partner.New, exchange.New) send to its
+// cloud, through its HTTP client, unless their options say otherwise, so
+// that a sandbox or sovereign-cloud token never goes to the public cloud.
+type Origin interface {
+	// Cloud returns the cloud the Source's tokens are issued in.
+	Cloud() cloud.Configuration
+	// HTTPClient returns the client the Source's token requests go
+	// through, below their retries (see Provider.HTTPClient).
+	HTTPClient() *http.Client
 }
 
 // Source returns a Source of delegated tokens (see Provider.Token) for
@@ -50,6 +65,10 @@ type boundSource struct {
 func (s *boundSource) Token(ctx context.Context) (Token, error) { return s.p.get(ctx, s.key) }
 
 func (s *boundSource) Invalidate(t Token) { s.p.cache.invalidate(s.key, t) }
+
+func (s *boundSource) Cloud() cloud.Configuration { return s.p.cloud }
+
+func (s *boundSource) HTTPClient() *http.Client { return s.p.base }
 
 // OAuth2 adapts s to oauth2.TokenSource, for libraries built on
 // golang.org/x/oauth2 (oauth2.NewClient, Google-style SDKs). That

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/samkit/samkit/cloud"
-	"github.com/samkit/samkit/internal/httpx"
 )
 
 // Identities of the test partner.
@@ -292,8 +291,8 @@ func testCredentials() Credentials {
 }
 
 // fastRetryPolicy keeps retry waits in milliseconds.
-func fastRetryPolicy() httpx.RetryPolicy {
-	return httpx.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
+func fastRetryPolicy() RetryPolicy {
+	return RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
 }
 
 // newTestProvider returns a Provider wired to s.

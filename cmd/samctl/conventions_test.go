@@ -91,7 +91,7 @@ func TestCompletion(t *testing.T) {
 		want []string
 	}{
 		{[]string{"__complete", "check", "--checks", ""}, []string{"delegated-graph", "delegated-exchange", "app-graph", "partner-center"}},
-		{[]string{"__complete", "check", "--cloud", ""}, []string{"public", "usgov", "china"}},
+		{[]string{"__complete", "check", "--cloud", ""}, []string{"public", "usgov", "usgovdod", "china"}},
 		{[]string{"__complete", "token", "contoso.com", ""}, []string{"graph", "exchange", "partner"}},
 		{[]string{"__complete", "tenants", "-o", ""}, []string{"table", "json"}},
 	} {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/token"
@@ -168,10 +169,13 @@ func (a *app) demoSetup(ctx context.Context, d *demoRun, m sam.Manifest) (*sessi
 	a.section("1. Setup, as the partner's admin (simulated: it approves every sign-in at once)")
 	hc := d.s.Client()
 	counter := &sam.CountingTransport{Base: hc.Transport}
+	// The simulated admin's browser follows the authorize redirect; the
+	// requests that carry credentials follow none.
 	hc = &http.Client{Transport: counter}
+	api := &http.Client{Transport: counter, CheckRedirect: httpx.RefuseRedirect}
 	c := d.s.Cloud()
 	res, err := sam.Setup(ctx, sam.SetupOptions{
-		Cloud: c, HTTPClient: hc, Tenant: d.info.Partner.TenantID, BootstrapClientID: d.info.BootstrapClientID, Manifest: m,
+		Cloud: c, HTTPClient: api, Tenant: d.info.Partner.TenantID, BootstrapClientID: d.info.BootstrapClientID, Manifest: m,
 		Consent: sam.LoopbackConsent{OpenBrowser: simulatedAdmin(ctx, hc)}, ConsentTimeout: sandboxConsentTimeout,
 		Progress: d.steps.print, Logger: a.log,
 	})
@@ -181,11 +185,11 @@ func (a *app) demoSetup(ctx context.Context, d *demoRun, m sam.Manifest) (*sessi
 	if !a.jsonOut {
 		printf(a.stdout, "  The SAM app %s and its refresh token are ready (kept in memory: the demo saves nothing).\n", res.Credentials.ApplicationID)
 	}
-	p, err := token.NewProvider(res.Credentials, token.WithCloud(c), token.WithHTTPClient(hc), token.WithLogger(a.log))
+	p, err := token.NewProvider(res.Credentials, token.WithCloud(c), token.WithHTTPClient(api), token.WithLogger(a.log))
 	if err != nil {
 		return nil, err
 	}
-	return &session{creds: res.Credentials, cloud: c, base: hc, counter: counter, p: p}, nil
+	return &session{creds: res.Credentials, cloud: c, base: api, counter: counter, p: p}, nil
 }
 
 func (a *app) demoTenants(ctx context.Context, d *demoRun, admin *session) error {
@@ -257,7 +261,7 @@ func (a *app) demoConsent(ctx context.Context, d *demoRun, admin *session, m sam
 func (a *app) demoCheck(ctx context.Context, d *demoRun, admin *session, concurrency int) error {
 	a.section(fmt.Sprintf("4. Access check: Graph and Exchange as the admin, in every tenant (%d at once)", concurrency))
 	counter := &sam.CountingTransport{Base: d.s.Client().Transport}
-	hc := &http.Client{Transport: counter}
+	hc := &http.Client{Transport: counter, CheckRedirect: httpx.RefuseRedirect}
 	creds := admin.creds
 	creds.RefreshToken = admin.p.RefreshToken(token.RefreshSAM)
 	p, err := token.NewProvider(creds, token.WithCloud(admin.cloud), token.WithHTTPClient(hc), token.WithLogger(a.log))

@@ -51,6 +51,9 @@ type secretJSON struct {
 	ExpiresSoon bool      `json:"expiresSoon"`
 	Expired     bool      `json:"expired"`
 	InUse       bool      `json:"inUse"`
+	// Leftover marks a secret samkit added that the credentials do not
+	// use: an interrupted rotation's, which the next one removes.
+	Leftover bool `json:"leftover"`
 }
 
 type redirectJSON struct {
@@ -122,6 +125,17 @@ func judge(in *sam.Inspection, creds token.Credentials) ([]secretJSON, []string)
 			secrets[i].InUse, inUse = true, i
 		}
 	}
+	leftovers := in.Leftovers(creds.ClientSecret)
+	for i := range secrets {
+		for _, l := range leftovers {
+			if l.KeyID == secrets[i].KeyID {
+				secrets[i].Leftover = true
+			}
+		}
+	}
+	if len(leftovers) > 0 {
+		problems = append(problems, fmt.Sprintf("%d client secret(s) samkit added are not in use (left by an interrupted rotation or setup): run 'samctl rotate-secret' to remove them", len(leftovers)))
+	}
 	switch {
 	case !creds.ClientSecret.IsZero() && inUse < 0:
 		problems = append(problems, "the stored client secret is not one of the app's secrets: run 'samctl rotate-secret'")
@@ -164,8 +178,11 @@ func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, problems 
 			mark = markFail
 		}
 		use := ""
-		if s.InUse {
+		switch {
+		case s.InUse:
 			use = "in use"
+		case s.Leftover:
+			mark, use = markFail, "leftover"
 		}
 		printf(tw, "  %s\t%s\t%s…\texpires %s (%s)\t%s\n", mark, orDash(s.DisplayName), s.Hint, s.End.Format(time.DateOnly), until(now, s.End), use)
 	}

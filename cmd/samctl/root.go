@@ -108,14 +108,14 @@ Exit codes:
 	}
 	f := root.PersistentFlags()
 	f.StringVar(&a.credentials, "credentials", "", "credentials file (default: samkit/credentials.json in your configuration directory)")
-	f.StringVar(&a.cloudName, "cloud", "", "Microsoft cloud: public, usgov or china (default: the one saved with the credentials)")
+	f.StringVar(&a.cloudName, "cloud", "", "Microsoft cloud: public, usgov, usgovdod or china (default: the one saved with the credentials)")
 	f.StringVarP(&a.output, "output", "o", "table", "output format: table (text for people) or json (one JSON object for scripts)")
 	f.BoolVar(&a.jsonOut, "json", false, "print one JSON object instead of text (same as -o json)")
 	f.StringVar(&a.sandboxURL, "sandbox", "", "use the sandbox served by 'samctl sandbox' at this URL instead of Microsoft's cloud")
 	f.StringVar(&a.sandboxCA, "sandbox-ca", "", "the sandbox's TLS certificate (PEM); default: the file 'samctl sandbox' wrote for that URL")
 	f.BoolVarP(&a.verbose, "verbose", "v", false, "log every request to stderr (secrets redacted)")
 	f.DurationVar(&a.timeout, "timeout", 0, "give up after this long (e.g. 30s, 5m), naming the service that did not answer; 0 waits as long as the services answer")
-	_ = root.RegisterFlagCompletionFunc("cloud", fixedCompletion("public", "usgov", "china"))
+	_ = root.RegisterFlagCompletionFunc("cloud", fixedCompletion("public", "usgov", "usgovdod", "china"))
 	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion("table", "json"))
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err: err, cmd: c.CommandPath()} })
@@ -155,7 +155,7 @@ func (a *app) prepare(c *cobra.Command) error {
 	}
 	if a.cloudName != "" {
 		if _, err := cloud.ByName(a.cloudName); err != nil {
-			return usageError{err: fmt.Errorf("--cloud %q: use public, usgov or china", a.cloudName), cmd: c.CommandPath()}
+			return usageError{err: fmt.Errorf("--cloud %q: use public, usgov, usgovdod or china", a.cloudName), cmd: c.CommandPath()}
 		}
 	}
 	if a.sandboxCA != "" && a.sandboxURL == "" {

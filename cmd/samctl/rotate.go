@@ -21,7 +21,10 @@ func (a *app) rotateCommand() *cobra.Command {
 		Short: "Replace the SAM app's client secret",
 		Long: `rotate-secret adds a new client secret to the SAM app, checks that it works,
 saves it to the credentials file and only then removes the old one: the
-file never holds a secret that does not work. An admin of the partner
+file never holds a secret that does not work. A rotation that was
+interrupted is finished by the next: secrets samkit added (named
+"samkit-managed …") that the file does not hold are removed once the
+stored one is checked to work; secrets added by hand are never touched. An admin of the partner
 tenant signs in first (device code, or --browser), since changing
 the app takes more than the SAM app's own rights.`,
 		Example: `  samctl rotate-secret
@@ -44,8 +47,10 @@ type rotateJSON struct {
 	Hint         string    `json:"hint"`
 	End          time.Time `json:"end"`
 	RemovedKeyID string    `json:"removedKeyId,omitempty"`
-	Credentials  string    `json:"credentials"`
-	Warning      string    `json:"warning,omitempty"`
+	// RemovedLeftovers are secrets an interrupted rotation had left.
+	RemovedLeftovers []string `json:"removedLeftovers,omitempty"`
+	Credentials      string   `json:"credentials"`
+	Warning          string   `json:"warning,omitempty"`
 }
 
 func (a *app) rotate(ctx context.Context, browser bool, clientID string, lifetime time.Duration) error {
@@ -84,7 +89,7 @@ func (a *app) rotate(ctx context.Context, browser bool, clientID string, lifetim
 		return err
 	}
 	if a.jsonOut {
-		out := rotateJSON{OK: !kept, KeyID: res.KeyID, Hint: res.Hint, End: res.End, RemovedKeyID: res.RemovedKeyID, Credentials: where}
+		out := rotateJSON{OK: !kept, KeyID: res.KeyID, Hint: res.Hint, End: res.End, RemovedKeyID: res.RemovedKeyID, RemovedLeftovers: res.RemovedLeftovers, Credentials: where}
 		if kept {
 			out.Warning = oneLine(err)
 		}
@@ -92,6 +97,9 @@ func (a *app) rotate(ctx context.Context, browser bool, clientID string, lifetim
 			return jerr
 		}
 	} else {
+		for _, id := range res.RemovedLeftovers {
+			printf(a.stdout, "%s client secret (key id %s) left by an interrupted rotation removed from the app\n", markOK, id)
+		}
 		printf(a.stdout, "%s new client secret %s… (key id %s), valid until %s, saved to %s\n",
 			markOK, res.Hint, res.KeyID, res.End.Format(time.DateOnly), where)
 		if res.RemovedKeyID != "" {

@@ -147,7 +147,7 @@ func TestDemoText(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
 	for _, want := range []string{"1. Setup", markOK + " admin sign-in", "2. Customer tenants", "3. Consent push", "4. Access check",
-		"TENANT", "Failures:", "AADSTS65001", "AADSTS50020", "AADSTS50076", "AADSTS90002", "fix: ", "As designed"} {
+		"TENANT", "Failures:", "AADSTS90099", "AADSTS50020", "AADSTS50076", "AADSTS90002", "fix: ", "As designed"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q", want)
 		}
@@ -311,6 +311,8 @@ func TestUsageErrors(t *testing.T) {
 		{"check", "--checks", "everything"},
 		{"consent", "push"},
 		{"sandbox", "--addr", "0.0.0.0:0"},
+		{"sandbox", "--addr", "localhost:0"},
+		{"sandbox", "--addr", "127.0.0.1.nip.io:0"},
 		{"check", "--sandbox", "https://127.0.0.1:1", "--cloud", "usgov"},
 		{"check", "--cloud", "mars"},
 		{"consent", "push", "contoso.onmicrosoft.com", "--exclude", "x"},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/token"
@@ -51,7 +52,8 @@ this sandbox.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(f.addr)
-			if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			// An address, not a name: "localhost" would be looked up.
+			if err != nil || strings.EqualFold(host, "localhost") || !cloud.IsLoopbackHost(host) {
 				return usageError{err: fmt.Errorf("--addr %q: the sandbox listens on a loopback address only (127.0.0.1:PORT), since anyone reaching it is signed in as its admin", f.addr), cmd: c.CommandPath()}
 			}
 			if f.customers < 0 || f.latency < 0 {

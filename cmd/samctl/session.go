@@ -89,7 +89,9 @@ func (a *app) session(ctx context.Context) (*session, error) {
 	base.Transport = a.watch(base.Transport)
 	s := &session{creds: creds, cloud: c}
 	s.counter = &sam.CountingTransport{Base: base.Transport}
-	s.base = &http.Client{Transport: s.counter}
+	// Every request of a session carries a credential: none follows a
+	// redirect, whichever client carries it.
+	s.base = &http.Client{Transport: s.counter, CheckRedirect: httpx.RefuseRedirect}
 	opts := []token.Option{token.WithCloud(c), token.WithHTTPClient(s.base), token.WithLogger(a.log)}
 	// Every rotated refresh token goes back to the file, so the chain
 	// never expires while samctl is used. Environment variables cannot be
@@ -134,7 +136,8 @@ func (a *app) cloudFor(ctx context.Context, store sam.Store) (cloud.Configuratio
 // from one address while issuing tokens for Microsoft's resource ids.
 func sandboxCloud(raw string) (cloud.Configuration, error) {
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
-	if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+	// The sandbox listens on loopback only: an address elsewhere is not one.
+	if err != nil || u.Scheme != "https" || !cloud.IsLoopbackHost(u.Hostname()) || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return cloud.Configuration{}, withFix(fmt.Errorf("--sandbox %q is not a sandbox address", raw), "pass the https://127.0.0.1:PORT address 'samctl sandbox' printed")
 	}
 	base := u.Scheme + "://" + u.Host

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
 )
@@ -65,7 +64,7 @@ func Rotation(t *testing.T, newStore NewRotationStore) {
 	rec := &recordingStore{next: newStore(t, creds)}
 	provider := func(c token.Credentials, store token.RefreshTokenStore) *token.Provider {
 		opts := []token.Option{token.WithCloud(srv.Cloud()), token.WithHTTPClient(srv.Client()), token.WithClock(srv.Clock().Now),
-			token.WithRetryPolicy(httpx.RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond,
+			token.WithRetryPolicy(token.RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond,
 				MaxRetryAfter: 20 * time.Millisecond})}
 		if store != nil {
 			opts = append(opts, token.WithRefreshTokenStore(store))

@@ -26,11 +26,12 @@ import (
 
 	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
+	"github.com/samkit/samkit/token"
 )
 
 // Policy keeps retry waits to milliseconds so that a sweep takes seconds:
 // a Retry-After of one second, or an HTTP-date, is cut to MaxRetryAfter.
-var Policy = httpx.RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
+var Policy = token.RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
 
 // HangDeadline bounds a call whose answer never comes.
 const HangDeadline = 300 * time.Millisecond

@@ -1,137 +1,206 @@
 package httpx
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"sync"
 	"time"
-
-	"github.com/hashicorp/go-cleanhttp"
-	"github.com/hashicorp/go-retryablehttp"
 )
 
-// NewClient returns an *http.Client that sends each request through base
-// (cleanhttp's pooled client when nil) and retries it as p and the
-// request's RetryClass allow. base's Timeout, if any, bounds each attempt;
-// the request's context bounds the whole exchange, waits included, and a
-// cancelled context ends a wait at once with the context's error.
+// Pipeline sends each request through a base transport, attempt after
+// attempt, as its RetryPolicy and the request's RetryClass allow. It is
+// the one HTTP layer of every samkit client: one loop over the base
+// transport, with no http.Client in between, so a request is neither
+// copied nor redirected on its way. It is safe for concurrent use.
 //
-// When the retries run out on a retryable status, the last response is
-// returned with a nil error, so the caller decodes the service's error
-// body; responses that are not returned are drained and closed.
+// A Pipeline never follows a redirect: every request samkit sends carries
+// a credential (a bearer token, a client secret, a refresh token), and
+// none of the services it calls answers with a redirect. A 3xx answer is
+// a *RedirectError naming the host it pointed to.
 //
-// A base built by NewClient is unwrapped first, so that clients layered on
-// a shared retrying client (token.Provider's HTTPClient) do not multiply
-// each other's attempts.
+// Every attempt is bounded (RetryPolicy.AttemptTimeout) from dialling to
+// the response's headers, and then while its body arrives; the whole call,
+// waits included, by RetryPolicy.MaxElapsed. A bound that runs out is a
+// *TimeoutError naming the host. When the retries run out on a retryable
+// status, the last response is returned with a nil error, so the caller
+// decodes the service's error body; responses that are not returned are
+// drained and closed.
 //
-// The client logs through log, redacted (see NewRedactingHandler), at
-// debug level: one line per request and one per retry. A nil log
-// discards. go-retryablehttp's own logger is off: it prints full URLs.
+// It logs through its logger, redacted, at debug level: one line per
+// request and one per retry; nothing is built for the log when debug is
+// off.
+type Pipeline struct {
+	next   http.RoundTripper
+	policy RetryPolicy
+	log    *slog.Logger
+	// timeout is the base client's Timeout, which bounds each attempt
+	// too when it is shorter; 0 for none.
+	timeout time.Duration
+	// sleep waits d or until ctx is done; tests replace it.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// NewPipeline returns a Pipeline over base's Transport (a pooled transport
+// with dial and TLS handshake timeouts when base or its Transport is nil).
+// Of base, only its Transport and Timeout are used: its CheckRedirect and
+// Jar play no part, since no request is redirected and no service samkit
+// calls sets cookies. base is not modified.
+//
+// When base's Transport is itself a Pipeline (the client of
+// token.Provider.HTTPClient, say), the new Pipeline sends over that one's
+// base transport instead: one layer of retries, not two. A Pipeline that
+// is wrapped in another transport cannot multiply attempts either: a
+// request already inside a Pipeline's attempt passes through any Pipeline
+// below it once, unretried.
+func NewPipeline(base *http.Client, p RetryPolicy, log *slog.Logger) *Pipeline {
+	var next http.RoundTripper
+	var timeout time.Duration
+	if base != nil {
+		next, timeout = base.Transport, base.Timeout
+	}
+	if pl, ok := next.(*Pipeline); ok {
+		next = pl.next
+		if timeout == 0 {
+			timeout = pl.timeout
+		}
+	}
+	if next == nil {
+		next = DefaultTransport()
+	}
+	return &Pipeline{next: next, policy: p.WithDefaults(), log: RedactingLogger(log), timeout: timeout, sleep: Sleep}
+}
+
+// NewClient returns an *http.Client whose requests go through
+// NewPipeline(base, p, log), for code that needs an *http.Client rather
+// than a Pipeline. Its errors are those of http.Client.Do: wrap them with
+// RedactChain before printing.
 func NewClient(base *http.Client, p RetryPolicy, log *slog.Logger) *http.Client {
-	if base == nil {
-		base = cleanhttp.DefaultPooledClient()
-	}
-	if t, ok := base.Transport.(*transport); ok {
-		base = t.rc.HTTPClient
-	}
-	p = p.WithDefaults()
-	log = RedactingLogger(log)
-	rc := &retryablehttp.Client{
-		HTTPClient:   base,
-		Logger:       nil,
-		RetryWaitMin: p.MinWait,
-		RetryWaitMax: p.MaxWait,
-		RetryMax:     p.MaxAttempts - 1,
-		CheckRetry:   checkRetry(log),
-		Backoff: func(_, _ time.Duration, attempt int, resp *http.Response) time.Duration {
-			return p.backoff(attempt, resp)
-		},
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-	}
-	return &http.Client{
-		Transport: &transport{rc: rc, log: log},
-		// base follows redirects within each attempt; its final answer,
-		// a 3xx included, is the answer.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	return &http.Client{Transport: NewPipeline(base, p, log), CheckRedirect: RefuseRedirect}
 }
 
-// transport adapts go-retryablehttp to http.RoundTripper. Its own
-// RoundTripper (StandardClient) is not used because, with
-// PassthroughErrorHandler, it can return a response together with an
-// error, which net/http reports through the standard logger and whose
-// body nobody closes.
-type transport struct {
-	rc  *retryablehttp.Client
-	log *slog.Logger
+// Base returns the client a Pipeline sends through, without its retries:
+// the one to give other clients so that they share its connections.
+func (p *Pipeline) Base() *http.Client {
+	return &http.Client{Transport: p.next, Timeout: p.timeout, CheckRedirect: RefuseRedirect}
 }
 
-// attempts carries per-request state from RoundTrip to checkRetry, which
-// go-retryablehttp calls with the request's context only.
-type attempts struct {
-	class  RetryClass
-	method string
-	url    string
-	n      int // attempts made so far; one request's attempts are sequential
-	max    int
+// Policy returns the Pipeline's retry policy, defaults filled in.
+func (p *Pipeline) Policy() RetryPolicy { return p.policy }
+
+// RefuseRedirect is an http.Client CheckRedirect that follows no redirect
+// and fails the request with a *RedirectError instead, for the clients
+// samkit hands to code it does not control (MSAL's public client, say).
+func RefuseRedirect(req *http.Request, via []*http.Request) error {
+	prev := req
+	if len(via) > 0 {
+		prev = via[len(via)-1]
+	}
+	return &RedirectError{StatusCode: prev.Response.StatusCode, Location: origin(req.URL)}
 }
 
-type attemptsKey struct{}
+var defaultTransport = sync.OnceValue(func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.MaxIdleConns = 100
+	// The access check talks to a few hosts from tens of workers at once.
+	t.MaxIdleConnsPerHost = 32
+	return t
+})
 
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+// DefaultTransport returns the transport samkit's clients share when given
+// none: http.DefaultTransport's proxy and HTTP/2 settings, with dial and
+// TLS handshake timeouts and a larger idle pool.
+func DefaultTransport() *http.Transport { return defaultTransport() }
+
+// nestedKey marks the context of a request inside a Pipeline's attempt.
+type nestedKey struct{}
+
+// RoundTrip is Do, so that a Pipeline can serve as an http.Client's
+// Transport.
+func (p *Pipeline) RoundTrip(req *http.Request) (*http.Response, error) { return p.Do(req) }
+
+// Do sends req (see Pipeline). Its errors are the transport's, redacted
+// (RedactChain), a *RedirectError, a *TimeoutError, or the context's
+// error once req's context is done.
+func (p *Pipeline) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	st := &attempts{
-		class:  retryClassFor(ctx, req.Method),
-		method: req.Method,
-		url:    RedactURL(req.URL),
-		max:    t.rc.RetryMax + 1,
+	if ctx.Value(nestedKey{}) != nil {
+		return p.next.RoundTrip(req)
 	}
-	rreq, err := retryablehttp.FromRequest(req.WithContext(context.WithValue(ctx, attemptsKey{}, st)))
-	// FromRequest has buffered the body for replays; a RoundTripper must
-	// close the one it was given.
-	if req.Body != nil {
-		_ = req.Body.Close()
-	}
+	body, err := replayable(req)
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	resp, err := t.rc.Do(rreq)
+	c := call{p: p, req: req, ctx: context.WithValue(ctx, nestedKey{}, true), body: body,
+		class: retryClassFor(ctx, req.Method), start: time.Now()}
+	c.deadline = c.start.Add(p.policy.MaxElapsed)
+	if p.log.Enabled(ctx, slog.LevelDebug) {
+		c.url = RedactURL(req.URL)
+	}
+	resp, err := c.run()
 	if err != nil {
-		if resp != nil {
-			drainAndClose(resp.Body)
-		}
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		t.log.DebugContext(ctx, "http request failed", "method", st.method, "url", st.url,
-			"attempts", st.n, "duration", time.Since(start), "error", err)
+		if c.url != "" {
+			p.log.DebugContext(ctx, "http request failed", "method", req.Method, "url", c.url,
+				"attempts", c.n, "duration", time.Since(c.start), "error", err)
+		}
 		return nil, err
 	}
-	t.log.DebugContext(ctx, "http request", "method", st.method, "url", st.url,
-		"status", resp.StatusCode, "attempts", st.n, "duration", time.Since(start))
+	if c.url != "" {
+		p.log.DebugContext(ctx, "http request", "method", req.Method, "url", c.url,
+			"status", resp.StatusCode, "attempts", c.n, "duration", time.Since(c.start))
+	}
 	return resp, nil
 }
 
-// checkRetry is the go-retryablehttp CheckRetry of every client: the
-// request's RetryClass decides, and a done context stops everything.
-func checkRetry(log *slog.Logger) retryablehttp.CheckRetry {
-	return func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-		st, _ := ctx.Value(attemptsKey{}).(*attempts)
-		if st == nil {
-			// Only transport builds these clients, so this is unreachable;
-			// refuse to guess a class.
-			return false, err
+// call is the state of one Do.
+type call struct {
+	p        *Pipeline
+	req      *http.Request
+	ctx      context.Context // req's, marked as inside a Pipeline
+	body     func() (io.ReadCloser, error)
+	class    RetryClass
+	start    time.Time
+	deadline time.Time // start + MaxElapsed
+	url      string    // redacted, only when logging at debug
+	n        int       // attempts made
+}
+
+func (c *call) run() (*http.Response, error) {
+	p := c.p
+	for {
+		c.n++
+		resp, err := c.attempt()
+		if c.ctx.Err() != nil {
+			if resp != nil {
+				drainAndClose(resp.Body)
+			}
+			return nil, c.ctx.Err()
 		}
-		st.n++
-		if ctx.Err() != nil {
-			return false, ctx.Err()
+		if err == nil {
+			if rerr := redirected(c.req, resp); rerr != nil {
+				drainAndClose(resp.Body)
+				return nil, rerr
+			}
 		}
-		if !shouldRetry(st.class, resp, err) {
-			return false, nil
+		if c.n >= p.policy.MaxAttempts || !shouldRetry(c.class, resp, err) || isElapsed(err) {
+			return resp, err
 		}
-		if st.n < st.max {
-			attrs := []any{"method", st.method, "url", st.url, "attempt", st.n, "class", st.class.String()}
+		wait := p.policy.backoff(c.n-1, resp)
+		if time.Now().Add(wait).After(c.deadline) {
+			// The next attempt could not start within MaxElapsed: the
+			// answer in hand is the answer.
+			return resp, err
+		}
+		if c.url != "" {
+			attrs := []any{"method", c.req.Method, "url", c.url, "attempt", c.n, "class", c.class.String()}
 			if err != nil {
 				attrs = append(attrs, "error", err)
 			} else {
@@ -140,8 +209,70 @@ func checkRetry(log *slog.Logger) retryablehttp.CheckRetry {
 					attrs = append(attrs, "retry_after", ra)
 				}
 			}
-			log.DebugContext(ctx, "http retry", attrs...)
+			p.log.DebugContext(c.ctx, "http retry", attrs...)
 		}
-		return true, nil
+		if resp != nil {
+			drainAndClose(resp.Body)
+		}
+		if err := p.sleep(c.ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// attempt sends one attempt under the Pipeline's bounds.
+func (c *call) attempt() (*http.Response, error) {
+	req := c.req
+	if c.body != nil && (c.n > 1 || c.req.GetBody == nil) {
+		b, err := c.body()
+		if err != nil {
+			return nil, err
+		}
+		// A shallow copy: the transport reads the headers and never
+		// writes them, so each attempt need not copy them.
+		r := *req
+		r.Body = b
+		req = &r
+	}
+	w := newWatch(c, req)
+	resp, err := c.p.next.RoundTrip(req.WithContext(w.ctx))
+	if err != nil {
+		err = w.failed(req, err)
+		return nil, err
+	}
+	w.headers(resp)
+	return resp, nil
+}
+
+// replayable returns what gives req's body afresh for each retry, nil for
+// a request without a body. A body without GetBody is read into memory
+// (and closed, as a RoundTripper must), and every attempt sends a copy.
+func replayable(req *http.Request) (func() (io.ReadCloser, error), error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	if req.GetBody != nil {
+		return req.GetBody, nil
+	}
+	b, err := io.ReadAll(req.Body)
+	_ = req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }, nil
+}
+
+// Sleep waits d, or until ctx is done and then returns ctx's error.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

@@ -42,7 +42,7 @@ func TestFaultSingleUseCodeSentOnce(t *testing.T) {
 	faulttest.NoLeaks(t)
 	srv := testserver.New()
 	t.Cleanup(srv.Close)
-	hc := httpx.NewClient(srv.Client(), faulttest.Policy, nil)
+	hc := httpx.NewClient(srv.Client(), httpx.RetryPolicy(faulttest.Policy), nil)
 	for i, c := range faulttest.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			for _, class := range []httpx.RetryClass{httpx.RetryNever, httpx.RetryAlways} {

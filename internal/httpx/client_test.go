@@ -15,6 +15,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fastPolicy shrinks every wait to milliseconds.
@@ -185,7 +188,7 @@ func TestRetryAfterHonouredAndCapped(t *testing.T) {
 func TestCancelDuringRetryAfterWait(t *testing.T) {
 	t.Parallel()
 	srv, s := newServer(t, status(429, "Retry-After", "3600"))
-	c := NewClient(nil, RetryPolicy{MaxRetryAfter: time.Hour}, nil)
+	c := NewClient(nil, RetryPolicy{MaxRetryAfter: time.Hour, MaxElapsed: 2 * time.Hour}, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(20*time.Millisecond, cancel)
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
@@ -209,7 +212,7 @@ func TestCancelDuringRetryAfterWait(t *testing.T) {
 func TestDeadlineDuringBackoff(t *testing.T) {
 	t.Parallel()
 	srv, _ := newServer(t, status(503))
-	c := NewClient(nil, RetryPolicy{MinWait: time.Hour, MaxWait: time.Hour}, nil)
+	c := NewClient(nil, RetryPolicy{MinWait: time.Hour, MaxWait: time.Hour, MaxElapsed: 2 * time.Hour}, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
@@ -294,22 +297,36 @@ func TestNestedClientsDoNotMultiplyAttempts(t *testing.T) {
 	}
 }
 
-func TestRedirectFollowedOnce(t *testing.T) {
+func TestWrappedPipelineDoesNotMultiplyAttempts(t *testing.T) {
+	t.Parallel()
+	srv, s := newServer(t, status(500))
+	// A transport of the caller's own around a retrying client: it cannot
+	// be unwrapped, and must not retry under the outer Pipeline's retries.
+	inner := NewClient(nil, fastPolicy, nil)
+	wrapped := &http.Client{Transport: &bodyTracker{rt: inner.Transport}}
+	resp, err := NewClient(wrapped, fastPolicy, nil).Get(srv.URL)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.EqualValues(t, fastPolicy.MaxAttempts, s.calls.Load(), "one layer of retries")
+}
+
+func TestRedirectRefused(t *testing.T) {
 	t.Parallel()
 	mux := http.NewServeMux()
 	var hits atomic.Int32
-	mux.HandleFunc("/from", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/to", http.StatusFound) })
+	mux.HandleFunc("/from", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/to?code=Sup3rS3cret", http.StatusFound)
+	})
 	mux.HandleFunc("/to", func(w http.ResponseWriter, _ *http.Request) { hits.Add(1); _, _ = io.WriteString(w, "ok") })
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	resp, err := NewClient(nil, fastPolicy, nil).Get(srv.URL + "/from")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || hits.Load() != 1 {
-		t.Errorf("status %d, target hits %d; want 200 and 1", resp.StatusCode, hits.Load())
-	}
+	_, err := NewPipeline(nil, fastPolicy, nil).Do(httptest.NewRequestWithContext(t.Context(), "GET", srv.URL+"/from", nil))
+	var re *RedirectError
+	require.ErrorAs(t, err, &re, "a 302 must fail the request")
+	assert.Equal(t, http.StatusFound, re.StatusCode)
+	assert.Equal(t, srv.URL, re.Location, "the error names the origin of the target only")
+	assert.NotContains(t, err.Error(), "Sup3rS3cret")
+	assert.Zero(t, hits.Load(), "the redirect target was called")
 }
 
 // TestLogsAreRedacted cannot run in parallel: it captures the standard

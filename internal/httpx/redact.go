@@ -45,45 +45,49 @@ func redactRawURL(raw string) string {
 var (
 	// URLs lose what follows their path.
 	urlQueryRE = regexp.MustCompile(`(?i)\b(https?://[^\s"'<>?#]*)[?#][^\s"'<>]*`)
-	// JWTs (access, id and assertion tokens) are recognised by shape.
-	jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
-	// Authorization header values.
-	bearerRE = regexp.MustCompile(`(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+`)
-	// Form fields that hold credentials, e.g. in an echoed request body.
-	formFieldRE = regexp.MustCompile(`(?i)\b(client_secret|client_assertion|refresh_token|access_token|id_token|code_verifier|device_code|code|password|assertion)=[^&\s"']+`)
-	// JSON members that hold credentials. "code" is left alone: in a
-	// JSON error body it is the error's code, which people need to see.
-	// The value runs to its closing quote, escaped quotes included, or to
-	// the end of a body cut short in the middle of it.
-	jsonFieldRE = regexp.MustCompile(`(?i)"(client_secret|client_assertion|refresh_token|access_token|id_token|code_verifier|device_code|password|assertion|secretText)"\s*:\s*"(?:[^"\\]|\\.)*"?`)
+	// JWTs (access, id and assertion tokens: three parts) and JWEs
+	// (encrypted tokens: five parts, the second empty for direct
+	// encryption) are recognised by shape: a base64url JSON header, then
+	// two or more dot-separated parts.
+	jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){2,}`)
 )
 
 // RedactText removes what looks like a secret from free text, such as an
-// error message or a response excerpt: URL queries and fragments, JWTs,
-// Authorization header values and credential fields of form or JSON
-// bodies.
+// error message or a response excerpt: URL queries and fragments, JWTs and
+// JWEs, Authorization header values (Bearer, Basic or any other scheme),
+// the credential after every "Bearer", and the values of credential fields
+// (client_secret, refresh_token, access_token, password…, in any case,
+// with "_", "-" or camelCase) however they are written: form fields,
+// JSON members, even malformed or inside another JSON string, "name: value"
+// lines, single or double quoted.
 func RedactText(s string) string {
-	// The quick way out must miss nothing the expressions below catch:
-	// "Bearer" is matched in any case, as HTTP schemes are.
-	if !strings.ContainsAny(s, `?#="`) && !strings.Contains(s, "eyJ") && !containsFold(s, "bearer") {
-		return s
+	// One step can bring a shape to light for another (a query removed
+	// from between a field's name and its value, say), so the steps run
+	// until the text stays as it is: one pass more when something was
+	// redacted, none when nothing was.
+	for range 4 {
+		next := redactOnce(s)
+		if next == s {
+			break
+		}
+		s = next
 	}
-	s = urlQueryRE.ReplaceAllString(s, "$1")
-	s = jwtRE.ReplaceAllString(s, Redacted)
-	s = bearerRE.ReplaceAllString(s, "$1 "+Redacted)
-	s = formFieldRE.ReplaceAllString(s, "$1="+Redacted)
-	return jsonFieldRE.ReplaceAllString(s, `"$1":"`+Redacted+`"`)
+	return s
 }
 
-// containsFold reports whether s contains sub under case folding, without
-// allocating.
-func containsFold(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return true
-		}
+// redactOnce runs each step of RedactText once. Fields go first, so that
+// each is seen as it was written ("?password= x" is a field before it is
+// a query), and before tokens: a JWT's parts may run into a field name
+// ("eyJ….x-refresh_token=…"), and the field's value must go too.
+func redactOnce(s string) string {
+	s = redactFields(s)
+	if strings.Contains(s, "://") {
+		s = urlQueryRE.ReplaceAllString(s, "$1")
 	}
-	return false
+	if strings.Contains(s, "eyJ") {
+		s = jwtRE.ReplaceAllString(s, Redacted)
+	}
+	return s
 }
 
 // secretKeyParts are fragments that mark an attribute or field name as a

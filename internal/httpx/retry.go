@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -12,27 +13,29 @@ import (
 	"time"
 )
 
-// RetryPolicy bounds how a client retries. The zero value of every field
-// means its default.
+// RetryPolicy bounds how a client retries and how long it waits. It is
+// token.RetryPolicy's twin, field for field, so that the public type
+// converts to it; the fields are documented there. The zero value of
+// every field means its default.
 type RetryPolicy struct {
-	// MaxAttempts is the total number of attempts, the first included.
-	// Default 4; 1 disables retries.
-	MaxAttempts int
-	// MinWait and MaxWait bound the exponential backoff used when a
-	// response carries no Retry-After. Defaults 500ms and 30s.
+	MaxAttempts      int
 	MinWait, MaxWait time.Duration
-	// MaxRetryAfter caps a server's Retry-After: a longer value is waited
-	// for this long only, so that one throttled call cannot stall a caller
-	// for minutes. Default 60s.
-	MaxRetryAfter time.Duration
+	MaxRetryAfter    time.Duration
+	AttemptTimeout   time.Duration
+	MaxElapsed       time.Duration
 }
 
 // Defaults of RetryPolicy.
 const (
-	DefaultMaxAttempts   = 4
-	DefaultMinWait       = 500 * time.Millisecond
-	DefaultMaxWait       = 30 * time.Second
-	DefaultMaxRetryAfter = 60 * time.Second
+	DefaultMaxAttempts    = 4
+	DefaultMinWait        = 500 * time.Millisecond
+	DefaultMaxWait        = 30 * time.Second
+	DefaultMaxRetryAfter  = 60 * time.Second
+	DefaultAttemptTimeout = 32 * time.Second
+	DefaultMaxElapsed     = 3 * time.Minute
+	// BodyTimeoutFactor times AttemptTimeout bounds the reading of one
+	// response body.
+	BodyTimeoutFactor = 4
 )
 
 // WithDefaults fills the zero fields and makes the bounds consistent.
@@ -52,7 +55,30 @@ func (p RetryPolicy) WithDefaults() RetryPolicy {
 	if p.MaxRetryAfter <= 0 {
 		p.MaxRetryAfter = DefaultMaxRetryAfter
 	}
+	if p.AttemptTimeout <= 0 {
+		p.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if p.MaxElapsed <= 0 {
+		p.MaxElapsed = DefaultMaxElapsed
+	}
 	return p
+}
+
+// Check refuses negative fields, naming the first; opt prefixes the
+// message ("graph: WithRetryPolicy").
+func (p RetryPolicy) Check() error {
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"MaxAttempts", int64(p.MaxAttempts)}, {"MinWait", int64(p.MinWait)}, {"MaxWait", int64(p.MaxWait)},
+		{"MaxRetryAfter", int64(p.MaxRetryAfter)}, {"AttemptTimeout", int64(p.AttemptTimeout)}, {"MaxElapsed", int64(p.MaxElapsed)},
+	} {
+		if f.v < 0 {
+			return fmt.Errorf("RetryPolicy.%s is negative: use 0 for its default", f.name)
+		}
+	}
+	return nil
 }
 
 // RetryClass says which failures of a request may be retried. Set it on

@@ -34,7 +34,8 @@ func TestBackoffBounds(t *testing.T) {
 func TestPolicyDefaults(t *testing.T) {
 	t.Parallel()
 	got := RetryPolicy{}.WithDefaults()
-	want := RetryPolicy{MaxAttempts: 4, MinWait: 500 * time.Millisecond, MaxWait: 30 * time.Second, MaxRetryAfter: 60 * time.Second}
+	want := RetryPolicy{MaxAttempts: 4, MinWait: 500 * time.Millisecond, MaxWait: 30 * time.Second, MaxRetryAfter: 60 * time.Second,
+		AttemptTimeout: 32 * time.Second, MaxElapsed: 3 * time.Minute}
 	if got != want {
 		t.Errorf("defaults = %+v, want %+v", got, want)
 	}

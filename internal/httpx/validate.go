@@ -3,11 +3,12 @@ package httpx
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/samkit/samkit/cloud"
 )
 
 // ValidPathSegment and ValidTenant return errors without a package prefix:
@@ -106,26 +107,19 @@ func quote(s string) string {
 }
 
 // CheckBaseURL accepts the base URL of a service: absolute, https (or http
-// on a loopback address, for local test servers), with no query, fragment
+// on a loopback address as cloud.IsLoopbackHost defines it, for local test
+// servers), with no query, fragment
 // or user information. The error quotes base and says what is wrong.
 func CheckBaseURL(base string) error {
 	u, err := url.Parse(base)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return fmt.Errorf("%q is not an absolute URL", base)
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && cloud.IsLoopbackHost(u.Hostname())) {
 		return fmt.Errorf("%q must use https", base)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return fmt.Errorf("%q must have no query, fragment or user information", base)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

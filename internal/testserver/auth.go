@@ -15,7 +15,8 @@ type authFailure struct {
 }
 
 // authenticate checks the request's bearer token as a resource server does:
-// signed by this server, not expired on the fake clock, issued for resource.
+// signed by this server, not expired on the fake clock, issued for resource
+// (its public identifier) as the cloud the fake plays names it.
 // It returns the token's claims.
 func (s *Server) authenticate(r *http.Request, resource string) (Claims, *authFailure) {
 	tok := bearer(r)
@@ -29,7 +30,7 @@ func (s *Server) authenticate(r *http.Request, resource string) (Claims, *authFa
 	if exp := c.Time("exp"); !exp.After(s.clock.Now()) {
 		return nil, &authFailure{http.StatusUnauthorized, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired."}
 	}
-	if !strings.EqualFold(strings.TrimSuffix(c.String("aud"), "/"), resource) {
+	if !strings.EqualFold(strings.TrimSuffix(c.String("aud"), "/"), s.resource(resource)) {
 		return nil, &authFailure{http.StatusUnauthorized, "InvalidAuthenticationToken", "Invalid audience."}
 	}
 	s.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,6 +19,9 @@ type aadError struct {
 	Message  string // the description's text after "AADSTSnnnn: "
 	SubError string
 	Claims   string
+	// RetryAfter, for a 429, makes the answer the token endpoint's
+	// throttling: a Retry-After of this many seconds and a plain-text body.
+	RetryAfter int
 }
 
 func (s *Server) writeAADError(w http.ResponseWriter, r *http.Request, e aadError) {
@@ -26,7 +30,9 @@ func (s *Server) writeAADError(w http.ResponseWriter, r *http.Request, e aadErro
 	if corr == "" {
 		corr = newID()
 	}
-	desc := fmt.Sprintf("AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s",
+	// The trailer is separated by CRLF, as in the error response of
+	// https://learn.microsoft.com/entra/identity-platform/reference-error-codes#handling-error-codes-in-your-application
+	desc := fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s",
 		e.AADSTS, e.Message, trace, corr, now.Format("2006-01-02 15:04:05Z"))
 	body := map[string]any{
 		"error":             e.Code,
@@ -53,15 +59,25 @@ func (s *Server) writeAADError(w http.ResponseWriter, r *http.Request, e aadErro
 // writeGraphError renders Graph's error shape:
 // {"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}.
 func (s *Server) writeGraphError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	writeGraphErrorAt(w, r, s.clock.Now(), status, code, message)
+}
+
+// writeGraphErrorAt writes Graph's error shape dated now. innerError
+// echoes the client-request-id the client sent; without one, Graph uses
+// the request-id it made up, in the header and the body alike.
+// https://learn.microsoft.com/graph/errors#json-representation
+func writeGraphErrorAt(w http.ResponseWriter, r *http.Request, now time.Time, status int, code, message string) {
 	reqID := newID()
-	w.Header().Set("request-id", reqID)
-	if id := r.Header.Get("client-request-id"); id != "" {
-		w.Header().Set("client-request-id", id)
+	clientID := r.Header.Get("client-request-id")
+	if clientID == "" {
+		clientID = reqID
 	}
+	w.Header().Set("request-id", reqID)
+	w.Header().Set("client-request-id", clientID)
 	writeJSON(w, status, map[string]any{"error": map[string]any{
 		"code": code, "message": message,
 		"innerError": map[string]any{
-			"date": s.clock.Now().Format(time.RFC3339), "request-id": reqID, "client-request-id": r.Header.Get("client-request-id"),
+			"date": now.UTC().Format(time.RFC3339), "request-id": reqID, "client-request-id": clientID,
 		},
 	}})
 }
@@ -70,8 +86,21 @@ func (s *Server) writeGraphError(w http.ResponseWriter, r *http.Request, status 
 // {"code","description","data":[],"source":"PartnerFD"}, echoing the
 // MS-CorrelationId and MS-RequestId headers as the service does.
 func (s *Server) writePartnerError(w http.ResponseWriter, r *http.Request, status int, code, description string) {
+	writePartnerErrorBody(w, r, status, code, description)
+}
+
+// writePartnerErrorBody writes Partner Center's error. Its code is a JSON
+// number, as the service sends it (the reference's samples show
+// "code": 600008 and "code": 900421, though its schema says string); a
+// code that is not a number stays a string.
+// https://learn.microsoft.com/partner-center/developer/error-codes
+func writePartnerErrorBody(w http.ResponseWriter, r *http.Request, status int, code, description string) {
 	echoPartnerHeaders(w, r)
-	writeJSON(w, status, map[string]any{"code": code, "description": description, "data": []any{}, "source": "PartnerFD"})
+	var c any = code
+	if n, err := strconv.Atoi(code); err == nil {
+		c = n
+	}
+	writeJSON(w, status, map[string]any{"code": c, "description": description, "data": []any{}, "source": "PartnerFD"})
 }
 
 func echoPartnerHeaders(w http.ResponseWriter, r *http.Request) {

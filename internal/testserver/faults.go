@@ -34,10 +34,15 @@ const (
 	Empty
 	// Huge answers 200 with a JSON body of Fault.Size bytes (20 MiB when 0).
 	Huge
+	// IdentityError answers as the identity platform does for the AADSTS
+	// code Fault.AADSTS: its OAuth error, status and documented text
+	// (IdentityErrorCodes lists the codes it knows). It is meant for the
+	// login service, e.g. Path "/oauth2/v2.0/token".
+	IdentityError
 )
 
 func (k FaultKind) String() string {
-	return [...]string{"latency", "throttle", "status", "reset", "hang", "truncated", "html", "empty", "huge"}[k]
+	return [...]string{"latency", "throttle", "status", "reset", "hang", "truncated", "html", "empty", "huge", "identity-error"}[k]
 }
 
 // Fault is a misbehaviour injected into matching requests.
@@ -59,6 +64,8 @@ type Fault struct {
 	RetryAfter string
 	Latency    time.Duration
 	Size       int
+	// AADSTS is the code of an IdentityError fault.
+	AADSTS int
 }
 
 type faultRule struct {
@@ -120,7 +127,8 @@ func (q *faultQueue) take(r *http.Request, rec *Request, kinds ...FaultKind) (Fa
 
 // apply answers r with a matching fault and reports whether it did; a
 // latency fault delays and then lets the request through.
-func (q *faultQueue) apply(w http.ResponseWriter, r *http.Request, rec *Request) bool {
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, rec *Request) bool {
+	q := &s.faults
 	f, ok := q.take(r, rec)
 	if !ok {
 		return false
@@ -140,9 +148,9 @@ func (q *faultQueue) apply(w http.ResponseWriter, r *http.Request, rec *Request)
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
-		serviceError(w, rec.Service, http.StatusTooManyRequests)
+		serviceError(w, r, rec.Service, http.StatusTooManyRequests)
 	case Status:
-		serviceError(w, rec.Service, f.Status)
+		serviceError(w, r, rec.Service, f.Status)
 	case Reset:
 		// Aborting the handler resets the HTTP/1 connection or the HTTP/2
 		// stream: the client sees a transport error, not a response.
@@ -167,6 +175,9 @@ func (q *faultQueue) apply(w http.ResponseWriter, r *http.Request, rec *Request)
 			status = http.StatusOK
 		}
 		w.WriteHeader(status)
+	case IdentityError:
+		e := identityError(f.AADSTS)
+		s.writeTokenError(w, r, &e)
 	case Huge:
 		size := f.Size
 		if size == 0 {
@@ -187,7 +198,7 @@ func (q *faultQueue) apply(w http.ResponseWriter, r *http.Request, rec *Request)
 
 // serviceError writes a bare error in the shape of the service, for faults
 // that answer before any handler runs.
-func serviceError(w http.ResponseWriter, service string, status int) {
+func serviceError(w http.ResponseWriter, r *http.Request, service string, status int) {
 	text := http.StatusText(status)
 	switch service {
 	case "graph":
@@ -200,10 +211,9 @@ func serviceError(w http.ResponseWriter, service string, status int) {
 		case http.StatusGatewayTimeout:
 			code = "UnknownError"
 		}
-		writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": text,
-			"innerError": map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "request-id": newID()}}})
+		writeGraphErrorAt(w, r, time.Now(), status, code, text)
 	case "partner":
-		writeJSON(w, status, map[string]any{"code": fmt.Sprint(status), "description": text, "data": []any{}, "source": "PartnerFD"})
+		writePartnerErrorBody(w, r, status, fmt.Sprint(status), text)
 	case "exchange":
 		writeJSON(w, status, map[string]any{"error": map[string]any{"code": fmt.Sprint(status), "message": text}})
 	default:

@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"sort"
@@ -175,9 +176,12 @@ func (s *Server) graphGetApp(w http.ResponseWriter, r *http.Request, c Claims) {
 
 // graphUpdateApp patches an application: 204 and no body
 // (https://learn.microsoft.com/graph/api/application-update).
+// graphUpdateApp serves PATCH /applications/{id}: the properties named
+// are set, keyCredentials replaced; an unknown or read-only property is
+// refused (graph_apps_patch.go).
 func (s *Server) graphUpdateApp(w http.ResponseWriter, r *http.Request, c Claims) {
-	var b applicationBody
-	if !s.readGraphBody(w, r, &b) {
+	raw, b, ok := s.readAppPatch(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -186,9 +190,22 @@ func (s *Server) graphUpdateApp(w http.ResponseWriter, r *http.Request, c Claims
 		fail = graphFailDenied()
 	}
 	if fail == nil {
+		fail = checkAppPatch(raw, graphAppJSON(a, t))
+	}
+	if fail == nil {
 		// Validate on a copy so that a bad request changes nothing.
 		next := *a
 		if fail = b.apply(&next); fail == nil {
+			if kc, ok := raw["keyCredentials"]; ok {
+				var in []keyCredentialBody
+				if json.Unmarshal(kc, &in) != nil {
+					fail = graphFailInvalid("keyCredentials", "Application")
+				} else {
+					next.Certificates, fail = keyCredentials(in, a.Certificates)
+				}
+			}
+		}
+		if fail == nil {
 			*a = next
 		}
 	}

@@ -181,9 +181,9 @@ func (s *Server) graphBatchItemFault(w http.ResponseWriter, hr *http.Request, c 
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
-		serviceError(w, "graph", http.StatusTooManyRequests)
+		serviceError(w, hr, "graph", http.StatusTooManyRequests)
 	default:
-		serviceError(w, "graph", f.Status)
+		serviceError(w, hr, "graph", f.Status)
 	}
 	return true
 }

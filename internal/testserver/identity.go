@@ -27,6 +27,7 @@ import (
 //   - the AADSTS codes: https://learn.microsoft.com/entra/identity-platform/reference-error-codes
 func (s *Server) routeLogin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.openIDConfiguration)
+	mux.HandleFunc("GET /{tenant}/.well-known/openid-configuration", s.openIDConfigurationV1)
 	mux.HandleFunc("GET /common/discovery/instance", s.instanceDiscovery)
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.keys)
 	mux.HandleFunc("GET /{tenant}/discovery/keys", s.keys)
@@ -72,11 +73,12 @@ func (lt loginTenant) forUser(w *World, u *User) *Tenant {
 	return w.Tenants[u.HomeTenant]
 }
 
-// openIDConfiguration serves the OpenID Provider metadata. For an alias
-// the endpoints keep the alias and the issuer holds the {tenantid}
-// placeholder, as Microsoft's do; for a domain everything names the tenant
-// id. An unknown tenant answers 400 invalid_tenant with AADSTS90002.
-func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
+// discoveryTenant resolves the {tenant} of a discovery request: the path
+// segment the metadata's endpoints keep (the alias, or the tenant id for a
+// tenant named by domain) and the tenant its issuer names ({tenantid} for
+// an alias). An unknown tenant is answered with 400 invalid_tenant,
+// AADSTS90002, and ok false.
+func (s *Server) discoveryTenant(w http.ResponseWriter, r *http.Request) (seg, issuerTenant string, ok bool) {
 	s.mu.Lock()
 	lt, ok := s.resolveTenantLocked(r.PathValue("tenant"))
 	s.mu.Unlock()
@@ -84,13 +86,26 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 		e := tenantNotFound(lt.raw)
 		e.Code = "invalid_tenant"
 		s.writeAADError(w, r, *e)
+		return "", "", false
+	}
+	if lt.tenant != nil {
+		return lt.tenant.ID, lt.tenant.ID, true
+	}
+	return lt.alias, "{tenantid}", true
+}
+
+// openIDConfiguration serves the OpenID Provider metadata. For an alias
+// the endpoints keep the alias and the issuer holds the {tenantid}
+// placeholder, as Microsoft's do; for a domain everything names the tenant
+// id. An unknown tenant answers 400 invalid_tenant with AADSTS90002.
+func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
+	seg, issuerTenant, ok := s.discoveryTenant(w, r)
+	if !ok {
 		return
 	}
-	seg, issuerTenant := lt.alias, "{tenantid}"
-	if lt.tenant != nil {
-		seg, issuerTenant = lt.tenant.ID, lt.tenant.ID
-	}
-	base := s.URL() + "/" + seg
+	// The metadata names the host it was asked on, as each cloud's does.
+	origin := "https://" + r.Host
+	base := origin + "/" + seg
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        base + "/oauth2/v2.0/token",
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
@@ -100,9 +115,9 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
 		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
-		"issuer":                                s.URL() + "/" + issuerTenant + "/v2.0",
+		"issuer":                                origin + "/" + issuerTenant + "/v2.0",
 		"request_uri_parameter_supported":       false,
-		"userinfo_endpoint":                     s.URL() + "/graph/oidc/userinfo",
+		"userinfo_endpoint":                     origin + "/graph/oidc/userinfo",
 		"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
 		"device_authorization_endpoint":         base + "/oauth2/v2.0/devicecode",
 		"http_logout_supported":                 true,
@@ -130,14 +145,14 @@ func (s *Server) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := url.Parse(ae)
-	self, _ := url.Parse(s.URL())
+	self := &url.URL{Scheme: "https", Host: r.Host} // the host asked, as on each cloud's login host
 	segs := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
 	if err != nil || !strings.EqualFold(u.Host, self.Host) || len(segs) == 0 || segs[0] == "" {
 		s.writeAADError(w, r, aadError{Code: "invalid_instance", AADSTS: 50049, Message: "Unknown or invalid instance."})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"tenant_discovery_endpoint": s.URL() + "/" + segs[0] + "/v2.0/.well-known/openid-configuration",
+		"tenant_discovery_endpoint": self.String() + "/" + segs[0] + "/v2.0/.well-known/openid-configuration",
 		"api-version":               "1.1",
 		"metadata": []map[string]any{{
 			"preferred_network": self.Host, "preferred_cache": self.Host, "aliases": []string{self.Host},
@@ -145,8 +160,52 @@ func (s *Server) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// keys serves the JWKS at /{tenant}/discovery/keys and
+// /{tenant}/discovery/v2.0/keys.
 func (s *Server) keys(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.jwks())
+	if _, issuerTenant, ok := s.discoveryTenant(w, r); ok {
+		writeJSON(w, http.StatusOK, s.jwks(issuerTenant))
+	}
+}
+
+// openIDConfigurationV1 serves the v1.0 metadata,
+// {tenant}/.well-known/openid-configuration: the issuer of the v1 access
+// tokens every resource here receives (https://sts.windows.net/{tid}/),
+// the v1 endpoints, and the same keys.
+// https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-tokens
+// (v1.0 tokens: https://login.microsoftonline.com/{tenant}/.well-known/openid-configuration)
+func (s *Server) openIDConfigurationV1(w http.ResponseWriter, r *http.Request) {
+	seg, issuerTenant, ok := s.discoveryTenant(w, r)
+	if !ok {
+		return
+	}
+	base := s.URL() + "/" + seg
+	writeJSON(w, http.StatusOK, map[string]any{
+		"token_endpoint":                        base + "/oauth2/token",
+		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
+		"jwks_uri":                              s.URL() + "/common/discovery/keys",
+		"response_modes_supported":              []string{"query", "fragment", "form_post"},
+		"subject_types_supported":               []string{"pairwise"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"response_types_supported":              []string{"code", "id_token", "code id_token", "token id_token", "token"},
+		"scopes_supported":                      []string{"openid"},
+		"issuer":                                "https://sts.windows.net/" + issuerTenant + "/",
+		"microsoft_multi_refresh_token":         true,
+		"authorization_endpoint":                base + "/oauth2/authorize",
+		"device_authorization_endpoint":         base + "/oauth2/devicecode",
+		"http_logout_supported":                 true,
+		"frontchannel_logout_supported":         true,
+		"end_session_endpoint":                  base + "/oauth2/logout",
+		"claims_supported": []string{"sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
+			"msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "email", "given_name", "family_name", "nickname"},
+		"check_session_iframe":  base + "/oauth2/checksession",
+		"userinfo_endpoint":     s.URL() + "/" + seg + "/openid/userinfo",
+		"tenant_region_scope":   "NA",
+		"cloud_instance_name":   r.Host,
+		"cloud_graph_host_name": r.Host,
+		"msgraph_host":          r.Host + "/graph",
+		"rbac_url":              "https://pas.windows.net",
+	})
 }
 
 // logout is the end_session_endpoint: it forgets nothing (the fake keeps

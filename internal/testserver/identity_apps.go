@@ -209,7 +209,7 @@ func (s *Server) MintRefreshToken(appID string, opts ...MintOption) (string, err
 	}
 	scope := c.scope
 	if scope == "" {
-		scope = GraphResource + "/.default offline_access openid profile"
+		scope = s.world.Apps[GraphAppID].Resource + "/.default offline_access openid profile"
 	}
 	confidential := !c.public && !app.PublicClient && len(app.Passwords)+len(app.Certificates) > 0
 	v := s.newRefreshTokenLocked(app.AppID, u, confidential, !c.noMFA, scope)

@@ -70,9 +70,12 @@ func (s *Server) authenticateClientLocked(app *App, c clientCreds, lt loginTenan
 	return "", invalidClient(7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 }
 
-// checkSecret matches a client secret. A secret past its end date answers
-// AADSTS7000222, any other mismatch AADSTS7000215 (often the secret's id
-// pasted instead of its value).
+// checkSecret matches a client secret. A secret works from its
+// startDateTime to its endDateTime
+// (https://learn.microsoft.com/graph/api/resources/passwordcredential):
+// one past its end answers AADSTS7000222; one not yet started matches no
+// valid key and answers, as any other mismatch, AADSTS7000215 (often the
+// secret's id pasted instead of its value).
 func (s *Server) checkSecret(app *App, secret string) *aadError {
 	now, expired := s.clock.Now(), false
 	for _, p := range app.Passwords {
@@ -81,6 +84,9 @@ func (s *Server) checkSecret(app *App, secret string) *aadError {
 		}
 		if !p.End.IsZero() && !now.Before(p.End) {
 			expired = true
+			continue
+		}
+		if !p.Start.IsZero() && now.Before(p.Start) {
 			continue
 		}
 		return nil

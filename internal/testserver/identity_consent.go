@@ -71,6 +71,11 @@ func (s *Server) delegatedScopesLocked(t *Tenant, client *App, u *User, rr *reso
 	held := slices.Clone(preauthorized[client.AppID][rr.app.AppID])
 	clientSP := t.ServicePrincipalByAppID(client.AppID)
 	if clientSP == nil && len(held) == 0 {
+		if u.HomeTenant != t.ID {
+			// A partner's delegated admin meets an app the customer never
+			// authorized: AADSTS90099, not 65001.
+			return nil, partnerAppNotAuthorized(client, t)
+		}
 		return nil, consentRequired(client)
 	}
 	if clientSP != nil {

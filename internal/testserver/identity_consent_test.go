@@ -28,7 +28,8 @@ func TestFirstPartyClients(t *testing.T) {
 		{"exchange powershell outside the GDAP groups", ExchangePowerShellID, exo, outside, "https://outlook.office365.com/.default", "", 50020},
 		{"exchange powershell asking for Graph", ExchangePowerShellID, exo, cust, "https://graph.microsoft.com/.default", "", 65001},
 		{"bootstrap client at home", s.BootstrapClientID, boot, p.TenantID, "https://graph.microsoft.com/.default", "Directory.ReadWrite.All", 0},
-		{"bootstrap client in a customer", s.BootstrapClientID, boot, cust, "https://graph.microsoft.com/.default", "", 65001},
+		// The partner's admin meets an app the customer never authorized.
+		{"bootstrap client in a customer", s.BootstrapClientID, boot, cust, "https://graph.microsoft.com/.default", "", 90099},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := postToken(t, s, tc.tenant, url.Values{"grant_type": {"refresh_token"}, "client_id": {tc.client},

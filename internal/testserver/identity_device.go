@@ -77,10 +77,13 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// deviceCodeGrantLocked answers a poll: authorization_pending (AADSTS70016)
-// until the code is approved, slow_down, authorization_declined,
+// deviceCodeGrantLocked answers a poll with the errors the identity
+// platform's device code page lists, and no other: authorization_pending
+// (AADSTS70016) until the code is approved, authorization_declined,
 // expired_token (AADSTS70019) after its lifetime, bad_verification_code
-// for a device code never issued; then the tokens, once.
+// for a device code never issued; then the tokens, once. The page lists no
+// slow_down (RFC 8628 §3.5), so the fake never sends it.
+// https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code#expected-errors
 func (s *Server) deviceCodeGrantLocked(tr *tokenRequest) (*issuance, *aadError) {
 	v := tr.get("device_code")
 	if v == "" {
@@ -106,16 +109,8 @@ func (s *Server) deviceCodeGrantLocked(tr *tokenRequest) (*issuance, *aadError) 
 		return nil, &aadError{Code: "expired_token", AADSTS: 70019, Message: "Verification code expired."}
 	case dc.Declined:
 		return nil, deviceDeclined()
-	case !dc.Approved && pol.SlowDown && !dc.SlowedYet:
-		// RFC 8628 §3.5: slow_down is a variant of authorization_pending.
-		dc.SlowedYet = true
-		return nil, &aadError{Code: "slow_down", AADSTS: 70016, Message: "OAuth 2.0 device flow error. Authorization is pending. Continue polling."}
 	case !dc.Approved:
-		pending := dc.Polls
-		if dc.SlowedYet {
-			pending--
-		}
-		if pol.Manual || pending <= pol.PendingPolls {
+		if pol.Manual || dc.Polls <= pol.PendingPolls {
 			return nil, authorizationPending()
 		}
 		if pol.Decline {

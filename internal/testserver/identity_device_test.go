@@ -29,7 +29,7 @@ func TestDeviceCodeFlow(t *testing.T) {
 		code   string // "" for success
 		aadsts int
 	}
-	pending, slow := step{"authorization_pending", 70016}, step{"slow_down", 70016}
+	pending := step{"authorization_pending", 70016}
 	declined := step{"authorization_declined", 65004}
 	for _, tc := range []struct {
 		name   string
@@ -38,7 +38,9 @@ func TestDeviceCodeFlow(t *testing.T) {
 	}{
 		{"approved after one pending poll", DeviceCodePolicy{PendingPolls: 1}, []step{pending, {}, {"invalid_grant", 70000}}},
 		{"approved at once", DeviceCodePolicy{}, []step{{}}},
-		{"slow_down first", DeviceCodePolicy{PendingPolls: 1, SlowDown: true}, []step{slow, pending, {}}},
+		// The device code page lists no slow_down: SlowDown changes nothing.
+		// https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code#expected-errors
+		{"never slow_down", DeviceCodePolicy{PendingPolls: 1, SlowDown: true}, []step{pending, {}}},
 		{"declined", DeviceCodePolicy{PendingPolls: 1, Decline: true}, []step{pending, declined, declined}},
 		{"manual leaves it pending", DeviceCodePolicy{Manual: true}, []step{pending, pending, pending}},
 	} {

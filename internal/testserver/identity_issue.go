@@ -99,6 +99,10 @@ func (s *Server) writeTokenResponse(w http.ResponseWriter, is *issuance) {
 }
 
 func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, e *aadError) {
+	if e.Status == http.StatusTooManyRequests && e.RetryAfter > 0 {
+		writeThrottled(w, e.RetryAfter)
+		return
+	}
 	noStore(w)
 	s.writeAADError(w, r, *e)
 }

@@ -114,7 +114,7 @@ func (rr *resourceRequest) format(name string) string {
 // defaultScope is the request's {resource}/.default, spelled as sent.
 func (rr *resourceRequest) defaultScope() string {
 	if rr.ident == "" {
-		return GraphResource + "/.default"
+		return rr.app.Resource + "/.default"
 	}
 	return rr.ident + "/.default"
 }

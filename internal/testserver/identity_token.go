@@ -59,6 +59,11 @@ func (s *Server) grantLocked(r *http.Request) (*issuance, *aadError) {
 	if e != nil {
 		return nil, e
 	}
+	if grant == "refresh_token" || grant == "client_credentials" {
+		if e := s.throttleLocked(grant, tr); e != nil {
+			return nil, e
+		}
+	}
 	switch grant {
 	case "authorization_code":
 		return s.authCodeGrantLocked(tr)
@@ -182,7 +187,7 @@ func (s *Server) refreshGrantLocked(tr *tokenRequest) (*issuance, *aadError) {
 		return nil, malformedGrant()
 	}
 	if rt.ClientID != tr.client.AppID {
-		return nil, invalidGrant()
+		return nil, grantOtherClient()
 	}
 	appidacr, e := s.clientAuthLocked(tr, rt.Confidential)
 	if e != nil {
@@ -263,7 +268,7 @@ func (s *Server) clientCredentialsGrantLocked(tr *tokenRequest) (*issuance, *aad
 		return nil, resourceNotFound(rr.app.Resource, t)
 	}
 	return &issuance{clientID: tr.client.AppID, tenant: t.ID, resource: rr.app.Resource, appidacr: appidacr, appOnly: true,
-		spID: clientSP.ID, roles: t.AppRoles(clientSP.ID, rr.app, resSP.ID), lifetime: s.world.AccessTokenLifetime}, nil
+		spID: clientSP.ID, roles: t.AppRoles(clientSP.ID, rr.app, resSP.ID), lifetime: s.accessLifetimeLocked()}, nil
 }
 
 // clientAuthLocked authenticates a confidential client or refuses
@@ -301,7 +306,7 @@ func (s *Server) delegatedLocked(tr *tokenRequest, u *User, t *Tenant, q scopeRe
 	}
 	is := &issuance{clientID: tr.client.AppID, tenant: t.ID, resource: rr.app.Resource, scp: scp, userID: u.ID, upn: u.UPN,
 		name: u.DisplayName, homeTenant: u.HomeTenant, mfa: mfa, scope: responseScope(rr, scp, q),
-		idToken: q.oidc["openid"], clientInfo: tr.get("client_info") == "1", lifetime: s.world.AccessTokenLifetime}
+		idToken: q.oidc["openid"], clientInfo: tr.get("client_info") == "1", lifetime: s.accessLifetimeLocked()}
 	if u.HomeTenant == t.ID {
 		is.wids = slices.Clone(u.Roles)
 	}

@@ -4,8 +4,10 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -20,28 +22,38 @@ var (
 	keys   = map[int]signer{}
 )
 
+// signer is a signing key and the self-signed certificate that publishes
+// it, as Entra ID's keys are published: kid and x5t are both the
+// certificate's SHA-1 thumbprint, base64url.
 type signer struct {
-	key *rsa.PrivateKey
-	kid string
+	key  *rsa.PrivateKey
+	kid  string
+	cert []byte // DER
 }
 
 // signingKey returns the RSA key of the given size tokens are signed with.
 // Each size is made once per process: generating a 2048-bit key costs tens
 // of milliseconds, and tests start many servers.
-func signingKey(bits int) (*rsa.PrivateKey, string) {
+func signingKey(bits int) signer {
 	keysMu.Lock()
 	defer keysMu.Unlock()
 	if k, ok := keys[bits]; ok {
-		return k.key, k.kid
+		return k
 	}
 	k, err := rsa.GenerateKey(rand.Reader, bits)
 	if err != nil {
 		panic(err) // only for a size WithSigningKeyBits refused
 	}
-	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
-	sum := sha256.Sum256(der)
-	keys[bits] = signer{k, base64.RawURLEncoding.EncodeToString(sum[:12])}
-	return k, keys[bits].kid
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "accounts.accesscontrol.windows.net"},
+		NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(5 * 365 * 24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		panic(err)
+	}
+	sum := sha1.Sum(der)
+	keys[bits] = signer{key: k, kid: base64.RawURLEncoding.EncodeToString(sum[:]), cert: der}
+	return keys[bits]
 }
 
 // Claims is a decoded JWT payload.
@@ -136,12 +148,18 @@ func (s *Server) verify(tok string) (Claims, error) {
 	return c, nil
 }
 
-// jwks returns the JSON Web Key Set publishing the signing key.
-func (s *Server) jwks() map[string]any {
+// jwks returns the JSON Web Key Set publishing the signing key: its
+// modulus and exponent, its certificate (x5c) and the issuer it signs for
+// ({tenantid} for an alias, the tenant id for a tenant), which a
+// multi-tenant validator checks against the token's tid.
+// https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-the-signing-key-issuer
+func (s *Server) jwks(issuerTenant string) map[string]any {
 	pub := s.key.PublicKey
 	return map[string]any{"keys": []map[string]any{{
 		"kty": "RSA", "use": "sig", "kid": s.kid, "x5t": s.kid,
-		"n": b64.EncodeToString(pub.N.Bytes()),
-		"e": b64.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
+		"n":      b64.EncodeToString(pub.N.Bytes()),
+		"e":      b64.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
+		"x5c":    []string{base64.StdEncoding.EncodeToString(s.cert)},
+		"issuer": s.URL() + "/" + issuerTenant + "/v2.0",
 	}}}
 }

@@ -54,10 +54,11 @@ func pcAdminToken(s *Server, mfa bool) string {
 		Scopes: []string{"user_impersonation"}, MFA: mfa})
 }
 
+// pcErrorBody is Partner Center's error; its code is a JSON number.
 type pcErrorBody struct {
-	Code        string `json:"code"`
-	Description string `json:"description"`
-	Source      string `json:"source"`
+	Code        json.Number `json:"code"`
+	Description string      `json:"description"`
+	Source      string      `json:"source"`
 }
 
 func TestPartnerCustomersPaging(t *testing.T) {
@@ -167,7 +168,7 @@ func TestPartnerAuth(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var e pcErrorBody
 			resp := pcDo(t, s, tc.method, tc.path, tc.tok, http.Header{"Ms-Requestid": {"req-1"}}, nil, &e)
-			if resp.StatusCode != tc.status || e.Code != tc.code {
+			if resp.StatusCode != tc.status || string(e.Code) != tc.code {
 				t.Fatalf("got %d %+v, want %d code %q", resp.StatusCode, e, tc.status, tc.code)
 			}
 			if resp.Header.Get("MS-RequestId") != "req-1" {
@@ -246,7 +247,7 @@ func TestPartnerConsent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var e pcErrorBody
 			resp := pcDo(t, s, "POST", "/v1/customers/"+tc.customer+"/applicationconsents", tok, nil, tc.body, &e)
-			if resp.StatusCode != tc.status || e.Code != tc.code || !strings.Contains(e.Description, tc.text) {
+			if resp.StatusCode != tc.status || string(e.Code) != tc.code || !strings.Contains(e.Description, tc.text) {
 				t.Errorf("got %d %+v, want %d code %q with %q", resp.StatusCode, e, tc.status, tc.code, tc.text)
 			}
 		})
@@ -268,7 +269,7 @@ func TestPartnerConsent(t *testing.T) {
 		}
 	})
 	var e pcErrorBody
-	if resp := pcDo(t, s, "DELETE", "/v1/customers/"+cust+"/applicationconsents/"+app.AppID, tok, nil, nil, &e); resp.StatusCode != 404 || e.Code != pcNotFound {
+	if resp := pcDo(t, s, "DELETE", "/v1/customers/"+cust+"/applicationconsents/"+app.AppID, tok, nil, nil, &e); resp.StatusCode != 404 || string(e.Code) != pcNotFound {
 		t.Errorf("second delete: %d %+v, want 404", resp.StatusCode, e)
 	}
 	if resp := pcDo(t, s, "POST", "/v1/customers/"+cust+"/applicationconsents", tok, nil, consent(app.AppID), nil); resp.StatusCode != http.StatusCreated {

@@ -53,6 +53,9 @@ type SandboxSpec struct {
 	// PartnerName names the partner tenant ("Contoso Partner" by
 	// default, through New).
 	PartnerName string
+	// NoCustomers gives the partner no customer at all, whatever
+	// Customers and Healthy say: a partner that has just signed up.
+	NoCustomers bool
 }
 
 // Problem is what is deliberately wrong with a sandbox customer.
@@ -64,7 +67,7 @@ const (
 	ProblemNone Problem = ""
 	// ProblemConsentBlocked: Partner Center refuses CPV consent for the
 	// customer (403), so the SAM app stays unconsented there and every
-	// delegated token request answers AADSTS65001.
+	// delegated token request of the partner's admin answers AADSTS90099.
 	ProblemConsentBlocked Problem = "consent-blocked"
 	// ProblemOutsideGDAPGroups: the partner's admin is not in the security
 	// groups of the GDAP relationship: AADSTS50020.
@@ -105,7 +108,7 @@ func (p Problem) Breaks() bool { return p.BreaksExchange() }
 func (p Problem) Describe() string {
 	switch p {
 	case ProblemConsentBlocked:
-		return "Partner Center refuses consent, so the app is not consented (AADSTS65001)"
+		return "Partner Center refuses consent, so the app is not authorized there (AADSTS90099)"
 	case ProblemOutsideGDAPGroups:
 		return "the admin is outside the GDAP relationship's groups (AADSTS50020)"
 	case ProblemMFARequired:
@@ -227,14 +230,21 @@ func sandboxName(i int) string {
 // Every healthy customer has an active GDAP relationship and is a Partner
 // Center customer; every other one also has a reseller contract, and two
 // keep a Microsoft-led transition (MLT_) relationship beside their own.
-// The admin's device code sign-in is approved at the first poll.
+// The admin's device code sign-in is approved at the second poll, after
+// one authorization_pending; the token endpoint throttles as
+// SandboxTokenThrottle says.
 func NewSandbox(spec SandboxSpec, opts ...Option) (*Server, SandboxInfo) {
 	if spec.PartnerName != "" {
 		opts = append([]Option{WithPartnerName(spec.PartnerName)}, opts...)
 	}
 	s := New(opts...)
 	s.useGraphCommandLineTools()
-	s.Mutate(func(w *World) { w.DeviceCode.PendingPolls = 0 })
+	s.Mutate(func(w *World) {
+		// Tools other than samkit must see the flow as Entra runs it: at
+		// least one authorization_pending before the admin approves.
+		w.DeviceCode.PendingPolls = 1
+		w.TokenThrottle = SandboxTokenThrottle
+	})
 
 	var problems []Problem
 	if !spec.Healthy {
@@ -247,30 +257,15 @@ func NewSandbox(spec SandboxSpec, opts ...Option) (*Server, SandboxInfo) {
 		total = DefaultSandboxCustomers
 	}
 	total = max(total, len(problems))
+	if spec.NoCustomers {
+		total, problems = 0, nil
+	}
 
 	info := SandboxInfo{Partner: s.Partner(), BootstrapClientID: s.BootstrapClientID}
 	for i := range problems {
 		p := sandboxProblems[i]
 		cs := CustomerSpec{Name: p.name, GDAP: true, Contract: true, PartnerCenter: p.pc}
-		switch p.problem {
-		case ProblemConsentBlocked:
-			cs.ConsentBlocked = true
-		case ProblemOutsideGDAPGroups:
-			cs.AdminOutsideGDAPGroups = true
-		case ProblemMFARequired:
-			cs.DemandMFA = true
-		case ProblemExchangeDenied:
-			cs.ExchangeDeny = true
-		}
-		c := s.addSandboxCustomer(cs)
-		c.Problem = p.problem
-		switch p.problem {
-		case ProblemThrottled:
-			s.Inject(Fault{Kind: Throttle, Service: "graph", Path: "/v1.0/users", Tenant: c.ID, Count: 2, RetryAfter: "1"})
-		case ProblemDeleted:
-			s.Mutate(func(w *World) { w.Tenants[c.ID].Deleted = true })
-		}
-		info.Customers = append(info.Customers, c)
+		info.Customers = append(info.Customers, s.AddProblemCustomer(cs, p.problem))
 	}
 	for i := range total - len(problems) {
 		c := s.addSandboxCustomer(CustomerSpec{Name: sandboxName(i), GDAP: true, Contract: i%2 == 0, PartnerCenter: true})

@@ -37,8 +37,8 @@ func TestSandboxWorld(t *testing.T) {
 
 	names, domains := map[string]bool{}, map[string]bool{}
 	s.Read(func(w *World) {
-		if w.DeviceCode.PendingPolls != 0 {
-			t.Errorf("device code pending polls %d, want 0", w.DeviceCode.PendingPolls)
+		if w.DeviceCode.PendingPolls != 1 {
+			t.Errorf("device code pending polls %d, want 1: outside tools must see authorization_pending once", w.DeviceCode.PendingPolls)
 		}
 		if w.Apps[GraphCommandLineToolsID] == nil || w.Partner.ServicePrincipalByAppID(GraphCommandLineToolsID) == nil {
 			t.Error("the bootstrap client is not registered and consented under Graph Command Line Tools' id")
@@ -127,7 +127,7 @@ func TestSandboxProblems(t *testing.T) {
 	}
 	for _, c := range info.Customers {
 		g := redeem(c.ID, GraphResource)
-		wantCode := map[Problem]int{ProblemConsentBlocked: 65001, ProblemOutsideGDAPGroups: 50020, ProblemMFARequired: 50076, ProblemDeleted: 90002}[c.Problem]
+		wantCode := map[Problem]int{ProblemConsentBlocked: 90099, ProblemOutsideGDAPGroups: 50020, ProblemMFARequired: 50076, ProblemDeleted: 90002}[c.Problem]
 		switch {
 		case c.Problem.BreaksGraph():
 			if g.Status == http.StatusOK || len(g.codes()) == 0 || g.codes()[0] != wantCode {

@@ -4,9 +4,11 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -20,13 +22,24 @@ type Server struct {
 	clock *Clock
 	key   *rsa.PrivateKey
 	kid   string
+	cert  []byte // the signing key's certificate, DER
 
 	mu    sync.Mutex
 	world *World
 	graph graphState // Graph-only bookkeeping (graph.go), guarded by mu
 
+	rng    *rand.Rand  // token lifetimes; guarded by mu
+	limits tokenLimits // token endpoint throttling; guarded by mu
+
 	faults   faultQueue
 	recorder recorder
+
+	mem       *memoryTransport // with WithoutListener (memory.go)
+	memClient *http.Client
+
+	// cloud is the Microsoft cloud the fake plays: the resource
+	// identifiers its tokens are issued for (cloud.Public by default).
+	cloud cloud.Configuration
 
 	// BootstrapClientID is a public client registered in the partner
 	// tenant, standing in for the first-party client an admin signs in with
@@ -38,11 +51,28 @@ type Server struct {
 type Option func(*config)
 
 type config struct {
+	cloud       cloud.Configuration
 	listener    net.Listener
 	recordLimit int
 	partnerName string
 	keyBits     int
+	noListener  bool
+	seed        uint64
 }
+
+// WithSeed seeds the generator of the server's random choices that a
+// client can observe, such as access token lifetimes (World.
+// AccessTokenLifetime). Servers with the same seed make the same choices
+// in the same order; the default seed is 1.
+func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
+
+// WithCloud makes the fake play cloud c: its Graph, Partner Center and
+// Exchange apps have c's resource identifiers, so tokens are issued for
+// (and services accept) c's audiences, as in that cloud. Whatever the
+// cloud, the fake answers on its own address, by path (Server.Cloud), and
+// on every host of the built-in clouds, for a client whose transport dials
+// the fake for them.
+func WithCloud(c cloud.Configuration) Option { return func(cfg *config) { cfg.cloud = c } }
 
 // WithListener serves on l instead of a fresh loopback port (samctl sandbox
 // uses it to serve on a fixed address).
@@ -71,15 +101,19 @@ func WithSigningKeyBits(bits int) Option {
 
 // New starts a fake cloud on a loopback TLS listener. Close it when done.
 func New(opts ...Option) *Server {
-	cfg := config{recordLimit: 100_000, partnerName: "Contoso Partner", keyBits: 2048}
+	cfg := config{cloud: cloud.Public, recordLimit: 100_000, partnerName: "Contoso Partner", keyBits: 2048, seed: 1}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	key, kid := signingKey(cfg.keyBits)
-	s := &Server{clock: &Clock{}, key: key, kid: kid}
+	sk := signingKey(cfg.keyBits)
+	s := &Server{clock: &Clock{}, key: sk.key, kid: sk.kid, cert: sk.cert, rng: rand.New(rand.NewPCG(cfg.seed, cfg.seed)), cloud: cfg.cloud}
 	s.recorder.limit = cfg.recordLimit
 	s.world = s.newWorld(cfg.partnerName)
 
+	if cfg.noListener {
+		s.serveInMemory(s.handler())
+		return s
+	}
 	s.ts = httptest.NewUnstartedServer(s.handler())
 	if cfg.listener != nil {
 		s.ts.Listener.Close()
@@ -90,37 +124,99 @@ func New(opts ...Option) *Server {
 	return s
 }
 
+// accessLifetimeLocked is the lifetime of the next access token:
+// World.AccessTokenLifetime, or a whole number of seconds picked in
+// [60 min, 90 min] when that is 0.
+func (s *Server) accessLifetimeLocked() time.Duration {
+	if d := s.world.AccessTokenLifetime; d != 0 {
+		return d
+	}
+	const lo, hi = 60 * 60, 90 * 60
+	return time.Duration(lo+s.rng.IntN(hi-lo+1)) * time.Second
+}
+
 // URL is the server's base URL, https://127.0.0.1:port.
 func (s *Server) URL() string { return s.ts.URL }
 
 // Client returns an HTTP client that trusts the server's certificate.
-func (s *Server) Client() *http.Client { return s.ts.Client() }
+func (s *Server) Client() *http.Client {
+	if s.mem != nil {
+		return s.memClient
+	}
+	return s.ts.Client()
+}
 
 // TLSConfig returns a TLS configuration that trusts the server.
 func (s *Server) TLSConfig() *tls.Config {
+	if s.mem != nil {
+		return nil
+	}
 	return s.ts.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
 }
 
 // Certificate returns the server's TLS certificate in PEM-less DER form, for
 // clients in other languages (samctl sandbox prints it).
-func (s *Server) Certificate() []byte { return s.ts.Certificate().Raw }
+func (s *Server) Certificate() []byte {
+	if s.mem != nil {
+		return nil
+	}
+	return s.ts.Certificate().Raw
+}
 
 // Close stops the server.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	if s.mem != nil {
+		s.mem.closed.Store(true)
+		return
+	}
+	s.ts.Close()
+}
 
 // Clock returns the server's settable clock.
 func (s *Server) Clock() *Clock { return s.clock }
 
-// Cloud returns a configuration pointing every service at this server.
+// Cloud returns a configuration pointing every service at this server,
+// with the resource identifiers of the cloud it plays.
 func (s *Server) Cloud() cloud.Configuration {
 	return cloud.Configuration{
 		Name:          "sandbox",
 		LoginEndpoint: s.ts.URL,
-		Graph:         cloud.Service{Endpoint: s.ts.URL + "/graph", Resource: GraphResource},
-		PartnerCenter: cloud.Service{Endpoint: s.ts.URL + "/partner", Resource: PartnerCenterResource},
-		Exchange:      cloud.Service{Endpoint: s.ts.URL + "/exchange", Resource: ExchangeResource},
+		Graph:         cloud.Service{Endpoint: s.ts.URL + "/graph", Resource: s.cloud.Graph.Resource},
+		PartnerCenter: cloud.Service{Endpoint: s.ts.URL + "/partner", Resource: s.cloud.PartnerCenter.Resource},
+		Exchange:      cloud.Service{Endpoint: s.ts.URL + "/exchange", Resource: s.cloud.Exchange.Resource},
 	}
 }
+
+// resource returns the identifier that the cloud the fake plays gives the
+// service whose public identifier is public (GraphResource,
+// PartnerCenterResource or ExchangeResource).
+func (s *Server) resource(public string) string {
+	switch public {
+	case GraphResource:
+		return s.cloud.Graph.Resource
+	case PartnerCenterResource:
+		return s.cloud.PartnerCenter.Resource
+	case ExchangeResource:
+		return s.cloud.Exchange.Resource
+	}
+	return public
+}
+
+// serviceHosts maps the Graph, Partner Center and Exchange hosts of every
+// built-in cloud to the service the fake serves there (without a path
+// prefix); any other host, the login hosts among them, is served by path:
+// /graph, /partner, /exchange, and the identity platform at the root.
+var serviceHosts = func() map[string]string {
+	m := map[string]string{}
+	for _, c := range cloud.Builtins() {
+		for svc, endpoint := range map[string]string{"graph": c.Graph.Endpoint, "partner": c.PartnerCenter.Endpoint, "exchange": c.Exchange.Endpoint} {
+			if u, err := url.Parse(endpoint); err == nil {
+				m[strings.ToLower(u.Hostname())] = svc
+			}
+		}
+	}
+	return m
+}()
 
 // Mutate runs fn over the world under the server's lock.
 func (s *Server) Mutate(fn func(w *World)) {
@@ -157,11 +253,13 @@ func (s *Server) newWorld(partnerName string) *World {
 		DeviceCodes:         map[string]*DeviceCode{},
 		PageSize:            100,
 		RefreshIdleLifetime: defaultRefreshIdleLife,
-		AccessTokenLifetime: time.Hour,
 		DeviceCode:          DeviceCodePolicy{PendingPolls: 1, Interval: 1, Lifetime: 15 * time.Minute},
 	}
 	for _, a := range firstPartyApps() {
 		a.ObjectID, a.CreatedAt = newID(), now
+		if a.Resource != "" {
+			a.Resource = s.resource(a.Resource)
+		}
 		w.Apps[a.AppID] = a
 	}
 	p := newTenant(newID(), partnerName, domainFor(partnerName))
@@ -340,12 +438,23 @@ func (s *Server) handler() http.Handler {
 	s.routeGraph(graph)
 	s.routePartner(partner)
 	s.routeExchange(exchange)
+	byName := map[string]http.Handler{"graph": graph, "partner": partner, "exchange": exchange}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		service, h := "login", http.Handler(login)
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if svc := serviceHosts[strings.ToLower(host)]; svc != "" {
+			service, h = svc, byName[svc]
+		}
 		for _, svc := range []struct {
 			prefix string
 			h      http.Handler
 		}{{"/graph", graph}, {"/partner", partner}, {"/exchange", exchange}} {
+			if service != "login" {
+				break
+			}
 			if r.URL.Path == svc.prefix || strings.HasPrefix(r.URL.Path, svc.prefix+"/") {
 				service, h = svc.prefix[1:], http.StripPrefix(svc.prefix, svc.h)
 				break
@@ -354,7 +463,7 @@ func (s *Server) handler() http.Handler {
 		rec := s.recorder.begin(s, r, service)
 		rw := &statusWriter{ResponseWriter: w}
 		defer func() { s.recorder.finish(rec, rw.status) }()
-		if s.faults.apply(rw, r, rec) {
+		if s.applyFault(rw, r, rec) {
 			return
 		}
 		h.ServeHTTP(rw, r)

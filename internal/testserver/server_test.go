@@ -160,7 +160,7 @@ func TestSigningKeyBits(t *testing.T) {
 		if _, err := s.verify(tok); err != nil {
 			t.Errorf("%d bits: %v", bits, err)
 		}
-		n := s.jwks()["keys"].([]map[string]any)[0]["n"].(string)
+		n := s.jwks("{tenantid}")["keys"].([]map[string]any)[0]["n"].(string)
 		if got, _ := b64.DecodeString(n); len(got)*8 != bits {
 			t.Errorf("JWKS modulus has %d bits, want %d", len(got)*8, bits)
 		}

@@ -28,7 +28,7 @@ type TokenSpec struct {
 	Roles []string
 	// MFA puts "mfa" in a delegated token's amr claim.
 	MFA bool
-	// Lifetime is how long the token lives; World.AccessTokenLifetime when 0.
+	// Lifetime is how long the token lives; when 0, as World.AccessTokenLifetime says.
 	// A negative lifetime gives an already expired token.
 	Lifetime time.Duration
 }
@@ -45,7 +45,7 @@ func (s *Server) IssueAccessToken(spec TokenSpec) string {
 		tenant = s.world.Partner.ID
 	}
 	if lifetime == 0 {
-		lifetime = s.world.AccessTokenLifetime
+		lifetime = s.accessLifetimeLocked()
 	}
 	s.mu.Unlock()
 

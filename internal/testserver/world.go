@@ -45,11 +45,18 @@ type World struct {
 	// RefreshIdleLifetime is how long a refresh token stays valid unused
 	// (90 days in Entra ID).
 	RefreshIdleLifetime time.Duration
-	// AccessTokenLifetime is the lifetime of issued access tokens.
+	// AccessTokenLifetime is the lifetime of issued access tokens. When 0
+	// (the default) each token gets a lifetime picked at random between 60
+	// and 90 minutes, as Entra ID does; the pick comes from the server's
+	// seeded generator (WithSeed), so a test sees the same lifetimes on
+	// every run.
+	// https://learn.microsoft.com/entra/identity-platform/access-tokens#token-lifetime
 	AccessTokenLifetime time.Duration
 	// ReplicationDelay is how long a newly created directory object stays
 	// invisible to reads by id (eventual consistency), 0 for none.
 	ReplicationDelay time.Duration
+	// TokenThrottle says when the token endpoint throttles a client.
+	TokenThrottle TokenThrottle
 	// DeviceCode governs the simulated admin at the device code flow.
 	DeviceCode DeviceCodePolicy
 	// Authorize governs the simulated admin at /authorize.
@@ -65,7 +72,11 @@ type DeviceCodePolicy struct {
 	Decline bool
 	// Manual leaves approval to Server.ApproveDeviceCode.
 	Manual bool
-	// SlowDown answers the first poll with slow_down (RFC 8628).
+	// SlowDown is ignored: the identity platform's device code page lists
+	// no slow_down among its errors, so the fake never sends it
+	// (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code#expected-errors).
+	//
+	// Deprecated: kept so that code setting it still compiles.
 	SlowDown bool
 	// Interval is the polling interval the fake announces, in seconds.
 	Interval int
@@ -291,16 +302,17 @@ type AuthCode struct {
 
 // DeviceCode is a device code awaiting approval.
 type DeviceCode struct {
-	ClientID  string
-	UserCode  string
-	Scope     string
-	Tenant    string
-	IssuedAt  time.Time
-	Polls     int
-	Approved  bool
-	Declined  bool
-	Redeemed  bool
-	LastPoll  time.Time
+	ClientID string
+	UserCode string
+	Scope    string
+	Tenant   string
+	IssuedAt time.Time
+	Polls    int
+	Approved bool
+	Declined bool
+	Redeemed bool
+	LastPoll time.Time
+	// SlowedYet is unused: the fake sends no slow_down.
 	SlowedYet bool
 	// UserID and MFA record who approved the code, and how they signed in.
 	UserID string

@@ -5,7 +5,6 @@ package marker
 
 import (
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -18,38 +17,60 @@ const Marker = "Zq7Xv3Kp9Wm2Rt6Yb4Nc"
 // WithMarker replaces every SECRET in b by Marker and reports whether each
 // one sat where a credential goes (true when there is none): first in the
 // string value of a credential member of JSON (read as JSON text, so that
-// a name inside another string is not a member), as the value of a form
-// field, after "Bearer", or as the signature of a JWT. Only then must the
-// marker never be printed; anywhere else it is ordinary text.
+// a name inside another string is not a member); as the value of a
+// credential field written name=value or name: value, quoted or not; after
+// "Bearer", or after the scheme of an Authorization value; or as the last
+// part of a JWT or JWE. Only then must the marker never be printed;
+// anywhere else it is ordinary text.
 func WithMarker(b []byte) (string, bool) {
 	s := string(b)
 	n := strings.Count(s, "SECRET")
-	slots := jsonSlots(s) + len(textSlotRE.FindAllStringIndex(s, -1))
-	return strings.ReplaceAll(s, "SECRET", Marker), slots == n
+	slots := map[int]bool{}
+	for _, at := range jsonSlots(s) {
+		slots[at] = true
+	}
+	for _, m := range textSlotRE.FindAllStringIndex(s, -1) {
+		slots[m[1]-len("SECRET")] = true
+	}
+	return strings.ReplaceAll(s, "SECRET", Marker), len(slots) == n
 }
 
-// secretNames are the members and fields that hold credentials.
-var secretNames = []string{"client_secret", "client_assertion", "refresh_token", "access_token", "id_token", "code_verifier",
-	"device_code", "password", "assertion", "secretText"}
+// secretName matches the members and fields that hold credentials, in any
+// case, their words joined by "_", "-" or nothing (refreshToken).
+const secretName = `(?i:client[_-]?secret|client[_-]?assertion|refresh[_-]?token|access[_-]?token|id[_-]?token|code[_-]?verifier|` +
+	`device[_-]?code|password|assertion|secret[_-]?text)`
 
-var textSlotRE = regexp.MustCompile(`(?:\b(?i:client_secret|client_assertion|refresh_token|access_token|id_token|code_verifier|device_code|code|password|assertion)=|\b(?i:bearer)\s+|eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.)SECRET`)
+var secretNameRE = regexp.MustCompile(`^` + secretName + `$`)
 
-// jsonSlots counts the string values of credential members that begin
-// with SECRET, scanning s as JSON text as far as it goes: strings, with
-// their escapes, and a string where a member name goes (first, or after
-// "{" or ",") and followed by a colon taken as a member name.
-func jsonSlots(s string) int {
-	n, key, namePos := 0, "", true
+// textSlotRE finds credentials in free text. A name starts a word when no
+// letter or "_" precedes it: "\u0026client_secret=" in a JSON string is a
+// field, "status_code=" is not.
+var textSlotRE = regexp.MustCompile(`(?:` +
+	`(?:^|[^A-Za-z_])` + secretName + `['"]?\s*[:=]\s*['"]?` +
+	`|(?:^|[^A-Za-z_])(?i:code)=` +
+	`|(?:^|[^A-Za-z_])(?i:authorization)['"]?\s*[:=]\s*['"]?(?:(?i:basic|bearer|digest|negotiate|ntlm)\s+)?` +
+	`|\b(?i:bearer)\s+` +
+	`|eyJ[A-Za-z0-9_-]{4,}\.(?:[A-Za-z0-9_-]*\.)+` +
+	`)SECRET`)
+
+// jsonSlots returns where the string values of credential members that
+// begin with SECRET start, scanning s as JSON text as far as it goes:
+// strings, with their escapes, and a string where a member name goes
+// (first, or after "{" or ",") and followed by a colon taken as a member
+// name.
+func jsonSlots(s string) []int {
+	var at []int
+	key, namePos := false, true
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '{', ',':
-			namePos, key = true, ""
+			namePos, key = true, false
 			continue
 		case ' ', '\t', '\r', '\n', ':':
 			continue
 		case '"':
 		default:
-			namePos, key = false, ""
+			namePos, key = false, false
 			continue
 		}
 		j := i + 1
@@ -60,20 +81,18 @@ func jsonSlots(s string) int {
 			j++
 		}
 		str := s[i+1 : min(j, len(s))]
-		if key != "" && strings.HasPrefix(str, "SECRET") {
-			n++
+		if key && strings.HasPrefix(str, "SECRET") {
+			at = append(at, i+1)
 		}
-		key = ""
+		key = false
 		if rest := strings.TrimLeft(s[min(j+1, len(s)):], " \t\r\n"); namePos && strings.HasPrefix(rest, ":") &&
-			strings.HasPrefix(strings.TrimLeft(rest[1:], " \t\r\n"), `"`) && slices.ContainsFunc(secretNames, func(name string) bool {
-			return strings.EqualFold(str, name)
-		}) {
-			key = str
+			strings.HasPrefix(strings.TrimLeft(rest[1:], " \t\r\n"), `"`) && secretNameRE.MatchString(str) {
+			key = true
 		}
 		namePos = false
 		i = j
 	}
-	return n
+	return at
 }
 
 // NoMarker fails t if any 8-byte piece of Marker appears in a text.

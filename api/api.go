@@ -1,0 +1,53 @@
+// Package api holds what samkit's API clients (graph, partner and
+// exchange) share with their callers beyond a call's result: the record of
+// the response a call got.
+//
+// A successful call returns its data only. To see the service's request
+// id or its throttling headers too, give the call a context made by
+// WithResponse:
+//
+//	var resp api.Response
+//	org, err := g.Organization(api.WithResponse(ctx, &resp))
+//	fmt.Println(resp.RequestID, resp.Header.Get("x-ms-throttle-limit-percentage"))
+//
+// Failed calls carry the same ids in their service's error type.
+package api
+
+import (
+	"context"
+	"net/http"
+)
+
+// Response is what a service answered to the last request of a call.
+type Response struct {
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// RequestID is the id the service gave the request (Graph's
+	// request-id, Partner Center's MS-RequestId…), or the id samkit sent
+	// when the service echoed none.
+	RequestID string
+	// ClientRequestID is the id samkit sent (client-request-id or
+	// MS-RequestId), which the service logs.
+	ClientRequestID string
+	// Header holds the response's headers: Retry-After,
+	// x-ms-resource-unit, x-ms-throttle-limit-percentage and the like.
+	Header http.Header
+}
+
+type responseKey struct{}
+
+// WithResponse returns a context whose calls, by any samkit API client,
+// record their last response in dst. A call that pages records each
+// page's response in turn. dst is written from the calling goroutine
+// only, while the call runs.
+func WithResponse(ctx context.Context, dst *Response) context.Context {
+	return context.WithValue(ctx, responseKey{}, dst)
+}
+
+// Record fills the Response of ctx, if it has one: samkit's clients call
+// it; others have no need to.
+func Record(ctx context.Context, status int, header http.Header, requestID, clientRequestID string) {
+	if dst, ok := ctx.Value(responseKey{}).(*Response); ok && dst != nil {
+		*dst = Response{StatusCode: status, RequestID: requestID, ClientRequestID: clientRequestID, Header: header}
+	}
+}

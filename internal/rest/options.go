@@ -1,0 +1,128 @@
+// Package rest is the request pipeline of samkit's API clients (graph,
+// partner, exchange): their one options type, the bearer token and its
+// retry after a 401, request ids, error decoding by the service's hook,
+// and the record of a call's response. Every request goes through one
+// httpx.Pipeline: bounded, retried as its class allows, never redirected.
+package rest
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/samkit/samkit/cloud"
+	"github.com/samkit/samkit/internal/httpx"
+	"github.com/samkit/samkit/token"
+)
+
+// Options are the settings every API client takes. The clients declare
+// their With… options over its setters, which check the value and name
+// the option in their errors; the zero value means every default.
+type Options struct {
+	cloud  *cloud.Configuration // nil: the token source's, else cloud.Public
+	base   string               // the service's root, overriding the cloud's
+	hc     *http.Client         // nil: the token source's, else a default one
+	log    *slog.Logger
+	policy httpx.RetryPolicy
+}
+
+// SetCloud sends requests to the service's endpoint in c. The last of
+// SetCloud and SetBaseURL wins.
+func (o *Options) SetCloud(service string, c cloud.Configuration) error {
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("%s: WithCloud: %w", service, err)
+	}
+	o.cloud, o.base = &c, ""
+	return nil
+}
+
+// SetBaseURL sends requests to base, which must be https (or http on a
+// loopback address).
+func (o *Options) SetBaseURL(service, base string) error {
+	if err := httpx.CheckBaseURL(base); err != nil {
+		return fmt.Errorf("%s: WithBaseURL: %w", service, err)
+	}
+	o.cloud, o.base = nil, strings.TrimSuffix(base, "/")
+	return nil
+}
+
+// SetHTTPClient sends requests through hc's Transport (see
+// httpx.NewPipeline); hc itself is neither used nor changed.
+func (o *Options) SetHTTPClient(service string, hc *http.Client) error {
+	if hc == nil {
+		return fmt.Errorf("%s: WithHTTPClient: nil *http.Client", service)
+	}
+	o.hc = hc
+	return nil
+}
+
+// SetLogger logs through l, redacted.
+func (o *Options) SetLogger(service string, l *slog.Logger) error {
+	if l == nil {
+		return fmt.Errorf("%s: WithLogger: nil *slog.Logger", service)
+	}
+	o.log = l
+	return nil
+}
+
+// SetRetryPolicy bounds retries and waits.
+func (o *Options) SetRetryPolicy(service string, p token.RetryPolicy) error {
+	if err := httpx.RetryPolicy(p).Check(); err != nil {
+		return fmt.Errorf("%s: WithRetryPolicy: %w", service, err)
+	}
+	o.policy = httpx.RetryPolicy(p)
+	return nil
+}
+
+// Service describes the API a Client calls.
+type Service struct {
+	// Name prefixes errors: "graph".
+	Name string
+	// Endpoint returns the service's root in a cloud.
+	Endpoint func(cloud.Configuration) string
+	// UserAgent, when set, is sent as User-Agent.
+	UserAgent string
+	// RequestIDHeader carries the id samkit gives each request.
+	RequestIDHeader string
+	// Token names the token in errors: "a token", "an Exchange Online
+	// token".
+	Token string
+	// Refreshable reports whether a 401 answer, decoded as err, may be
+	// cured by a fresh token (not, say, a demand for MFA); nil means
+	// always. The request is then sent once more with a fresh token.
+	Refreshable func(err error) bool
+}
+
+// New returns the pipeline of a client of svc that authenticates with
+// tokens from src. Unless the options say otherwise, the requests go to
+// src's cloud and through src's HTTP client, when src is a token.Origin
+// (as a Provider's Sources are): a client never sends a sovereign or
+// sandbox token to the public cloud by default.
+func New(src token.Source, o Options, svc Service) (*Client, error) {
+	if src == nil {
+		return nil, fmt.Errorf("%s: New: nil token.Source", svc.Name)
+	}
+	origin, _ := src.(token.Origin)
+	base := o.base
+	if base == "" {
+		c := cloud.Public
+		switch {
+		case o.cloud != nil:
+			c = *o.cloud
+		case origin != nil:
+			c = origin.Cloud()
+		}
+		base = strings.TrimSuffix(svc.Endpoint(c), "/")
+	}
+	if base == "" {
+		return nil, errors.New(svc.Name + ": New: the cloud names no endpoint for the service: use WithBaseURL")
+	}
+	hc := o.hc
+	if hc == nil && origin != nil {
+		hc = origin.HTTPClient()
+	}
+	log := httpx.RedactingLogger(o.log)
+	return &Client{svc: svc, src: src, base: base, pipe: httpx.NewPipeline(hc, o.policy, log), log: log}, nil
+}
