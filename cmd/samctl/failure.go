@@ -92,9 +92,6 @@ func problemOf(err error, c cloud.Configuration, timeout time.Duration) problem 
 	if p, ok := networkProblem(err, c); ok {
 		return p
 	}
-	if p, ok := networkProblem(retyped(err), c); ok {
-		return p
-	}
 	switch {
 	case errors.As(err, &pe):
 		return problem{what: reason(pe), fix: pe.Hint()}
@@ -102,6 +99,10 @@ func problemOf(err error, c cloud.Configuration, timeout time.Duration) problem 
 		return problem{what: reason(xe), fix: xe.Hint()}
 	case errors.As(err, &ge):
 		return problem{what: reason(ge)}
+	}
+	// Only an error that is no service's answer is read for its text.
+	if p, ok := networkProblem(retyped(err), c); ok {
+		return p
 	}
 	return problem{what: oneLine(err)}
 }
