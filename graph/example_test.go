@@ -6,7 +6,7 @@ import (
 	"log"
 
 	"github.com/samkit/samkit/graph"
-	"github.com/samkit/samkit/internal/testserver"
+	"github.com/samkit/samkit/samtest"
 	"github.com/samkit/samkit/token"
 )
 
@@ -14,30 +14,22 @@ import (
 // sandbox: the same calls reach graph.microsoft.com with a real tenant's
 // credentials and cloud.Public.
 func Example() {
-	sandbox := testserver.New()
+	sandbox, err := samtest.NewServer(samtest.World{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer sandbox.Close()
-	sandbox.AddCustomer(testserver.CustomerSpec{Name: "Fabrikam", Contract: true})
-	partner := sandbox.Partner()
-	app, err := sandbox.RegisterApp(testserver.AppSpec{})
-	if err != nil {
+	if _, err := sandbox.AddCustomer(samtest.CustomerSpec{Name: "Fabrikam"}); err != nil {
 		log.Fatal(err)
 	}
-	refresh, err := sandbox.MintRefreshToken(app.AppID)
-	if err != nil {
-		log.Fatal(err)
-	}
+	creds := sandbox.Credentials() // the SAM app's, as samctl setup stores them
 
-	provider, err := token.NewProvider(token.Credentials{
-		TenantID:      partner.TenantID,
-		ApplicationID: app.AppID,
-		ClientSecret:  token.NewSecret(app.Secret),
-		RefreshToken:  token.NewSecret(refresh),
-	}, token.WithCloud(sandbox.Cloud()), token.WithHTTPClient(sandbox.Client()))
+	provider, err := token.NewProvider(creds, token.WithCloud(sandbox.Cloud()), token.WithHTTPClient(sandbox.Client()))
 	if err != nil {
 		log.Fatal(err)
 	}
 	cloud := provider.Cloud()
-	c, err := graph.New(provider.Source(partner.TenantID, cloud.Graph.Scope()),
+	c, err := graph.New(provider.Source(creds.TenantID, cloud.Graph.Scope()),
 		graph.WithCloud(cloud), graph.WithHTTPClient(provider.HTTPClient()))
 	if err != nil {
 		log.Fatal(err)

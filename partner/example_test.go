@@ -5,29 +5,19 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/partner"
+	"github.com/samkit/samkit/samtest"
 	"github.com/samkit/samkit/token"
 )
 
 // sandbox starts the fake cloud with a consented SAM app, and returns it
 // with the credentials a partner stores after setup.
-func sandbox() (*testserver.Server, token.Credentials) {
-	srv := testserver.New()
-	app, err := srv.RegisterApp(testserver.AppSpec{})
+func sandbox() (*samtest.Server, token.Credentials) {
+	srv, err := samtest.NewServer(samtest.World{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	rt, err := srv.MintRefreshToken(app.AppID)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return srv, token.Credentials{
-		TenantID:      srv.Partner().TenantID,
-		ApplicationID: app.AppID,
-		ClientSecret:  token.NewSecret(app.Secret),
-		RefreshToken:  token.NewSecret(rt),
-	}
+	return srv, srv.Credentials()
 }
 
 // The partner admin's refresh token lists the partner's customers. The
@@ -35,8 +25,11 @@ func sandbox() (*testserver.Server, token.Credentials) {
 func Example() {
 	srv, creds := sandbox()
 	defer srv.Close()
-	srv.AddCustomer(testserver.CustomerSpec{Name: "Fabrikam", PartnerCenter: true})
-	srv.AddCustomer(testserver.CustomerSpec{Name: "Northwind Traders", PartnerCenter: true})
+	for _, name := range []string{"Fabrikam", "Northwind Traders"} {
+		if _, err := srv.AddCustomer(samtest.CustomerSpec{Name: name}); err != nil {
+			log.Fatal(err)
+		}
+	}
 
 	p, err := token.NewProvider(creds, token.WithCloud(srv.Cloud()), token.WithHTTPClient(srv.Client()))
 	if err != nil {
@@ -63,7 +56,12 @@ func Example() {
 func ExampleClient_CreateApplicationConsent() {
 	srv, creds := sandbox()
 	defer srv.Close()
-	customer := srv.AddCustomer(testserver.CustomerSpec{Name: "Fabrikam", PartnerCenter: true, GDAP: true})
+	// A customer who has just signed: the SAM app is not consented there.
+	c, err := srv.AddCustomer(samtest.CustomerSpec{Name: "Fabrikam", NotConsented: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	customer := c.ID
 
 	p, err := token.NewProvider(creds, token.WithCloud(srv.Cloud()), token.WithHTTPClient(srv.Client()))
 	if err != nil {

@@ -25,6 +25,10 @@ import (
 //
 // A sequential run of 1,000 tenants at 20 ms would take minutes, so C=1 is
 // measured on 50 tenants and compared per tenant.
+//
+// The fake runs in the same process here, so the process's CPU is mostly
+// the fake's. For samkit's own CPU per tenant, with the fake in another
+// process, run internal/checkbench (see the README's Development section).
 
 // requestsPerTenant is R for the default checks.
 const requestsPerTenant = 4

@@ -40,7 +40,9 @@
 // that is replaced at every use lives as long as it is used.
 //
 // FileStore keeps them in a JSON file readable only by its owner, replaced
-// atomically so that a crash never leaves half a file. EnvStore reads them
+// atomically so that a crash never leaves half a file, and locked around
+// each write so that processes sharing it never step it back to an older
+// refresh token. EnvStore reads them
 // from environment variables, for CI and containers; it cannot save a
 // rotated token on its own.
 //

@@ -144,6 +144,9 @@ func (s *EnvStore) Save(context.Context, token.Credentials) error {
 		ErrReadOnlyStore, envRefreshToken)
 }
 
+// Writable fails as Save does: environment variables cannot be written.
+func (s *EnvStore) Writable(ctx context.Context) error { return s.Save(ctx, token.Credentials{}) }
+
 // SaveRefreshToken hands rt to OnRotate. Without OnRotate it fails, and the
 // rotated token is lost (see EnvStore).
 func (s *EnvStore) SaveRefreshToken(ctx context.Context, kind token.RefreshKind, rt token.Secret) error {

@@ -31,7 +31,9 @@ import (
 //	  "certificatePath": "sam.pfx",         // optional; relative to the file's directory
 //	  "certificatePassword": "…",          // optional
 //	  "refreshToken": "…",                 // the SAM refresh token
+//	  "refreshTokenObtainedAt": "2026-01-01T08:55:36.5Z",
 //	  "exchangeRefreshToken": "…",         // optional, legacy Exchange token
+//	  "exchangeRefreshTokenObtainedAt": "…",
 //	  "cloud": "public",                    // public, usgov, usgovdod or china
 //	  "savedAt": "2026-01-01T08:55:37Z"
 //	}
@@ -47,10 +49,13 @@ import (
 // others can read: a leaked refresh token is a standing key to every
 // customer tenant, and the person who loosened the mode should know.
 //
-// Make one with NewFileStore. A FileStore is safe for concurrent use: Save
-// and SaveRefreshToken serialise through a mutex and, on Linux, macOS and
-// the BSDs, through an advisory lock on a sibling ".lock" file, so that
-// several processes sharing one file do not lose each other's rotations.
+// Make one with NewFileStore. A FileStore is safe for concurrent use, and
+// several processes (two cron jobs) may share one file: every write is a
+// read-modify-write under a mutex and an exclusive lock on a sibling
+// ".lock" file (flock on Unix, LockFileEx on Windows), and the file
+// records when each refresh token was obtained, so that a process never
+// replaces the file's refresh token with one it obtained earlier: the file
+// never steps back to an older token.
 type FileStore struct {
 	path         string
 	cloud        string
@@ -114,16 +119,20 @@ const maxFileSize = 1 << 20
 // fileDoc is the file's schema. It holds revealed secrets, so it never
 // leaves this file: it is marshalled only into the credentials file.
 type fileDoc struct {
-	Version              int       `json:"version"`
-	TenantID             string    `json:"tenantId"`
-	ApplicationID        string    `json:"applicationId"`
-	ClientSecret         string    `json:"clientSecret,omitempty"`
-	CertificatePath      string    `json:"certificatePath,omitempty"`
-	CertificatePassword  string    `json:"certificatePassword,omitempty"`
-	RefreshToken         string    `json:"refreshToken,omitempty"`
-	ExchangeRefreshToken string    `json:"exchangeRefreshToken,omitempty"`
-	Cloud                string    `json:"cloud,omitempty"`
-	SavedAt              time.Time `json:"savedAt"`
+	Version              int    `json:"version"`
+	TenantID             string `json:"tenantId"`
+	ApplicationID        string `json:"applicationId"`
+	ClientSecret         string `json:"clientSecret,omitempty"`
+	CertificatePath      string `json:"certificatePath,omitempty"`
+	CertificatePassword  string `json:"certificatePassword,omitempty"`
+	RefreshToken         string `json:"refreshToken,omitempty"`
+	ExchangeRefreshToken string `json:"exchangeRefreshToken,omitempty"`
+	// The ObtainedAt times order the refresh tokens that processes
+	// sharing the file save: an older one never replaces a newer one.
+	RefreshTokenObtainedAt         time.Time `json:"refreshTokenObtainedAt,omitzero"`
+	ExchangeRefreshTokenObtainedAt time.Time `json:"exchangeRefreshTokenObtainedAt,omitzero"`
+	Cloud                          string    `json:"cloud,omitempty"`
+	SavedAt                        time.Time `json:"savedAt"`
 }
 
 // Load reads the credentials. A missing file gives an error that matches
@@ -194,6 +203,11 @@ func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 		if old != nil && doc.Cloud == "" {
 			doc.Cloud = old.Cloud
 		}
+		// Save is given tokens just obtained (by a sign-in), or the
+		// file's own, whose time is kept.
+		now := s.clock()()
+		doc.RefreshTokenObtainedAt = obtainedAt(doc.RefreshToken, now, old, token.RefreshSAM)
+		doc.ExchangeRefreshTokenObtainedAt = obtainedAt(doc.ExchangeRefreshToken, now, old, token.RefreshExchange)
 		switch {
 		case s.certPath != "":
 			doc.CertificatePath, doc.CertificatePassword = s.certPath, s.certPassword.Reveal()
@@ -207,8 +221,19 @@ func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 }
 
 // SaveRefreshToken replaces one refresh token in the file and keeps
-// everything else. The file must exist.
+// everything else, as SaveRefreshTokenObtained does with the time of the
+// call. The file must exist.
 func (s *FileStore) SaveRefreshToken(ctx context.Context, kind token.RefreshKind, rt token.Secret) error {
+	return s.SaveRefreshTokenObtained(ctx, kind, rt, s.clock()())
+}
+
+// SaveRefreshTokenObtained replaces one refresh token in the file, obtained
+// at the given time, and keeps everything else; a token.Provider calls it
+// with the time each rotated token arrived. When the file holds a token of
+// that kind obtained later (by another process sharing the file), the file
+// is left as it is: both tokens work, and the newer one lives longer. The
+// file must exist.
+func (s *FileStore) SaveRefreshTokenObtained(ctx context.Context, kind token.RefreshKind, rt token.Secret, at time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -224,13 +249,84 @@ func (s *FileStore) SaveRefreshToken(ctx context.Context, kind token.RefreshKind
 			return fileDoc{}, fmt.Errorf("sam: cannot save the rotated %s refresh token: %w: %s does not exist", name, ErrNoCredentials, s.path)
 		}
 		doc := *old
-		if kind == token.RefreshSAM {
-			doc.RefreshToken = rt.Reveal()
-		} else {
-			doc.ExchangeRefreshToken = rt.Reveal()
+		held, heldAt := &doc.RefreshToken, &doc.RefreshTokenObtainedAt
+		if kind == token.RefreshExchange {
+			held, heldAt = &doc.ExchangeRefreshToken, &doc.ExchangeRefreshTokenObtainedAt
 		}
+		if at.Before(*heldAt) {
+			return fileDoc{}, errKeepFile
+		}
+		*held, *heldAt = rt.Reveal(), at.UTC()
 		return doc, nil
 	})
+}
+
+// errKeepFile, from an update's change, leaves the file as it is.
+var errKeepFile = errors.New("sam: the file is up to date")
+
+// obtainedAt is when the refresh token rt of kind, about to be saved, was
+// obtained: the file's time if the file holds it already, else now.
+func obtainedAt(rt string, now time.Time, old *fileDoc, kind token.RefreshKind) time.Time {
+	if rt == "" {
+		return time.Time{}
+	}
+	if old != nil {
+		switch {
+		case kind == token.RefreshSAM && old.RefreshToken == rt:
+			return old.RefreshTokenObtainedAt
+		case kind == token.RefreshExchange && old.ExchangeRefreshToken == rt:
+			return old.ExchangeRefreshTokenObtainedAt
+		}
+	}
+	return now.UTC()
+}
+
+func (s *FileStore) clock() func() time.Time {
+	if s.now != nil {
+		return s.now
+	}
+	return time.Now
+}
+
+// lockPath is the file whose lock the store's writers take.
+func (s *FileStore) lockPath() string { return s.path + ".lock" }
+
+// Writable checks that Save can write the file, without changing it: the
+// directory can be created and written, the lock file opened, and the
+// file, if there is one, is a credentials file only its owner can read
+// (Save reads it first, and refuses one that others can read).
+func (s *FileStore) Writable(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("%w: %s cannot be created (%v): choose a credentials file in a folder you can write to, or fix the folder's permissions", ErrReadOnlyStore, dir, pathErrText(err))
+	}
+	if _, err := s.read(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return readOnlyError{err}
+	}
+	tmp, err := os.CreateTemp(dir, s.tempPattern())
+	if err != nil {
+		return fmt.Errorf("%w: %s cannot be written (%v): choose a credentials file in a folder you can write to, or fix the folder's permissions", ErrReadOnlyStore, dir, pathErrText(err))
+	}
+	tmp.Close()
+	os.Remove(tmp.Name())
+	f, err := os.OpenFile(s.lockPath(), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("%w: the lock file %s cannot be opened (%v): fix its permissions or remove it", ErrReadOnlyStore, s.lockPath(), pathErrText(err))
+	}
+	return f.Close()
+}
+
+// pathErrText is the reason of a file system error without the path, which
+// the message names already.
+func pathErrText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // saveClientSecret replaces the client secret alone, for RotateSecret:
@@ -262,16 +358,14 @@ func (s *FileStore) update(ctx context.Context, change func(old *fileDoc) (fileD
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("sam: creating the credentials directory: %w", err)
 	}
-	unlock, exclusive, err := lockFile(ctx, s.path+".lock")
+	unlock, err := lockFile(ctx, s.lockPath())
 	if err != nil {
 		return fmt.Errorf("sam: locking %s: %w", s.path, err)
 	}
 	defer unlock()
-	if exclusive {
-		// No other writer holds the lock, so any temporary file left
-		// beside the credentials was abandoned by a crash.
-		s.removeStaleTemps()
-	}
+	// No other writer holds the lock, so any temporary file left beside
+	// the credentials was abandoned by a crash.
+	s.removeStaleTemps()
 
 	var old *fileDoc
 	switch doc, err := s.read(); {
@@ -281,15 +375,14 @@ func (s *FileStore) update(ctx context.Context, change func(old *fileDoc) (fileD
 		return err
 	}
 	doc, err := change(old)
+	if errors.Is(err, errKeepFile) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	now := time.Now
-	if s.now != nil {
-		now = s.now
-	}
 	doc.Version = fileVersion
-	doc.SavedAt = now().UTC().Truncate(time.Second)
+	doc.SavedAt = s.clock()().UTC().Truncate(time.Second)
 	return s.write(doc)
 }
 
@@ -313,7 +406,8 @@ func (s *FileStore) read() (fileDoc, error) {
 	// Windows has no such mode bits: its files are protected by the ACL of
 	// the user's profile directory.
 	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return fileDoc{}, fmt.Errorf("sam: %s can be read by other users (mode %04o) and holds secrets: run chmod 600 %s, and consider the secrets in it exposed", s.path, perm, s.path)
+		return fileDoc{}, &StoreError{Err: fmt.Errorf("sam: %s can be read by other users (mode %04o) and holds secrets", s.path, perm),
+			Fix: fmt.Sprintf("run chmod 600 %s, and consider the secrets in it exposed", s.path)}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {

@@ -73,7 +73,9 @@ var ErrOldSecretKept = errors.New("sam: the previous client secret is still on t
 // recognises: before adding its own, RotateSecret checks that the stored
 // secret works and then removes the app's other samkit secrets
 // (Inspection.Leftovers lists them). It never removes the stored secret,
-// nor a secret samkit did not add.
+// nor a secret samkit did not add. So keep one credential store per app,
+// and do not run two rotations of one app at once: each would take the
+// other's new secret for a leftover.
 func RotateSecret(ctx context.Context, opts RotateOptions) (RotateResult, error) {
 	if opts.Graph == nil || opts.Store == nil {
 		return RotateResult{}, errors.New("sam: RotateOptions needs Graph and Store")

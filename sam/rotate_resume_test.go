@@ -153,3 +153,30 @@ func TestIsSamkitSecret(t *testing.T) {
 		assert.Equal(t, want, IsSamkitSecret(name), "IsSamkitSecret(%q)", name)
 	}
 }
+
+// TestRotateSecretLostAddAnswer: Graph added the secret but its answer was
+// lost, so the rotation never knew it; the next rotation finds it by its
+// name and removes it.
+func TestRotateSecretLostAddAnswer(t *testing.T) {
+	t.Parallel()
+	e, opts, first := rotateEnv(t)
+	lossy := e.options()
+	hc := *e.s.Client()
+	hc.Transport = &writeFaults{base: e.s.Client().Transport, target: 1}
+	lossy.HTTPClient = &hc
+	g, err := AdminGraph(t.Context(), lossy)
+	require.NoError(t, err)
+	o := opts
+	o.Graph = g
+	_, err = RotateSecret(t.Context(), o)
+	require.Error(t, err, "the answer to addPassword was lost")
+	require.Equal(t, 2, e.secretCount(first.ApplicationID), "Graph should have added the secret whose answer was lost")
+
+	res, err := RotateSecret(t.Context(), opts)
+	require.NoError(t, err)
+	assert.Len(t, res.RemovedLeftovers, 1, "the secret of the lost answer")
+	assert.Equal(t, 1, e.secretCount(first.ApplicationID), "the new, stored secret alone")
+	stored, err := e.store.Load(t.Context())
+	require.NoError(t, err)
+	assert.NoError(t, e.secretWorks(stored))
+}

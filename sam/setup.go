@@ -380,6 +380,9 @@ func (r *setupRun) run(ctx context.Context) (*SetupResult, error) {
 		{StepVerify, r.verify, false},
 		{StepSave, r.save, r.opts.Store == nil},
 	}
+	if err := r.checkStore(ctx); err != nil {
+		return nil, err
+	}
 	for _, s := range steps {
 		if s.skip {
 			r.emit(StepEvent{Step: s.step, Status: StepSkipped})
@@ -397,6 +400,26 @@ func (r *setupRun) run(ctx context.Context) (*SetupResult, error) {
 		r.emit(StepEvent{Step: s.step, Status: StepDone})
 	}
 	return &SetupResult{Credentials: r.credentials(), App: r.app, Created: r.created, Warnings: r.warnings}, nil
+}
+
+// checkStore fails the run before the admin signs in when the store
+// cannot keep what the run would make: the sign-ins ask for MFA, and a run
+// failing at its last step would have created the app only to remove it.
+func (r *setupRun) checkStore(ctx context.Context) error {
+	ws, ok := r.opts.Store.(WritableStore)
+	if !ok {
+		return nil
+	}
+	err := ws.Writable(ctx)
+	if err == nil {
+		return nil
+	}
+	fix := "make the credential store writable as the error says"
+	if se := (*StoreError)(nil); errors.As(err, &se) {
+		fix = se.Fix
+	}
+	return &SetupError{Step: StepSave, Err: err, RolledBack: true,
+		Fix: fix + ", then run setup again (nothing was signed in to or created)"}
 }
 
 func (r *setupRun) credentials() token.Credentials {

@@ -166,10 +166,15 @@ func (r *setupRun) updateApp(ctx context.Context) error {
 	// all the same. restore sets exactly the properties the PATCH sets,
 	// to the values they had, so it is right whether or not the PATCH
 	// took effect.
-	r.journal.add("restore the settings of application "+have.AppID, func(ctx context.Context) error {
+	forget := r.journal.add("restore the settings of application "+have.AppID, func(ctx context.Context) error {
 		return r.graph.UpdateApplication(ctx, have.ID, restore)
 	})
 	if err := r.graph.UpdateApplication(ctx, have.ID, patch); err != nil {
+		if !uncertain(err) {
+			// Refused: nothing changed, and a restore would likely be
+			// refused too, for the same reason.
+			forget()
+		}
 		return fmt.Errorf("sam: updating application %s: %w", have.AppID, err)
 	}
 	if patch.SignInAudience != "" {
@@ -516,10 +521,13 @@ func (r *setupRun) ensureGrant(ctx context.Context, res ResourceAccess, rsp grap
 	// Journaled before the write, as updateApp's restore is: setting the
 	// old scope back is right whether or not the update took effect.
 	old := g.Scope
-	r.journal.add("restore the delegated grant on "+res.label(), func(ctx context.Context) error {
+	forget := r.journal.add("restore the delegated grant on "+res.label(), func(ctx context.Context) error {
 		return r.graph.UpdateOAuth2PermissionGrantScope(ctx, g.ID, old)
 	})
 	if err := r.graph.UpdateOAuth2PermissionGrantScope(ctx, g.ID, strings.Join(scopes, " ")); err != nil {
+		if !uncertain(err) {
+			forget()
+		}
 		return fmt.Errorf("sam: adding delegated permissions on %s to the existing grant: %w", res.label(), err)
 	}
 	r.info(StepAdminConsent, "added to the grant on %s: %s", res.label(), strings.Join(scopes, " "))

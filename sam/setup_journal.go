@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/samkit/samkit/graph"
@@ -19,7 +20,7 @@ const rollbackTimeout = 2 * time.Minute
 // it, so that a failure can be undone in reverse order.
 type journal struct {
 	log   *slog.Logger
-	steps []undo
+	steps []*undo
 }
 
 type undo struct {
@@ -27,9 +28,15 @@ type undo struct {
 	fn   func(ctx context.Context) error
 }
 
-// add records how to undo what was just done.
-func (j *journal) add(what string, fn func(ctx context.Context) error) {
-	j.steps = append(j.steps, undo{what: what, fn: fn})
+// add records how to undo what was just done, or is about to be done. The
+// returned func forgets it again: for a write recorded before it was sent
+// that certainly did not take effect.
+func (j *journal) add(what string, fn func(ctx context.Context) error) (forget func()) {
+	u := &undo{what: what, fn: fn}
+	j.steps = append(j.steps, u)
+	return func() {
+		j.steps = slices.DeleteFunc(j.steps, func(v *undo) bool { return v == u })
+	}
 }
 
 func (j *journal) empty() bool { return len(j.steps) == 0 }

@@ -294,3 +294,33 @@ func mustDefaults(t *testing.T, o SetupOptions) SetupOptions {
 	require.NoError(t, err)
 	return o
 }
+
+// TestSetupRefusedChangeNeedsNoRestore: a change Graph refused took no
+// effect, so its restore, journaled before it was sent, is forgotten: the
+// rollback neither sends it nor fails on it.
+func TestSetupRefusedChangeNeedsNoRestore(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{"/applications/", "/oauth2PermissionGrants/"} {
+		t.Run(path, func(t *testing.T) {
+			t.Parallel()
+			e := newSetupEnv(t)
+			opts := existingAppWorld(t, e)
+			before := e.tenantState()
+			e.s.Inject(testserver.Fault{Kind: testserver.Status, Status: http.StatusForbidden, Service: "graph", Path: path, Method: http.MethodPatch, Count: 100})
+			patches := func() int {
+				return e.s.Count(func(r testserver.Request) bool {
+					return r.Method == http.MethodPatch && strings.Contains(r.Path, path)
+				})
+			}
+			sent := patches()
+			_, err := Setup(t.Context(), opts)
+			e.s.ClearFaults()
+			var se *SetupError
+			require.ErrorAs(t, err, &se)
+			assert.True(t, se.RolledBack, "RolledBack")
+			assert.NoError(t, se.RollbackErr, "a refused change has nothing to restore")
+			assert.Equal(t, 1, patches()-sent, "one PATCH, refused, and no restore")
+			assert.Equal(t, before, e.tenantState())
+		})
+	}
+}

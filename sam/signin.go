@@ -250,6 +250,14 @@ func msalError(doing string, err error, p SignInParams) error {
 		if ce.Resp.Body != nil {
 			body, _ = io.ReadAll(io.LimitReader(ce.Resp.Body, 1<<20))
 		}
+		if len(body) == 0 && ce.Err != nil {
+			// MSAL reads the body of a device code poll to tell pending
+			// from failed, leaving none here; its error text ends with
+			// the body, after the first line.
+			if _, rest, ok := strings.Cut(ce.Err.Error(), "\n"); ok {
+				body = []byte(strings.TrimSpace(rest))
+			}
+		}
 		endpoint := ""
 		if ce.Req != nil && ce.Req.URL != nil {
 			endpoint = httpx.RedactURL(ce.Req.URL)

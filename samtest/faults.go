@@ -91,10 +91,10 @@ func (s *Server) Inject(f Fault) error {
 // ClearFaults removes every injected fault, the Throttled customers' too.
 func (s *Server) ClearFaults() { s.fake.ClearFaults() }
 
-// Advance moves the fake's clock forward by d: access tokens it issued
-// expire (an hour after issue), and so do secrets and refresh tokens left
-// unused past their lifetimes. Callers that cache tokens need their own
-// clock moved too (token.WithClock), or a testing/synctest bubble.
+// Advance moves the fake's clock forward by d: the access tokens it issued
+// expire (60 to 90 minutes after issue), and so do secrets and refresh
+// tokens left unused past their lifetimes. Callers that cache tokens need
+// their own clock moved too (token.WithClock), or a testing/synctest bubble.
 func (s *Server) Advance(d time.Duration) { s.fake.Clock().Advance(d) }
 
 // ExpireSecret ends the SAM app's client secret now, as if it had

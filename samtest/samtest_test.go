@@ -70,7 +70,7 @@ func TestNewServerBuildsTheWorldAskedFor(t *testing.T) {
 
 func TestNewServerRejectsAnImpossibleWorld(t *testing.T) {
 	t.Parallel()
-	for _, w := range []samtest.World{{Customers: -1}, {Latency: -time.Second}} {
+	for _, w := range []samtest.World{{Customers: -1}, {Latency: -time.Second}, {PageSize: -1}} {
 		_, err := samtest.NewServer(w)
 		assert.Error(t, err, "%+v", w)
 	}
@@ -293,4 +293,52 @@ func TestServesOverTLSByDefault(t *testing.T) {
 	assert.NoError(t, err)
 	_, err = http.Get(srv.URL())
 	assert.Error(t, err, "a client that does not trust the fake's certificate is refused")
+}
+
+func TestPageSize(t *testing.T) {
+	t.Parallel()
+	srv, p := start(t, samtest.World{Customers: 1, PageSize: 2}, samtest.InMemory())
+	customer := srv.Customers()[0]
+	g, err := graph.New(p.Source(customer.ID, p.Cloud().Graph.Scope()), graph.WithCloud(p.Cloud()), graph.WithHTTPClient(p.HTTPClient()))
+	require.NoError(t, err)
+	tenant, ok := srv.Tenant(customer.ID)
+	require.True(t, ok)
+	var upns []string
+	for u, err := range g.Users(t.Context(), graph.ListOptions{}) {
+		require.NoError(t, err)
+		upns = append(upns, u.UserPrincipalName)
+	}
+	want := make([]string, 0, len(tenant.Users))
+	for _, u := range tenant.Users {
+		want = append(want, u.UPN)
+	}
+	assert.ElementsMatch(t, want, upns, "every user, across pages")
+	pages := 0
+	for _, r := range srv.Requests() {
+		if r.Path == "/graph/v1.0/users" {
+			pages++
+		}
+	}
+	assert.Equal(t, (len(want)+1)/2, pages, "two users a page")
+}
+
+// TestInMemoryConcurrentUse sends requests from many goroutines at once,
+// as an access check does, for the race detector to see.
+func TestInMemoryConcurrentUse(t *testing.T) {
+	t.Parallel()
+	srv, p := start(t, samtest.World{Customers: 4}, samtest.InMemory())
+	customers := srv.Customers()
+	errs := make(chan error, 2*len(customers))
+	for _, c := range customers {
+		for _, scope := range []string{p.Cloud().Graph.Scope(), p.Cloud().Exchange.Scope()} {
+			go func() {
+				_, err := p.Token(t.Context(), c.ID, scope)
+				errs <- err
+			}()
+		}
+	}
+	for range 2 * len(customers) {
+		assert.NoError(t, <-errs)
+	}
+	assert.Len(t, srv.Requests(), 2*len(customers), "one token request per tenant and resource")
 }

@@ -28,6 +28,10 @@ type World struct {
 	// Latency delays every request sent through Client (and so through
 	// Provider), as a distant service would.
 	Latency time.Duration
+	// PageSize is how many items Graph, Partner Center and Exchange
+	// return per page at most (100 when 0): a small one makes the code
+	// under test follow next links.
+	PageSize int
 }
 
 // Option configures NewServer.
@@ -57,6 +61,9 @@ func NewServer(w World, opts ...Option) (*Server, error) {
 	if w.Customers < 0 {
 		return nil, fmt.Errorf("samtest: World.Customers is %d: ask for 0 or more customers", w.Customers)
 	}
+	if w.PageSize < 0 {
+		return nil, fmt.Errorf("samtest: World.PageSize is %d: ask for 1 or more items per page, or 0 for the services' default", w.PageSize)
+	}
 	if w.Latency < 0 {
 		return nil, fmt.Errorf("samtest: World.Latency is %v: a delay cannot be negative", w.Latency)
 	}
@@ -77,6 +84,9 @@ func NewServer(w World, opts ...Option) (*Server, error) {
 	if info.App == nil {
 		fake.Close()
 		return nil, errors.New("samtest: the fake registered no SAM app")
+	}
+	if w.PageSize > 0 {
+		fake.Mutate(func(fw *testserver.World) { fw.PageSize = w.PageSize })
 	}
 	s := &Server{fake: fake, app: *info.App, rt: info.RefreshToken, client: fake.Client()}
 	if w.Latency > 0 {

@@ -1,13 +1,14 @@
 package token
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
 
 // cacheKey identifies a token: how it is obtained, by which client, for
-// which tenant and scope. It is comparable, so a lookup hashes its fields
-// in place and allocates nothing.
+// which tenant and scope. It is comparable, so that a map of flights can
+// be keyed by it.
 type cacheKey struct {
 	kind   Kind
 	client string
@@ -23,19 +24,48 @@ type cacheEntry struct {
 }
 
 // cache holds one token per key. Reads vastly outnumber writes (a token
-// lives an hour and is read on every API call), hence a map under a
+// lives an hour and is read on every API call), hence maps under a
 // read-write lock. Entries are replaced, never evicted: there is one per
 // tenant and scope in use, a few hundred bytes each.
+//
+// The tokens are grouped by tenant: a hit hashes one short string and
+// then compares the few slots of that tenant, one per resource and kind
+// in use (their strings are usually the very same, compared by pointer),
+// instead of hashing four fields into a map of every key, whose wide
+// slots spread a large cache over many more cache lines.
 type cache struct {
 	mu sync.RWMutex
-	m  map[cacheKey]cacheEntry
+	m  map[string][]cacheSlot // by tenant
+}
+
+type cacheSlot struct {
+	kind          Kind
+	client, scope string
+	cacheEntry
+}
+
+// find returns the index of k's slot among one tenant's, or -1.
+func find(slots []cacheSlot, k cacheKey) int {
+	for i := range slots {
+		s := &slots[i]
+		if s.kind == k.kind && s.scope == k.scope && s.client == k.client {
+			return i
+		}
+	}
+	return -1
 }
 
 // get returns the token for k if it may still be served at now.
 func (c *cache) get(k cacheKey, now time.Time) (Token, bool) {
 	c.mu.RLock()
-	e, ok := c.m[k]
+	var e cacheEntry
+	slots := c.m[k.tenant]
+	i := find(slots, k)
+	if i >= 0 {
+		e = slots[i].cacheEntry
+	}
 	c.mu.RUnlock()
+	ok := i >= 0
 	if !ok || !now.Before(e.refreshAt) {
 		return Token{}, false
 	}
@@ -50,12 +80,18 @@ func (c *cache) put(k cacheKey, tok Token, now time.Time, window time.Duration) 
 	if life := tok.Expiry.Sub(now); window > life/2 {
 		window = max(0, life/2)
 	}
+	e := cacheEntry{tok: tok, refreshAt: tok.Expiry.Add(-window)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = make(map[cacheKey]cacheEntry)
+		c.m = make(map[string][]cacheSlot)
 	}
-	c.m[k] = cacheEntry{tok: tok, refreshAt: tok.Expiry.Add(-window)}
+	slots := c.m[k.tenant]
+	if i := find(slots, k); i >= 0 {
+		slots[i].cacheEntry = e
+		return
+	}
+	c.m[k.tenant] = append(slots, cacheSlot{kind: k.kind, client: k.client, scope: k.scope, cacheEntry: e})
 }
 
 // invalidate drops k's token if it is still tok, so that a caller holding
@@ -63,7 +99,8 @@ func (c *cache) put(k cacheKey, tok Token, now time.Time, window time.Duration) 
 func (c *cache) invalidate(k cacheKey, tok Token) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.m[k]; ok && e.tok.AccessToken.Equal(tok.AccessToken) {
-		delete(c.m, k)
+	slots := c.m[k.tenant]
+	if i := find(slots, k); i >= 0 && slots[i].tok.AccessToken.Equal(tok.AccessToken) {
+		c.m[k.tenant] = slices.Delete(slots, i, i+1)
 	}
 }

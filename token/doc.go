@@ -72,7 +72,9 @@
 // overwrites a newer one. If the store fails, the token request fails
 // with an error naming the store: an access token is not worth a refresh
 // token lost without notice. The Provider keeps the new refresh token in
-// memory and the next redemption saves again.
+// memory and the next redemption saves again. A store that several
+// processes share implements RefreshTokenObtainedStore: it is told when
+// each token arrived, and keeps the newest whichever process saves last.
 //
 // # Errors
 //

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/samkit/samkit/internal/testserver"
+	"github.com/samkit/samkit/samtest"
 	"github.com/samkit/samkit/token"
 )
 
@@ -13,20 +13,22 @@ import (
 // refresh token, against the sandbox cloud, and persists the rotated
 // refresh token.
 func Example() {
-	srv := testserver.New()
+	srv, err := samtest.NewServer(samtest.World{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer srv.Close()
-	app, _ := srv.RegisterApp(testserver.AppSpec{})
-	customer := srv.AddCustomer(testserver.CustomerSpec{Domain: "fabrikam.example", GDAP: true})
-	_ = srv.GrantConsent(app.AppID, customer)
-	rt, _ := srv.MintRefreshToken(app.AppID)
+	customer, err := srv.AddCustomer(samtest.CustomerSpec{Domain: "fabrikam.example"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	saves := 0
-	p, err := token.NewProvider(token.Credentials{
-		TenantID:      srv.Partner().TenantID,
-		ApplicationID: app.AppID,
-		ClientSecret:  token.NewSecret(app.Secret),
-		RefreshToken:  token.NewSecret(rt),
-	},
+	// The SAM app's credentials, as samctl setup stores them: the partner
+	// tenant, the app's id and secret, and the admin's refresh token.
+	p, err := token.NewProvider(srv.Credentials(),
 		token.WithCloud(srv.Cloud()),
 		token.WithHTTPClient(srv.Client()),
 		token.WithRefreshTokenStore(token.RefreshTokenStoreFunc(func(context.Context, token.RefreshKind, token.Secret) error {
@@ -46,7 +48,7 @@ func Example() {
 			return
 		}
 		claims, _ := tok.Claims()
-		fmt.Println(claims.Audience, claims.TenantID == customer, tok.AccessToken)
+		fmt.Println(claims.Audience, claims.TenantID == customer.ID, tok.AccessToken)
 	}
 	fmt.Println("rotated refresh tokens saved:", saves)
 	// Output:
@@ -58,15 +60,10 @@ func Example() {
 // ExampleError_Hint shows what a caller tells a person when a customer has
 // not consented to the SAM app.
 func ExampleError_Hint() {
-	srv := testserver.New()
+	srv, _ := samtest.NewServer(samtest.World{})
 	defer srv.Close()
-	app, _ := srv.RegisterApp(testserver.AppSpec{})
-	srv.AddCustomer(testserver.CustomerSpec{Domain: "northwind.example", GDAP: true})
-	rt, _ := srv.MintRefreshToken(app.AppID)
-	p, _ := token.NewProvider(token.Credentials{
-		TenantID: srv.Partner().TenantID, ApplicationID: app.AppID,
-		ClientSecret: token.NewSecret(app.Secret), RefreshToken: token.NewSecret(rt),
-	}, token.WithCloud(srv.Cloud()), token.WithHTTPClient(srv.Client()))
+	_, _ = srv.AddCustomer(samtest.CustomerSpec{Domain: "northwind.example", NotConsented: true})
+	p, _ := token.NewProvider(srv.Credentials(), token.WithCloud(srv.Cloud()), token.WithHTTPClient(srv.Client()))
 
 	_, err := p.Token(context.Background(), "northwind.example", p.Cloud().Graph.Scope())
 	var te *token.Error

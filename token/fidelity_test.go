@@ -186,3 +186,27 @@ func TestRandomLifetimeKept(t *testing.T) {
 		assert.False(t, tok.Expiry.Before(c.Expiry.Add(-time.Second)), "the cached expiry (%v) is the token's (%v), not an hour", tok.Expiry, c.Expiry)
 	}
 }
+
+// Rehearsing the retirement of the Exchange Online PowerShell client: its
+// refresh tokens are refused with AADSTS7000112, and the hint says the
+// client is retired and what replaces it.
+func TestLegacyExchangeClientRetired(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testserver.CustomerSpec{GDAP: true})
+	rt, err := e.srv.MintRefreshToken(token.ExchangePowerShellClientID, testserver.MintPublic(),
+		testserver.MintScope("https://outlook.office365.com/.default"))
+	require.NoError(t, err)
+	c := e.credentials()
+	c.ExchangeRefreshToken = token.NewSecret(rt)
+	p := e.provider(t, c)
+	_, err = p.LegacyExchangeToken(t.Context(), e.customers[0])
+	require.NoError(t, err, "before the retirement the legacy token works")
+
+	require.NoError(t, e.srv.Rehearse(testserver.RehearseExchangePowerShellRetired))
+	_, err = p.LegacyExchangeToken(t.Context(), e.srv.Partner().TenantID)
+	var te *token.Error
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, []int{7000112}, te.Codes)
+	assert.Contains(t, te.Hint(), "Microsoft has retired it")
+	assert.Contains(t, te.Hint(), "--legacy-exchange")
+}

@@ -93,7 +93,7 @@ var codeAdvice = []advice{
 		return fmt.Sprintf("A sign-in frequency policy of Conditional Access in tenant %s expired the refresh token: re-run the consent sign-in (samctl setup); a background job cannot answer it, so exclude the SAM app (or, in a customer, service provider users) from that policy.", t)
 	}},
 	{[]int{53003}, "blocked by Conditional Access", func(t, _ string) string {
-		return fmt.Sprintf("A Conditional Access policy in tenant %s blocked the token: exclude the SAM app's sign-in from that policy or satisfy it (compliant device, location, MFA).", t)
+		return fmt.Sprintf("A Conditional Access policy in tenant %s blocked the token: exclude the SAM app's sign-in from that policy or satisfy it (compliant device, location, MFA); if it blocks the device code flow, sign in in a browser (samctl setup --browser).", t)
 	}},
 	{[]int{53000, 53001}, "Conditional Access requires a compliant or domain-joined device", func(t, _ string) string {
 		return fmt.Sprintf("Conditional Access in tenant %s requires a compliant or domain-joined device, which a server running samkit is not: exclude the SAM app's sign-in (or, in a customer, service provider users) from that policy.", t)
@@ -132,10 +132,10 @@ var codeAdvice = []advice{
 	{[]int{700024}, "the client assertion is outside its valid time", same(
 		"The client assertion is outside its valid time range: this machine's clock is off; synchronise it (NTP) and retry.")},
 	{[]int{700016}, "the app is not found in that tenant", func(t, _ string) string {
-		return fmt.Sprintf("The application was not found in tenant %s: check the application (client) ID, and that the app is consented there (samctl consent push %s).", t, t)
+		return fmt.Sprintf("The application was not found in tenant %s: check the application (client) ID, and that the app is consented there, which gives it its service principal (samctl consent push %s).", t, t)
 	}},
 	{[]int{7000112}, "the app is disabled", func(t, _ string) string {
-		return fmt.Sprintf("The application is disabled or blocked in tenant %s: re-enable its enterprise application there; if it is a Microsoft application that was retired, move to its replacement.", t)
+		return fmt.Sprintf("The application is disabled or blocked in tenant %s: re-enable its enterprise application there. If it is the Exchange Online PowerShell client (a0c73c16-…), Microsoft has retired it: stop using the legacy Exchange refresh token (drop setup --legacy-exchange); samkit reaches Exchange with the SAM app's own token.", t)
 	}},
 	{[]int{500011}, "the resource's service principal is missing in the tenant", func(t, scope string) string {
 		return fmt.Sprintf("The resource of scope %q has no service principal in tenant %s: consent that resource in the tenant (samctl consent push %s).", scope, t, t)
@@ -144,10 +144,10 @@ var codeAdvice = []advice{
 		return fmt.Sprintf("The scope %q is invalid: ask for one resource's scopes at a time, e.g. https://graph.microsoft.com/.default.", scope)
 	}},
 	{[]int{90002}, "the tenant does not exist", func(t, _ string) string {
-		return fmt.Sprintf("Tenant %s was not found: the tenant ID or domain is wrong, or the tenant was deleted.", t)
+		return fmt.Sprintf("Tenant %s was not found: it no longer exists, or its ID or domain is wrong. If it is a customer still listed, end the partner's relationships with it (GDAP, contract, Partner Center) so that it leaves the list.", t)
 	}},
 	{[]int{50020, 50177}, "the admin is outside the customer's GDAP groups", func(t, _ string) string {
-		return fmt.Sprintf("The signed-in admin has no access to tenant %s: add the user to the security groups of an active GDAP relationship with this customer.", t)
+		return fmt.Sprintf("The signed-in admin has no access to tenant %s: add the admin to the security groups of an active GDAP relationship with this customer, or renew the relationship if it has ended.", t)
 	}},
 	{[]int{50105}, "the admin is not assigned to the app, and the tenant requires assignment", func(t, _ string) string {
 		return fmt.Sprintf("The signed-in admin is not assigned to the app and tenant %s requires assignment: assign the admin (or a group) to the enterprise application, or turn off 'Assignment required'.", t)

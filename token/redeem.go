@@ -18,11 +18,12 @@ import (
 // tokenBodyLimit bounds a token response: a few kilobytes in practice.
 const tokenBodyLimit = 1 << 20
 
-// tokenResponse is the identity platform's /token answer, success and
-// error members together: a 200 may carry an error.
+// tokenResponse holds the members of the identity platform's /token
+// answer that redeem uses, and error, since a 200 may carry one. The
+// other members (token_type, scope, id_token…) are skipped, not copied;
+// an error answer is decoded again into an errorBody.
 type tokenResponse struct {
-	errorBody
-	TokenType    string      `json:"token_type"`
+	Error        string      `json:"error"`
 	AccessToken  string      `json:"access_token"`
 	RefreshToken string      `json:"refresh_token"`
 	ExpiresIn    json.Number `json:"expires_in"`
@@ -37,7 +38,8 @@ type tokenResponse struct {
 // token for every tenant and resource by naming the scope each time.
 func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 	endpoint := p.cloud.LoginEndpoint + "/" + k.tenant + "/oauth2/v2.0/token"
-	form := url.Values{"client_id": {k.client}}
+	var form form
+	form.add("client_id", k.client)
 	var chain *refreshChain
 	switch k.kind {
 	case Delegated:
@@ -51,21 +53,21 @@ func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 		grant = "refresh_token"
 		var rt Secret
 		rt, gen = chain.take()
-		form.Set("refresh_token", rt.Reveal())
+		form.add("refresh_token", rt.Reveal())
 		// offline_access asks for the rotated refresh token, as MSAL does
 		// on every request.
-		form.Set("scope", withOfflineAccess(k.scope))
+		form.add("scope", withOfflineAccess(k.scope))
 	} else {
-		form.Set("scope", k.scope)
+		form.add("scope", k.scope)
 	}
-	form.Set("grant_type", grant)
+	form.add("grant_type", grant)
 	// The legacy Exchange client is public: it has no secret to send.
 	if k.kind != LegacyExchange {
-		if err := p.authenticate(form, endpoint); err != nil {
+		if err := p.authenticate(&form, endpoint); err != nil {
 			return Token{}, err
 		}
 	}
-	res, err := p.post(ctx, k, grant, endpoint, form)
+	res, err := p.post(ctx, k, grant, endpoint, form.String())
 	if err != nil {
 		return Token{}, err
 	}
@@ -79,7 +81,7 @@ func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 		return Token{}, &Error{StatusCode: http.StatusOK, Description: "the token response has neither expires_in nor a readable exp claim", Tenant: k.tenant, Scope: k.scope, Endpoint: endpoint}
 	}
 	if chain != nil && res.RefreshToken != "" {
-		if err := chain.rotate(ctx, NewSecret(res.RefreshToken), gen, p.store); err != nil {
+		if err := chain.rotate(ctx, NewSecret(res.RefreshToken), now, gen, p.store); err != nil {
 			return Token{}, err
 		}
 	}
@@ -95,44 +97,71 @@ func withOfflineAccess(scope string) string {
 
 // authenticate adds the app's credential to form: its client secret or,
 // without one, a client assertion signed with its certificate.
-func (p *Provider) authenticate(form url.Values, endpoint string) error {
+func (p *Provider) authenticate(form *form, endpoint string) error {
 	if !p.creds.ClientSecret.IsZero() {
-		form.Set("client_secret", p.creds.ClientSecret.Reveal())
+		form.add("client_secret", p.creds.ClientSecret.Reveal())
 		return nil
 	}
 	a, err := clientAssertion(p.creds.Certificate, p.creds.ApplicationID, endpoint, p.now())
 	if err != nil {
 		return err
 	}
-	form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-	form.Set("client_assertion", a)
+	form.add("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+	form.add("client_assertion", a)
 	return nil
 }
 
+// form is an application/x-www-form-urlencoded body written field by
+// field, in the order added: no map and no sorting, as url.Values needs.
+type form struct{ b strings.Builder }
+
+func (f *form) add(key, value string) {
+	if f.b.Len() > 0 {
+		f.b.WriteByte('&')
+	} else {
+		f.b.Grow(512)
+	}
+	f.b.WriteString(key) // keys are constants that need no escaping
+	f.b.WriteByte('=')
+	f.b.WriteString(url.QueryEscape(value))
+}
+
+func (f *form) String() string { return f.b.String() }
+
 // post sends form to the token endpoint and decodes the answer: a token
 // response with an access token, or a *Error.
-func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint string, form url.Values) (tokenResponse, error) {
+func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint, form string) (tokenResponse, error) {
 	// A refresh token or client credential stays valid when used, so a
 	// token request is safe to replay whatever failed.
 	ctx = httpx.WithRetryClass(ctx, httpx.RetryAlways)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form))
 	if err != nil {
 		return tokenResponse{}, fmt.Errorf("token: building the request for tenant %s: %w", k.tenant, err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
 	requestID := httpx.NewGUID()
-	req.Header.Set("client-request-id", requestID)
-	req.Header.Set("return-client-request-id", "true")
+	// The keys are canonical already and the values share one array, each
+	// capped so that an append elsewhere cannot overwrite its neighbour.
+	v := [...]string{"application/x-www-form-urlencoded", "application/json", requestID, "true"}
+	req.Header["Content-Type"] = v[0:1:1]
+	req.Header["Accept"] = v[1:2:2]
+	req.Header["Client-Request-Id"] = v[2:3:3]
+	req.Header["Return-Client-Request-Id"] = v[3:4:4]
 
 	start := time.Now()
-	attrs := []slog.Attr{
-		slog.String("tenant", k.tenant), slog.String("scope", k.scope), slog.String("grant", grant),
-		slog.String("kind", k.kind.String()), slog.String("client_request_id", requestID),
+	// The log's attributes are built only when someone reads them.
+	debug := p.log.Enabled(ctx, slog.LevelDebug)
+	var attrs []slog.Attr
+	if debug {
+		attrs = []slog.Attr{
+			slog.String("tenant", k.tenant), slog.String("scope", k.scope), slog.String("grant", grant),
+			slog.String("kind", k.kind.String()), slog.String("client_request_id", requestID),
+		}
 	}
 	resp, err := p.pipe.Do(req)
 	if err != nil {
-		p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.Duration("duration", time.Since(start)), slog.Any("error", err))...)
+		if debug {
+			p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.Duration("duration", time.Since(start)), slog.Any("error", err))...)
+		}
 		return tokenResponse{}, fmt.Errorf("token: requesting a %s token for tenant %s: %w", k.kind, k.tenant, err)
 	}
 	defer resp.Body.Close()
@@ -143,12 +172,17 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint string,
 	if e, ok := tokErr.(*Error); ok && e.TraceID != "" {
 		traceID = e.TraceID
 	}
-	attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.Duration("duration", time.Since(start)), slog.String("trace_id", traceID))
+	if debug {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.Duration("duration", time.Since(start)), slog.String("trace_id", traceID))
+		if tokErr != nil {
+			p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.String("error", tokErr.Error()))...)
+		} else {
+			p.log.LogAttrs(ctx, slog.LevelDebug, "token request", attrs...)
+		}
+	}
 	if tokErr != nil {
-		p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.String("error", tokErr.Error()))...)
 		return tokenResponse{}, tokErr
 	}
-	p.log.LogAttrs(ctx, slog.LevelDebug, "token request", attrs...)
 	return res, nil
 }
 
@@ -158,15 +192,22 @@ func decodeTokenResponse(resp *http.Response, body []byte, readErr error, k cach
 		return tokenResponse{}, &Error{StatusCode: resp.StatusCode, Description: "reading the token response: " + readErr.Error(), Tenant: k.tenant, Scope: k.scope, Endpoint: endpoint}
 	}
 	var res tokenResponse
-	if err := json.Unmarshal(body, &res); err != nil || !isJSON(resp.Header.Get("Content-Type")) && res.Error == "" && res.AccessToken == "" {
+	var err error
+	if !decodeFlat(body, &res) {
+		err = json.Unmarshal(body, &res)
+	}
+	if err != nil || res.Error == "" && res.AccessToken == "" && !isJSON(resp.Header.Get("Content-Type")) {
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		return tokenResponse{}, nonJSONError(resp.StatusCode, ct, body, k.tenant, k.scope, endpoint)
 	}
 	if res.Error != "" || resp.StatusCode != http.StatusOK {
-		if res.Error == "" {
-			res.ErrorDescription = excerpt(body)
+		var eb errorBody
+		if res.Error != "" {
+			_ = json.Unmarshal(body, &eb) // valid JSON: the first decoding said so
+		} else {
+			eb.ErrorDescription = excerpt(body)
 		}
-		return tokenResponse{}, newError(resp.StatusCode, res.errorBody, k.tenant, k.scope, endpoint)
+		return tokenResponse{}, newError(resp.StatusCode, eb, k.tenant, k.scope, endpoint)
 	}
 	if res.AccessToken == "" {
 		return tokenResponse{}, &Error{StatusCode: resp.StatusCode, Description: "the token response has no access_token", Tenant: k.tenant, Scope: k.scope, Endpoint: endpoint}
@@ -174,7 +215,12 @@ func decodeTokenResponse(resp *http.Response, body []byte, readErr error, k cach
 	return res, nil
 }
 
+// isJSON reports whether contentType is JSON. The identity platform's own
+// "application/json; charset=utf-8" is recognised without parsing it.
 func isJSON(contentType string) bool {
+	if contentType == "application/json" || contentType == "application/json; charset=utf-8" {
+		return true
+	}
 	mt, _, _ := mime.ParseMediaType(contentType)
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // RefreshKind names one of the two refresh tokens a Provider holds.
@@ -40,6 +41,19 @@ type RefreshTokenStore interface {
 	SaveRefreshToken(ctx context.Context, kind RefreshKind, rt Secret) error
 }
 
+// RefreshTokenObtainedStore is a RefreshTokenStore that is also told when
+// each refresh token was obtained (on the Provider's clock, as its answer
+// arrived). The Provider calls SaveRefreshTokenObtained instead of
+// SaveRefreshToken when its store has it. A store that processes share
+// needs the time: each Provider keeps its own chain from stepping back,
+// but only the store sees the tokens of the others, and it keeps the file
+// from stepping back by never replacing a token with one obtained
+// earlier.
+type RefreshTokenObtainedStore interface {
+	RefreshTokenStore
+	SaveRefreshTokenObtained(ctx context.Context, kind RefreshKind, rt Secret, obtainedAt time.Time) error
+}
+
 // RefreshTokenStoreFunc adapts a function to RefreshTokenStore.
 type RefreshTokenStoreFunc func(ctx context.Context, kind RefreshKind, rt Secret) error
 
@@ -61,9 +75,10 @@ func (f RefreshTokenStoreFunc) SaveRefreshToken(ctx context.Context, kind Refres
 type refreshChain struct {
 	kind RefreshKind
 
-	mu  sync.Mutex // guards rt and gen
-	rt  Secret
-	gen uint64 // adoptions so far
+	mu       sync.Mutex // guards rt, obtained and gen
+	rt       Secret
+	obtained time.Time // when rt arrived; zero for the initial token
+	gen      uint64    // adoptions so far
 
 	saveMu sync.Mutex // serialises saves; guards saved
 	saved  uint64     // generation last written to the store
@@ -84,16 +99,16 @@ func (c *refreshChain) take() (Secret, uint64) {
 	return c.rt, c.gen
 }
 
-// rotate adopts rt, just received for a redemption that took the token of
-// generation from, unless a newer token was adopted meanwhile; then it
-// persists the newest token if the store does not hold it yet. When the
-// store fails, the adopted token stays the one used for the next
-// redemption, and the next rotation saves again.
-func (c *refreshChain) rotate(ctx context.Context, rt Secret, from uint64, store RefreshTokenStore) error {
+// rotate adopts rt, just received (at obtained) for a redemption that took
+// the token of generation from, unless a newer token was adopted
+// meanwhile; then it persists the newest token if the store does not hold
+// it yet. When the store fails, the adopted token stays the one used for
+// the next redemption, and the next rotation saves again.
+func (c *refreshChain) rotate(ctx context.Context, rt Secret, obtained time.Time, from uint64, store RefreshTokenStore) error {
 	c.mu.Lock()
 	if c.gen == from {
 		c.gen++
-		c.rt = rt
+		c.rt, c.obtained = rt, obtained
 	}
 	c.mu.Unlock()
 	if store == nil {
@@ -102,12 +117,18 @@ func (c *refreshChain) rotate(ctx context.Context, rt Secret, from uint64, store
 	c.saveMu.Lock()
 	defer c.saveMu.Unlock()
 	c.mu.Lock()
-	newest, gen := c.rt, c.gen
+	newest, at, gen := c.rt, c.obtained, c.gen
 	c.mu.Unlock()
 	if gen <= c.saved {
 		return nil
 	}
-	if err := store.SaveRefreshToken(ctx, c.kind, newest); err != nil {
+	save := store.SaveRefreshToken
+	if ts, ok := store.(RefreshTokenObtainedStore); ok {
+		save = func(ctx context.Context, kind RefreshKind, rt Secret) error {
+			return ts.SaveRefreshTokenObtained(ctx, kind, rt, at)
+		}
+	}
+	if err := save(ctx, c.kind, newest); err != nil {
 		return fmt.Errorf("token: saving the rotated %s refresh token to %T: %w", c.kind, store, err)
 	}
 	c.saved = gen

@@ -97,11 +97,11 @@ func TestRotationOrdering(t *testing.T) {
 	})
 	ctx := t.Context()
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = c.rotate(ctx, NewSecret("rt-1"), 0, store) })
+	wg.Go(func() { _ = c.rotate(ctx, NewSecret("rt-1"), time.Time{}, 0, store) })
 	waitGen(t, c, 1)
-	wg.Go(func() { _ = c.rotate(ctx, NewSecret("rt-2"), 1, store) })
+	wg.Go(func() { _ = c.rotate(ctx, NewSecret("rt-2"), time.Time{}, 1, store) })
 	waitGen(t, c, 2)
-	wg.Go(func() { _ = c.rotate(ctx, NewSecret("rt-3"), 2, store) })
+	wg.Go(func() { _ = c.rotate(ctx, NewSecret("rt-3"), time.Time{}, 2, store) })
 	waitGen(t, c, 3)
 	close(release)
 	wg.Wait()
@@ -167,5 +167,37 @@ func TestConcurrentRotationsNewestWins(t *testing.T) {
 			t.Errorf("store saw %s twice: %v", rt, saved)
 		}
 		seen[rt] = true
+	}
+}
+
+// obtainedStore records what a RefreshTokenObtainedStore is told.
+type obtainedStore struct {
+	kind RefreshKind
+	rt   string
+	at   time.Time
+}
+
+func (s *obtainedStore) SaveRefreshToken(context.Context, RefreshKind, Secret) error {
+	return errors.New("SaveRefreshToken called on a store that takes the obtained-at time")
+}
+
+func (s *obtainedStore) SaveRefreshTokenObtained(_ context.Context, kind RefreshKind, rt Secret, at time.Time) error {
+	s.kind, s.rt, s.at = kind, rt.Reveal(), at
+	return nil
+}
+
+// TestRotateTellsWhenObtained: a store that takes the obtained-at time gets
+// the time the token arrived, which processes sharing the store order
+// their tokens by.
+func TestRotateTellsWhenObtained(t *testing.T) {
+	t.Parallel()
+	c := &refreshChain{kind: RefreshExchange, rt: NewSecret("rt-0")}
+	s := &obtainedStore{}
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	if err := c.rotate(t.Context(), NewSecret("rt-1"), at, 0, s); err != nil {
+		t.Fatalf("rotate: %v", err)
+	}
+	if s.kind != RefreshExchange || s.rt != "rt-1" || !s.at.Equal(at) {
+		t.Errorf("store told %v %q obtained %v, want Exchange rt-1 obtained %v", s.kind, s.rt, s.at, at)
 	}
 }

@@ -73,6 +73,10 @@ type demoJSON struct {
 	TotalMS       int64    `json:"total_duration_ms"`
 	TotalRequests int      `json:"totalRequests"`
 	LatencyMS     int64    `json:"latency_ms"`
+	// ThrottledWaitMS is how long the access check stood still waiting out
+	// the throttled customer's Retry-After; duration_ms less it is the
+	// check's own pace, the figure to set against the ideal.
+	ThrottledWaitMS int64 `json:"throttled_wait_ms"`
 	checkJSON
 	Broken  []sandboxCustomerJS `json:"broken"`
 	Setup   []stepJSON          `json:"setup"`
@@ -132,7 +136,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	diffs := demoDifferences(d)
 	if a.jsonOut {
 		out := demoJSON{AsDesigned: len(diffs) == 0, Differences: diffs, TotalMS: time.Since(start).Milliseconds(),
-			TotalRequests: s.TotalRequests(), LatencyMS: f.latency.Milliseconds(),
+			TotalRequests: s.TotalRequests(), LatencyMS: f.latency.Milliseconds(), ThrottledWaitMS: d.rep.ThrottledWait.Milliseconds(),
 			checkJSON: reportJSON(d.rep, d.check.counter.Requests(), d.check.counter.TokenRequests(), nil),
 			Broken:    []sandboxCustomerJS{}, Setup: d.steps.steps}
 		for _, c := range info.Broken() {

@@ -115,7 +115,7 @@ Exit codes:
 	f.StringVar(&a.sandboxCA, "sandbox-ca", "", "the sandbox's TLS certificate (PEM); default: the file 'samctl sandbox' wrote for that URL")
 	f.BoolVarP(&a.verbose, "verbose", "v", false, "log every request to stderr (secrets redacted)")
 	f.DurationVar(&a.timeout, "timeout", 0, "give up after this long (e.g. 30s, 5m), naming the service that did not answer; 0 waits as long as the services answer")
-	_ = root.RegisterFlagCompletionFunc("cloud", fixedCompletion("public", "usgov", "usgovdod", "china"))
+	_ = root.RegisterFlagCompletionFunc("cloud", fixedCompletion(cloudNames()...))
 	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion("table", "json"))
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err: err, cmd: c.CommandPath()} })
@@ -301,3 +301,12 @@ func oneLine(err error) string {
 // fixFor finds what a person should do about err: the hint of the
 // service error inside it, or samctl's own advice.
 func fixFor(err error) string { return problemOf(err, cloud.Configuration{}, 0).fix }
+
+// cloudNames lists the names --cloud takes, for completion.
+func cloudNames() []string {
+	var names []string
+	for _, c := range cloud.Builtins() {
+		names = append(names, c.Name)
+	}
+	return names
+}

@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -59,17 +61,20 @@ func writeCA(t *testing.T, s *testserver.Server) string {
 }
 
 type demoOutput struct {
-	AsDesigned    bool                    `json:"asDesigned"`
-	Differences   []string                `json:"differences"`
-	Summary       string                  `json:"summary"`
-	Tenants       int                     `json:"tenants"`
-	FailedTenants int                     `json:"failedTenants"`
-	Requests      int                     `json:"requests"`
-	TokenRequests int                     `json:"tokenRequests"`
-	DurationMS    int64                   `json:"duration_ms"`
-	Totals        map[sam.Check]sam.Tally `json:"totals"`
-	Failures      []failureJSON           `json:"failures"`
-	Broken        []sandboxCustomerJS     `json:"broken"`
+	AsDesigned    bool     `json:"asDesigned"`
+	Differences   []string `json:"differences"`
+	Summary       string   `json:"summary"`
+	Tenants       int      `json:"tenants"`
+	FailedTenants int      `json:"failedTenants"`
+	Requests      int      `json:"requests"`
+	TokenRequests int      `json:"tokenRequests"`
+	DurationMS    int64    `json:"duration_ms"`
+	// ThrottledWaitMS is the part of DurationMS spent waiting out the
+	// throttled customer.
+	ThrottledWaitMS int64                   `json:"throttled_wait_ms"`
+	Totals          map[sam.Check]sam.Tally `json:"totals"`
+	Failures        []failureJSON           `json:"failures"`
+	Broken          []sandboxCustomerJS     `json:"broken"`
 }
 
 // TestDemoJSON runs the demo and checks its report against the sandbox's
@@ -131,6 +136,11 @@ func TestDemoJSON(t *testing.T) {
 		if got.TokenRequests != 2*tc.tenants || got.Requests <= got.TokenRequests {
 			t.Errorf("%v: %d requests, %d for tokens; want %d token requests and more requests", tc.args, got.Requests, got.TokenRequests, 2*tc.tenants)
 		}
+		// The sandbox throttles one customer: the run waited, within its
+		// duration.
+		if got.ThrottledWaitMS <= 0 || got.ThrottledWaitMS > got.DurationMS {
+			t.Errorf("%v: throttled_wait_ms %d of duration_ms %d; want a wait within the run", tc.args, got.ThrottledWaitMS, got.DurationMS)
+		}
 		want := strconv.Itoa(tc.tenants) + " total tenants, with 5 failures"
 		if got.Summary != want {
 			t.Errorf("%v: summary %q, want %q", tc.args, got.Summary, want)
@@ -176,6 +186,14 @@ func TestSetupThenCheck(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "Credentials saved to "+creds) {
 		t.Errorf("setup does not say where the credentials went:\n%s", stdout)
+	}
+	// The commands printed after "Next:" carry the flags setup ran with,
+	// so that they can be pasted.
+	flags := " " + strings.Join(common, " ")
+	for _, want := range []string{"  samctl consent push --all" + flags + "\n", "  samctl check" + flags + "\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("setup's next steps lack %q:\n%s", want, stdout)
+		}
 	}
 	st, err := os.Stat(creds)
 	if err != nil || st.Mode().Perm() != 0o600 {
@@ -348,19 +366,7 @@ func TestMissingCredentials(t *testing.T) {
 // credentials it printed, and stops it as Ctrl-C would.
 func TestSandboxCommand(t *testing.T) {
 	isolate(t)
-	ctx, stop := context.WithCancel(t.Context())
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	var errOut bytes.Buffer
-	go func() {
-		done <- run(ctx, []string{"sandbox", "--json", "--customers", "7"}, strings.NewReader(""), pw, &errOut)
-		pw.Close()
-	}()
-	var info sandboxJSON
-	if err := json.NewDecoder(pr).Decode(&info); err != nil {
-		t.Fatalf("sandbox --json: %v (stderr %q)", err, errOut.String())
-	}
-	go io.Copy(io.Discard, pr)
+	info, stop := startSandbox(t, "--customers", "7")
 	if len(info.Customers) != 7 || info.ApplicationID == "" || info.RefreshToken == "" {
 		t.Fatalf("sandbox printed %+v", info)
 	}
@@ -381,13 +387,110 @@ func TestSandboxCommand(t *testing.T) {
 		t.Errorf("sandbox credentials without --sandbox: exit %d, stderr %q", code, stderr)
 	}
 
-	stop()
-	if code := <-done; code != exitOK {
+	if code := stop(); code != exitOK {
 		t.Errorf("stopped sandbox: exit %d, want 0", code)
 	}
 	for _, f := range []string{info.CAFile, info.CredentialsFile} {
 		if _, err := os.Stat(f); err == nil {
 			t.Errorf("%s is left behind by a stopped sandbox", f)
 		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"/home/me/.config/samkit/credentials.json": "/home/me/.config/samkit/credentials.json",
+		"https://127.0.0.1:8443":                   "https://127.0.0.1:8443",
+		`C:\Users\me\sam.json`:                     `'C:\Users\me\sam.json'`,
+		"/home/me/My Files/sam.json":               "'/home/me/My Files/sam.json'",
+		"/tmp/it's.json":                           `'/tmp/it'"'"'s.json'`,
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestInspectAndRotateLeftovers: a secret samkit added and an interrupted
+// rotation left on the app is reported by inspect and removed by the next
+// rotate-secret; a secret added by hand stays.
+func TestInspectAndRotateLeftovers(t *testing.T) {
+	dir := isolate(t)
+	s, _ := testserver.NewSandbox(testserver.SandboxSpec{Customers: 1, Healthy: true})
+	defer s.Close()
+	creds := filepath.Join(dir, "sam.json")
+	common := []string{"--sandbox", s.URL(), "--sandbox-ca", writeCA(t, s), "--credentials", creds}
+	if code, stdout, stderr := samctl(t, append([]string{"setup"}, common...)...); code != exitOK {
+		t.Fatalf("setup: exit %d\n%s%s", code, stdout, stderr)
+	}
+	saved, err := sam.NewFileStore(creds).Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const leftover, manual = "0f0f0f0f-0000-4000-8000-000000000001", "0f0f0f0f-0000-4000-8000-000000000002"
+	s.Mutate(func(w *testserver.World) {
+		app := w.Apps[saved.ApplicationID]
+		now := time.Now()
+		app.Passwords = append(app.Passwords,
+			&testserver.PasswordCredential{KeyID: leftover, DisplayName: "samkit-managed 2026-01-01", Secret: "Lft8Q~leftover", Start: now, End: now.Add(time.Hour)},
+			&testserver.PasswordCredential{KeyID: manual, DisplayName: "CI pipeline", Secret: "Man8Q~manual", Start: now, End: now.Add(time.Hour)})
+	})
+
+	code, stdout, stderr := samctl(t, append([]string{"inspect", "--json"}, common...)...)
+	var in inspectJSON
+	if err := json.Unmarshal([]byte(stdout), &in); err != nil || code != exitFailed {
+		t.Fatalf("inspect with a leftover: exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	flagged := map[string]bool{}
+	for _, sec := range in.Secrets {
+		flagged[sec.KeyID] = sec.Leftover
+	}
+	if !flagged[leftover] || flagged[manual] || len(flagged) != 3 {
+		t.Errorf("inspect's leftovers = %v, want only %s", flagged, leftover)
+	}
+	if !strings.Contains(strings.Join(in.Problems, "\n"), "rotate-secret") {
+		t.Errorf("inspect's problems %q do not say to run rotate-secret", in.Problems)
+	}
+
+	if code, stdout, stderr = samctl(t, append([]string{"rotate-secret"}, common...)...); code != exitOK || !strings.Contains(stdout, leftover) {
+		t.Fatalf("rotate-secret: exit %d, want the leftover %s removed\n%s%s", code, leftover, stdout, stderr)
+	}
+	var keys []string
+	s.Read(func(w *testserver.World) {
+		for _, p := range w.Apps[saved.ApplicationID].Passwords {
+			keys = append(keys, p.KeyID+" "+p.DisplayName)
+		}
+	})
+	if len(keys) != 2 || !slices.Contains(keys, manual+" CI pipeline") {
+		t.Errorf("secrets after rotate-secret = %v, want the new one and the one added by hand", keys)
+	}
+	if code, stdout, stderr = samctl(t, append([]string{"inspect"}, common...)...); code != exitOK {
+		t.Errorf("inspect after rotate-secret: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestSetupUnwritableCredentials: a credentials file others can read fails
+// setup before the admin is asked to sign in.
+func TestSetupUnwritableCredentials(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows files have no mode bits")
+	}
+	dir := isolate(t)
+	s, _ := testserver.NewSandbox(testserver.SandboxSpec{Customers: 1, Healthy: true})
+	defer s.Close()
+	creds := filepath.Join(dir, "sam.json")
+	if err := os.WriteFile(creds, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(creds, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := samctl(t, "setup", "--sandbox", s.URL(), "--sandbox-ca", writeCA(t, s), "--credentials", creds)
+	if code != exitFailed || !strings.Contains(stderr, "chmod 600 "+creds) || !strings.Contains(stderr, "fix: ") {
+		t.Errorf("exit %d, want %d and the chmod fix; stderr:\n%s", code, exitFailed, stderr)
+	}
+	if n := s.Count(func(r testserver.Request) bool { return r.Service == "login" }); n != 0 {
+		t.Errorf("%d sign-in requests, want none before the credentials file is known to be writable", n)
 	}
 }

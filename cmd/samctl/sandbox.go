@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ type sandboxFlags struct {
 	latency   time.Duration
 	healthy   bool
 	caFile    string
+	rehearse  []string
+	state     string
 }
 
 func (a *app) sandboxCommand() *cobra.Command {
@@ -42,13 +45,32 @@ tools, in any language, at it. It stops on Ctrl-C.
 
 It speaks TLS with its own certificate, written to a file whose path it
 prints; samctl's --sandbox URL finds it alone. Its admin approves every
-sign-in at once, so 'samctl setup --sandbox URL' runs end to end.
+sign-in by itself, after one authorization_pending as Entra's device code
+flow goes, so 'samctl setup --sandbox URL' runs end to end.
 
 The credentials it prints are real secrets of a fake: they open nothing but
-this sandbox.`,
+this sandbox.
+
+Rehearsals stage a change Microsoft has announced, or a failure to be ready
+for, so that a tool meets it here first: start them with --rehearse, or
+while it runs through its loopback admin endpoint
+(POST or DELETE {url}/_sandbox/rehearsals/NAME; GET lists them):
+` + rehearsalHelp() + `
+The one-way ones change the sandbox's tokens, sessions or secrets; a new
+sign-in (samctl setup --sandbox) or secret mends them.
+
+Without --state the world lives in memory only: a new sandbox has new
+tenants, a new app and new credentials, and those of the last one no longer
+work. With --state DIR it is saved in DIR while it changes and when the
+sandbox stops, and the next 'samctl sandbox --state DIR' carries on with it:
+tenants, apps, secrets, refresh tokens, consents, rehearsals. Injected
+latency and the throttled customer's first 429s are not kept.`,
 		Example: `  samctl sandbox
   samctl sandbox --addr 127.0.0.1:8443 --customers 200 --latency 50ms
-  samctl check --sandbox https://127.0.0.1:8443 --credentials <the file it printed>`,
+  samctl sandbox --rehearse partner-center-mfa,invokecommand-off
+  samctl sandbox --state ~/.samkit-sandbox --addr 127.0.0.1:8443
+  samctl check --sandbox https://127.0.0.1:8443 --credentials <the file it printed>
+  curl --cacert <its certificate> -X POST https://127.0.0.1:8443/_sandbox/rehearsals/refresh-token-revoked`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(f.addr)
@@ -59,6 +81,11 @@ this sandbox.`,
 			if f.customers < 0 || f.latency < 0 {
 				return usageError{err: errors.New("--customers and --latency cannot be negative"), cmd: c.CommandPath()}
 			}
+			for _, r := range f.rehearse {
+				if !slices.Contains(testserver.RehearsalNames(), r) {
+					return usageError{err: fmt.Errorf("--rehearse %q: no such rehearsal; choose from %s", r, strings.Join(testserver.RehearsalNames(), ", ")), cmd: c.CommandPath()}
+				}
+			}
 			return a.serveSandbox(c.Context(), f)
 		},
 	}
@@ -67,7 +94,21 @@ this sandbox.`,
 	c.Flags().DurationVar(&f.latency, "latency", 0, "delay every request by this much, as a distant service would")
 	c.Flags().BoolVar(&f.healthy, "healthy", false, "no broken customers")
 	c.Flags().StringVar(&f.caFile, "ca-file", "", "where to write the TLS certificate (PEM); default: where --sandbox looks for it")
+	c.Flags().StringVar(&f.state, "state", "", "keep the sandbox's world (tenants, apps, secrets, tokens) in this folder across restarts")
+	c.Flags().StringSliceVar(&f.rehearse, "rehearse", nil, "rehearsals to stage from the start (comma-separated): "+strings.Join(testserver.RehearsalNames(), ", "))
+	_ = c.RegisterFlagCompletionFunc("rehearse", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return testserver.RehearsalNames(), cobra.ShellCompDirectiveNoFileComp
+	})
 	return c
+}
+
+// rehearsalHelp lists the rehearsals for --help, one per line.
+func rehearsalHelp() string {
+	var b strings.Builder
+	for _, r := range testserver.RehearsalCatalog() {
+		fmt.Fprintf(&b, "  %-28s %s\n", r.Name, r.Change)
+	}
+	return b.String()
 }
 
 // sandboxJSON is a running sandbox in --json output.
@@ -77,6 +118,10 @@ type sandboxJSON struct {
 	Graph             string              `json:"graph"`
 	PartnerCenter     string              `json:"partnerCenter"`
 	Exchange          string              `json:"exchange"`
+	Rehearsals        string              `json:"rehearsals"`
+	Rehearsing        []string            `json:"rehearsing"`
+	State             string              `json:"state,omitempty"`
+	Restored          bool                `json:"restored,omitempty"`
 	CAFile            string              `json:"caFile"`
 	CredentialsFile   string              `json:"credentialsFile"`
 	PartnerTenantID   string              `json:"partnerTenantId"`
@@ -101,10 +146,16 @@ func (a *app) serveSandbox(ctx context.Context, f sandboxFlags) error {
 	if err != nil {
 		return withFix(fmt.Errorf("listening on %s: %w", f.addr, err), "choose another port with --addr 127.0.0.1:PORT, or port 0 for a free one")
 	}
-	// A long-running sandbox keeps counts, not every request.
-	s, info := testserver.NewSandbox(testserver.SandboxSpec{Customers: f.customers, Latency: f.latency, Healthy: f.healthy, App: true},
-		testserver.WithListener(ln), testserver.WithRecordLimit(0))
+	s, info, restored, err := startSandboxWorld(ln, f)
+	if err != nil {
+		return err
+	}
 	defer s.Close()
+	for _, r := range f.rehearse {
+		if err := s.Rehearse(testserver.Rehearsal(r)); err != nil {
+			return usageError{err: err}
+		}
+	}
 
 	caPath, credPath, cleanup, err := writeSandboxFiles(ctx, s, info, f.caFile)
 	defer cleanup()
@@ -112,12 +163,32 @@ func (a *app) serveSandbox(ctx context.Context, f sandboxFlags) error {
 		return err
 	}
 	out := sandboxJSON{URL: s.URL(), Login: s.URL(), Graph: s.URL() + "/graph", PartnerCenter: s.URL() + "/partner", Exchange: s.URL() + "/exchange",
+		Rehearsals: s.URL() + "/_sandbox/rehearsals", Rehearsing: []string{}, State: f.state, Restored: restored,
 		CAFile: caPath, CredentialsFile: credPath, PartnerTenantID: info.Partner.TenantID, PartnerDomain: info.Partner.Domain,
 		AdminUPN: info.Partner.AdminUPN, BootstrapClientID: info.BootstrapClientID, ApplicationID: info.App.AppID,
 		ClientSecret: info.App.Secret, RefreshToken: info.RefreshToken}
 	for _, c := range info.Customers {
 		out.Customers = append(out.Customers, sandboxCustomerJS{ID: c.ID, Name: c.Name, Domain: c.Domain, Problem: string(c.Problem)})
 	}
+	for _, r := range s.Rehearsals() {
+		if r.Active {
+			out.Rehearsing = append(out.Rehearsing, string(r.Name))
+		}
+	}
+	kept := make(chan struct{})
+	if f.state != "" {
+		st := sandboxState{dir: f.state}
+		if err := st.save(s, info); err != nil {
+			return err
+		}
+		go func() {
+			defer close(kept)
+			st.keep(ctx, s, info, 2*time.Second, func(err error) { fmt.Fprintf(a.stderr, "samctl sandbox: %v\n", err) })
+		}()
+	} else {
+		close(kept)
+	}
+	defer func() { <-kept }()
 	if a.jsonOut {
 		if err := a.printJSON(out); err != nil {
 			return err
@@ -130,6 +201,27 @@ func (a *app) serveSandbox(ctx context.Context, f sandboxFlags) error {
 		fmt.Fprintf(a.stderr, "\nsandbox stopped after %d requests\n", s.TotalRequests())
 	}
 	return nil
+}
+
+// startSandboxWorld starts the sandbox's fake on ln: the world saved in
+// --state when there is one (restored), else a new one, as the flags say.
+func startSandboxWorld(ln net.Listener, f sandboxFlags) (*testserver.Server, testserver.SandboxInfo, bool, error) {
+	// A long-running sandbox keeps counts, not every request.
+	opts := []testserver.Option{testserver.WithListener(ln), testserver.WithRecordLimit(0)}
+	if st := (sandboxState{dir: f.state}); f.state != "" && st.saved() {
+		s := testserver.New(opts...)
+		info, err := st.load(s)
+		if err != nil {
+			s.Close()
+			return nil, info, false, err
+		}
+		if f.latency > 0 {
+			s.Inject(testserver.Fault{Kind: testserver.Latency, Latency: f.latency})
+		}
+		return s, info, true, nil
+	}
+	s, info := testserver.NewSandbox(testserver.SandboxSpec{Customers: f.customers, Latency: f.latency, Healthy: f.healthy, App: true}, opts...)
+	return s, info, false, nil
 }
 
 // writeSandboxFiles writes the sandbox's certificate (where --sandbox looks
@@ -183,7 +275,18 @@ func writeSandbox(w io.Writer, out sandboxJSON, info testserver.SandboxInfo) {
 	fmt.Fprintf(tw, "  Partner Center\t%s\ttokens for https://api.partnercenter.microsoft.com\n", out.PartnerCenter)
 	fmt.Fprintf(tw, "  Exchange Online\t%s\ttokens for https://outlook.office365.com\n", out.Exchange)
 	fmt.Fprintf(tw, "  TLS certificate\t%s\n", out.CAFile)
+	fmt.Fprintf(tw, "  rehearsals\t%s\tloopback only; POST or DELETE .../NAME (samctl sandbox --help lists them)\n", out.Rehearsals)
+	if out.State != "" {
+		how := "kept there from now on"
+		if out.Restored {
+			how = "restored from there, and kept"
+		}
+		fmt.Fprintf(tw, "  world\t%s\t%s\n", out.State, how)
+	}
 	tw.Flush()
+	if len(out.Rehearsing) > 0 {
+		fmt.Fprintf(w, "\nRehearsing: %s\n", strings.Join(out.Rehearsing, ", "))
+	}
 
 	problems := 0
 	for _, c := range info.Customers {

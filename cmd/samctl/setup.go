@@ -173,15 +173,33 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	for _, w := range res.Warnings {
 		printf(a.stdout, "Note: %s\n", w)
 	}
-	next := "samctl check"
-	if a.sandboxURL != "" {
-		next += " --sandbox " + a.sandboxURL
-	}
-	if a.credentials != "" {
-		next += " --credentials " + a.credentials
-	}
-	fmt.Fprintf(a.stdout, "Next: push consent to the customers (samctl consent push --all), then run %s\n", next)
+	flags := a.sessionFlags()
+	fmt.Fprintf(a.stdout, "Next: push consent to the customers, then check them:\n  samctl consent push --all%s\n  samctl check%s\n", flags, flags)
 	return nil
+}
+
+// sessionFlags are the flags this run was given that say which cloud and
+// credentials to use, as they must follow a command printed for pasting.
+func (a *app) sessionFlags() string {
+	var b strings.Builder
+	for _, f := range []struct{ name, value string }{
+		{"--sandbox", a.sandboxURL}, {"--sandbox-ca", a.sandboxCA}, {"--credentials", a.credentials},
+	} {
+		if f.value != "" {
+			b.WriteString(" " + f.name + " " + shellQuote(f.value))
+		}
+	}
+	return b.String()
+}
+
+// shellQuote puts s in single quotes, which a POSIX shell and PowerShell
+// both read literally, when it holds anything but the characters of plain
+// paths and URLs (a quote inside is escaped as a POSIX shell reads it).
+func shellQuote(s string) string {
+	if strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }
 
 // setupFailure words a failed setup in one line, saying whether the run

@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/samkit/samkit/examples/internal/connect"
+	"github.com/samkit/samkit/examples/connect"
 	"github.com/samkit/samkit/sam"
 )
 

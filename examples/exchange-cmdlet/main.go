@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/samkit/samkit/examples/internal/connect"
+	"github.com/samkit/samkit/examples/connect"
 	"github.com/samkit/samkit/exchange"
 )
 

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/samkit/samkit/examples/internal/connect"
+	"github.com/samkit/samkit/examples/connect"
 	"github.com/samkit/samkit/graph"
 	"github.com/samkit/samkit/partner"
 	"github.com/samkit/samkit/sam"

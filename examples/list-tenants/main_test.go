@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/samkit/samkit/examples/internal/connect"
+	"github.com/samkit/samkit/examples/connect"
 )
 
 // TestRun runs the example against a sandbox.

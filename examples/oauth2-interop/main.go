@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/samkit/samkit/examples/internal/connect"
+	"github.com/samkit/samkit/examples/connect"
 	"github.com/samkit/samkit/token"
 )
 

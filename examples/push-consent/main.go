@@ -14,9 +14,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/samkit/samkit/examples/internal/connect"
-	"github.com/samkit/samkit/internal/testserver"
+	"github.com/samkit/samkit/examples/connect"
 	"github.com/samkit/samkit/sam"
+	"github.com/samkit/samkit/samtest"
 	"github.com/samkit/samkit/token"
 )
 
@@ -38,7 +38,11 @@ func run(ctx context.Context) error {
 	target := *tenant
 	if target == "" && env.Sandbox != nil {
 		// A customer who just signed: the SAM app is not in its tenant yet.
-		target = env.Sandbox.AddCustomer(testserver.CustomerSpec{Name: "Fabrikam Residences", GDAP: true, PartnerCenter: true})
+		c, err := env.Sandbox.AddCustomer(samtest.CustomerSpec{Name: "Fabrikam Residences", NotConsented: true})
+		if err != nil {
+			return err
+		}
+		target = c.ID
 	}
 	if target == "" {
 		return errors.New("name the customer tenant with -tenant")

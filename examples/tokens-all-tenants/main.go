@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/samkit/samkit/examples/internal/connect"
+	"github.com/samkit/samkit/examples/connect"
 	"github.com/samkit/samkit/token"
 )
 

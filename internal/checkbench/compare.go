@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"text/tabwriter"
 )
@@ -30,7 +31,7 @@ func compare(f flags) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", bin, err)
 			}
-			fmt.Fprintf(os.Stderr, "checkbench: run %d of %s: client CPU %v per tenant\n", i+1, bin, r.ClientCPU)
+			fmt.Fprintf(os.Stderr, "checkbench: run %d of %s: client CPU %v per tenant\n", i+1, filepath.Base(bin), r.ClientCPU)
 			results[b] = append(results[b], r)
 		}
 	}
@@ -39,7 +40,7 @@ func compare(f flags) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "build\twall\tx-ideal\tclient CPU/tenant\tfake CPU/tenant\ttokens/tenant/resource\trequests/tenant\tretained heap/tenant\tfailed\t")
 	for b, bin := range bins {
-		fmt.Fprintf(tw, "%s\t%s\n", bin, median(results[b]).row())
+		fmt.Fprintf(tw, "%s\t%s\n", filepath.Base(bin), median(results[b]).row())
 	}
 	return tw.Flush()
 }

@@ -15,5 +15,5 @@ git -C "$root" archive "$rev" | tar -x -C "$tmp/old"
 rm -rf "$tmp/old/internal/checkbench"
 cp -R "$root/internal/checkbench" "$tmp/old/internal/checkbench"
 (cd "$tmp/old" && go build -o "$tmp/checkbench-$rev" ./internal/checkbench)
-(cd "$root" && go build -o "$tmp/checkbench-new" ./internal/checkbench)
-cd "$tmp" && "./checkbench-new" -against "./checkbench-$rev" "$@"
+(cd "$root" && go build -o "$tmp/checkbench-tree" ./internal/checkbench)
+cd "$tmp" && "./checkbench-tree" -against "./checkbench-$rev" "$@"

@@ -152,6 +152,14 @@ func sortedUsers(t *Tenant) []*User {
 
 // exoInvoke serves POST /adminapi/beta/{tenant}/InvokeCommand.
 func (s *Server) exoInvoke(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	off := s.rehearsingLocked(RehearseInvokeCommandOff)
+	s.mu.Unlock()
+	if off {
+		s.exoCmdletError(w, http.StatusGone, "Gone", "", "The InvokeCommand (beta) endpoint of the Exchange Online admin API "+
+			"has been switched off. Use the Exchange Online Admin API v2.0 (/adminapi/v2.0/{tenant}/{endpoint}).")
+		return
+	}
 	t, ok := s.exoAuth(w, r)
 	if !ok {
 		return

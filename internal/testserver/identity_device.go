@@ -113,6 +113,9 @@ func (s *Server) deviceCodeGrantLocked(tr *tokenRequest) (*issuance, *aadError) 
 		if pol.Manual || dc.Polls <= pol.PendingPolls {
 			return nil, authorizationPending()
 		}
+		if s.rehearsingLocked(RehearseDeviceCodeBlocked) {
+			return nil, deviceCodeBlocked()
+		}
 		if pol.Decline {
 			dc.Declined = true
 			return nil, deviceDeclined()

@@ -101,6 +101,9 @@ func (s *Server) tokenRequestLocked(r *http.Request) (*tokenRequest, *aadError) 
 	if client == nil {
 		return nil, appNotFound(id, lt)
 	}
+	if client.AppID == ExchangePowerShellID && s.rehearsingLocked(RehearseExchangePowerShellRetired) {
+		return nil, applicationDisabled(client)
+	}
 	return &tokenRequest{r: r, lt: lt, client: client, creds: presentedCreds(r)}, nil
 }
 
@@ -216,7 +219,10 @@ func (s *Server) refreshGrantLocked(tr *tokenRequest) (*issuance, *aadError) {
 	if scope == "" {
 		scope = rt.Scope
 	}
-	is, e := s.delegatedLocked(tr, u, t, parseScopes(s.world, scope), rt.MFA, false)
+	// Rehearsing Partner Center's MFA enforcement, the token was minted at
+	// a sign-in without MFA: its access tokens carry none.
+	mfa := rt.MFA && !s.rehearsingLocked(RehearsePartnerCenterMFA)
+	is, e := s.delegatedLocked(tr, u, t, parseScopes(s.world, scope), mfa, false)
 	if e != nil {
 		return nil, e
 	}

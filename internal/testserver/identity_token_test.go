@@ -214,6 +214,8 @@ func TestRefreshTokenErrors(t *testing.T) {
 			form.Set("refresh_token", "1.AQnotatoken")
 			return f.partner.TenantID, form
 		}, 400, "invalid_grant", 9002313, "", false},
+		// AADSTS700007, as the service answers it:
+		// https://github.com/microsoft/Partner-Center-PowerShell/issues/419
 		{"another client's token", func(t *testing.T, f *refreshFixture) (string, url.Values) {
 			other := registerSAM(t, f.s, AppSpec{DisplayName: "Other"})
 			form := f.form(graph)
@@ -261,6 +263,8 @@ func TestRefreshTokenErrors(t *testing.T) {
 		{"a scope the resource lacks", func(t *testing.T, f *refreshFixture) (string, url.Values) {
 			return f.partner.TenantID, f.form("https://graph.microsoft.com/Nope.Nothing")
 		}, 400, "invalid_scope", 70011, "", false},
+		// A partner's admin meets an app the customer never authorized:
+		// AADSTS90099, https://learn.microsoft.com/entra/identity-platform/reference-error-codes
 		{"not consented in the customer", func(t *testing.T, f *refreshFixture) (string, url.Values) {
 			return f.unconsented, f.form(graph)
 		}, 400, "invalid_grant", 90099, "", false},

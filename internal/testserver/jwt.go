@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"sync"
@@ -44,16 +45,26 @@ func signingKey(bits int) signer {
 	if err != nil {
 		panic(err) // only for a size WithSigningKeyBits refused
 	}
+	der, err := signingCertificate(k)
+	if err != nil {
+		panic(err) // only for a key crypto/rsa made itself
+	}
+	sum := sha1.Sum(der)
+	keys[bits] = signer{key: k, kid: base64.RawURLEncoding.EncodeToString(sum[:]), cert: der}
+	return keys[bits]
+}
+
+// signingCertificate is a self-signed certificate of key, as the JWKS
+// publishes it (x5c).
+func signingCertificate(k *rsa.PrivateKey) ([]byte, error) {
 	now := time.Now()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "accounts.accesscontrol.windows.net"},
 		NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(5 * 365 * 24 * time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
 	if err != nil {
-		panic(err)
+		return nil, fmt.Errorf("testserver: certifying the signing key: %w", err)
 	}
-	sum := sha1.Sum(der)
-	keys[bits] = signer{key: k, kid: base64.RawURLEncoding.EncodeToString(sum[:]), cert: der}
-	return keys[bits]
+	return der, nil
 }
 
 // Claims is a decoded JWT payload.

@@ -28,8 +28,9 @@ type Server struct {
 	world *World
 	graph graphState // Graph-only bookkeeping (graph.go), guarded by mu
 
-	rng    *rand.Rand  // token lifetimes; guarded by mu
-	limits tokenLimits // token endpoint throttling; guarded by mu
+	rng        *rand.Rand         // token lifetimes; guarded by mu
+	rehearsing map[Rehearsal]bool // staged switches (rehearsal.go); guarded by mu
+	limits     tokenLimits        // token endpoint throttling; guarded by mu
 
 	faults   faultQueue
 	recorder recorder
@@ -135,7 +136,8 @@ func (s *Server) accessLifetimeLocked() time.Duration {
 	return time.Duration(lo+s.rng.IntN(hi-lo+1)) * time.Second
 }
 
-// URL is the server's base URL, https://127.0.0.1:port.
+// URL is the server's base URL, https://127.0.0.1:port (or, WithoutListener,
+// https://fake.samkit.invalid).
 func (s *Server) URL() string { return s.ts.URL }
 
 // Client returns an HTTP client that trusts the server's certificate.
@@ -146,7 +148,8 @@ func (s *Server) Client() *http.Client {
 	return s.ts.Client()
 }
 
-// TLSConfig returns a TLS configuration that trusts the server.
+// TLSConfig returns a TLS configuration that trusts the server (nil
+// WithoutListener).
 func (s *Server) TLSConfig() *tls.Config {
 	if s.mem != nil {
 		return nil
@@ -439,7 +442,14 @@ func (s *Server) handler() http.Handler {
 	s.routePartner(partner)
 	s.routeExchange(exchange)
 	byName := map[string]http.Handler{"graph": graph, "partner": partner, "exchange": exchange}
+	admin := http.NewServeMux()
+	s.routeAdmin(admin)
+	adminH := adminHandler(admin)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, adminPrefix) {
+			adminH.ServeHTTP(w, r)
+			return
+		}
 		service, h := "login", http.Handler(login)
 		host := r.Host
 		if h, _, err := net.SplitHostPort(host); err == nil {
@@ -463,7 +473,7 @@ func (s *Server) handler() http.Handler {
 		rec := s.recorder.begin(s, r, service)
 		rw := &statusWriter{ResponseWriter: w}
 		defer func() { s.recorder.finish(rec, rw.status) }()
-		if s.applyFault(rw, r, rec) {
+		if s.rehearsedServiceFault(rw, r, rec) || s.applyFault(rw, r, rec) {
 			return
 		}
 		h.ServeHTTP(rw, r)

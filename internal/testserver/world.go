@@ -121,6 +121,8 @@ type Tenant struct {
 	Contracts     []*Contract
 	Relationships []*Relationship
 	Customers     []*PCCustomer
+	// relIndex finds Relationships by customer; see RelationshipFor.
+	relIndex relationshipIndex
 	// ConsentBlocked makes Partner Center refuse application consents for
 	// this customer.
 	ConsentBlocked bool
@@ -447,15 +449,71 @@ func (t *Tenant) Admin() *User {
 	return admin
 }
 
-// RelationshipFor returns the partner's newest relationship with customer.
+// RelationshipFor returns the partner's newest relationship with customer:
+// the last active one in Relationships, or else the first.
+//
+// Every token request in a customer tenant asks, so the relationships are
+// indexed by customer. The index follows the slice: it is rebuilt when
+// Relationships is replaced or grows, and when an indexed relationship has
+// moved or changed customer; a customer with none indexed is looked up
+// in the whole slice.
 func (t *Tenant) RelationshipFor(customer string) *Relationship {
-	var found *Relationship
-	for _, r := range t.Relationships {
-		if r.CustomerTenantID == customer && (found == nil || r.Status == "active") {
-			found = r
+	idx := &t.relIndex
+	if !idx.current(t.Relationships) {
+		idx.build(t.Relationships)
+	}
+	found, ok := idx.lookup(t.Relationships, customer)
+	if !ok {
+		idx.build(t.Relationships)
+		found, _ = idx.lookup(t.Relationships, customer)
+	}
+	if found == nil {
+		// None indexed: scan, in case one changed customer in place.
+		for _, r := range t.Relationships {
+			if r.CustomerTenantID == customer && (found == nil || r.Status == "active") {
+				found = r
+			}
 		}
 	}
 	return found
+}
+
+// relationshipIndex holds the positions of a tenant's relationships by
+// customer, and the slice they were read from.
+type relationshipIndex struct {
+	head  **Relationship // &rels[0] when built
+	n     int
+	by    map[string][]int
+	built bool
+}
+
+func (x *relationshipIndex) current(rels []*Relationship) bool {
+	return x.built && len(rels) == x.n && (len(rels) == 0 || &rels[0] == x.head)
+}
+
+func (x *relationshipIndex) build(rels []*Relationship) {
+	*x = relationshipIndex{n: len(rels), by: make(map[string][]int), built: true}
+	if len(rels) > 0 {
+		x.head = &rels[0]
+	}
+	for i, r := range rels {
+		x.by[r.CustomerTenantID] = append(x.by[r.CustomerTenantID], i)
+	}
+}
+
+// lookup picks customer's relationship from the indexed positions; ok is
+// false when one of them no longer holds a relationship with customer.
+func (x *relationshipIndex) lookup(rels []*Relationship, customer string) (found *Relationship, ok bool) {
+	for _, i := range x.by[customer] {
+		r := rels[i]
+		if r.CustomerTenantID != customer {
+			return nil, false
+		}
+		if found == nil || r.Status == "active" {
+			found = r
+		}
+	}
+	return found, true
 }
 
 // DelegatedScopes returns the delegated scopes clientSP holds on resourceSP

@@ -1,8 +1,10 @@
 // Package connect gives the examples their credentials: by default a
-// sandbox of the Microsoft cloud started inside the example, with a partner,
-// its customers (a few broken on purpose) and a consented SAM app; with
-// -credentials FILE (written by 'samctl setup') or the SAMKIT_ environment
-// variables, the partner's real credentials and Microsoft's cloud.
+// sandbox of the Microsoft cloud started inside the example (samtest), with
+// a partner, its customers (a few broken on purpose) and a consented SAM
+// app; with -credentials FILE (written by 'samctl setup') or the SAMKIT_
+// environment variables, the partner's real credentials and Microsoft's
+// cloud. It uses public packages only, as the examples do: copy it with
+// them.
 package connect
 
 import (
@@ -14,14 +16,15 @@ import (
 
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/graph"
-	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/partner"
 	"github.com/samkit/samkit/sam"
+	"github.com/samkit/samkit/samtest"
 	"github.com/samkit/samkit/token"
 )
 
 var (
 	credentials = flag.String("credentials", "", "credentials file written by 'samctl setup' (default: SAMKIT_ variables if set, else a sandbox)")
+	sandboxFlag = flag.Bool("sandbox", false, "run against a sandbox whatever -credentials and the SAMKIT_ variables say")
 	sandboxOnly bool
 )
 
@@ -39,13 +42,13 @@ type Env struct {
 	HTTPClient *http.Client
 	// Sandbox is the sandbox the example runs against; nil with real
 	// credentials.
-	Sandbox *testserver.Server
+	Sandbox *samtest.Server
 }
 
 // Open parses the command line and connects. Close the Env when done.
 func Open(ctx context.Context) (*Env, error) {
 	flag.Parse()
-	if sandboxOnly {
+	if sandboxOnly || *sandboxFlag {
 		return openSandbox()
 	}
 	var store sam.Store
@@ -83,13 +86,20 @@ func Open(ctx context.Context) (*Env, error) {
 	return &Env{Provider: p, Credentials: creds, Cloud: c, HTTPClient: hc}, nil
 }
 
+// sandboxHealthy is how many of the sandbox's customers are healthy,
+// beside one broken customer for each samtest.Problem.
+const sandboxHealthy = 19
+
 func openSandbox() (*Env, error) {
-	s, info := testserver.NewSandbox(testserver.SandboxSpec{App: true})
+	s, err := samtest.NewServer(samtest.World{Customers: sandboxHealthy, Broken: true})
+	if err != nil {
+		return nil, err
+	}
+	creds := s.Credentials()
+	partner, _ := s.Tenant(creds.TenantID)
 	fmt.Printf("(running against a sandbox of the Microsoft cloud: partner %q, %d customers; -credentials FILE for real ones)\n\n",
-		info.Partner.Name, len(info.Customers))
-	creds := token.Credentials{TenantID: info.Partner.TenantID, ApplicationID: info.App.AppID,
-		ClientSecret: token.NewSecret(info.App.Secret), RefreshToken: token.NewSecret(info.RefreshToken)}
-	p, err := token.NewProvider(creds, token.WithCloud(s.Cloud()), token.WithHTTPClient(s.Client()))
+		partner.Name, len(s.Customers()))
+	p, err := s.Provider()
 	if err != nil {
 		s.Close()
 		return nil, err

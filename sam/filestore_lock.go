@@ -1,0 +1,32 @@
+package sam
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// lockRetry is how often a writer waiting for another process's lock
+// tries again; writes hold it for milliseconds.
+const lockRetry = 10 * time.Millisecond
+
+// lockFile takes an exclusive lock on path, creating it (0600) if needed,
+// and waits for it as long as ctx allows: flock(2) on Unix, LockFileEx on
+// Windows, so that processes sharing one credentials file write it in
+// turn. The lock file is never removed: removing it would let two
+// processes lock two different files.
+func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+	l := flock.New(path, flock.SetPermissions(0o600))
+	ok, err := l.TryLockContext(ctx, lockRetry)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	if !ok {
+		l.Close()
+		return nil, errors.New("the lock was not granted")
+	}
+	return func() { _ = l.Close() }, nil
+}
