@@ -263,6 +263,12 @@ func TestKeyVaultStoreErrors(t *testing.T) {
 				require.ErrorAs(t, err, &ke)
 				assert.Equal(t, strings.Fields(tt.name)[0], fmt.Sprint(ke.Status))
 			}
+			if tt.is == ErrVaultForbidden {
+				// Setup asks before the admin signs in.
+				werr := store.Writable(t.Context())
+				assert.ErrorIs(t, werr, ErrReadOnlyStore)
+				assert.ErrorIs(t, werr, ErrVaultForbidden)
+			}
 			for _, secret := range []string{"the-client-secret", "the-refresh-token"} {
 				assert.NotContains(t, err.Error(), secret)
 			}

@@ -43,6 +43,10 @@ var keyVaultHostSuffixes = []string{".vault.azure.net", ".vault.azure.cn", ".vau
 // secretNamePattern is the documented shape of a secret's name.
 var secretNamePattern = regexp.MustCompile(`^[0-9a-zA-Z-]{1,127}$`)
 
+// vaultNamePattern is the documented shape of a vault's name.
+// https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftkeyvault
+var vaultNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,22}[a-z0-9]$`)
+
 // Vault is a key vault: its secrets, its soft-deleted secrets and the role
 // each principal (service principal or user object id) holds on it.
 type Vault struct {
@@ -100,7 +104,7 @@ type VaultSpec struct {
 // the resource KeyVaultResource; GrantVaultRole lets a principal in.
 func (s *Server) AddVault(spec VaultSpec) (string, error) {
 	name := strings.ToLower(spec.Name)
-	if !regexp.MustCompile(`^[a-z][a-z0-9-]{1,22}[a-z0-9]$`).MatchString(name) {
+	if !vaultNamePattern.MatchString(name) {
 		return "", fmt.Errorf("testserver: vault name %q: use 3-24 letters, digits and dashes, starting with a letter", spec.Name)
 	}
 	s.mu.Lock()
