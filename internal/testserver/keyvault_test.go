@@ -153,6 +153,23 @@ func TestKeyVaultChallenge(t *testing.T) {
 	assert.Equal(t, `Bearer authorization="https://login.microsoftonline.com/`+s.Partner().TenantID+`", resource="https://vault.azure.net"`,
 		resp.Header.Get("WWW-Authenticate"))
 
+	// The same vault answers by its host name, as a client whose
+	// transport dials the fake for *.vault.azure.net reaches it.
+	byHost, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL()+"/secrets/x?api-version=2025-07-01", nil)
+	require.NoError(t, err)
+	byHost.Host = "challenge.vault.azure.net"
+	resp3, err := s.Client().Do(byHost)
+	require.NoError(t, err)
+	defer resp3.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp3.StatusCode)
+	assert.Contains(t, resp3.Header.Get("WWW-Authenticate"), s.Partner().TenantID)
+	// A vault that does not exist has no host: the connection drops.
+	byHost.Host = "nosuchvault.vault.azure.net"
+	if resp4, err := s.Client().Do(byHost); err == nil {
+		resp4.Body.Close()
+		t.Errorf("a request to a vault that does not exist was answered %s", resp4.Status)
+	}
+
 	// A token for another resource is refused with the challenge again.
 	tok := s.IssueAccessToken(testserver.TokenSpec{})
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url+"/secrets/x?api-version=2025-07-01", nil)
