@@ -72,12 +72,11 @@ func newSetupRun(o SetupOptions) *setupRun {
 	return &setupRun{opts: o, log: log, journal: &journal{log: log}, hc: httpx.NewClient(o.HTTPClient, httpx.RetryPolicy{}, log)}
 }
 
-// AdminGraph signs an admin in as Setup's first step does (AdminSignIn,
+// adminGraph signs an admin in as Setup's first step does (AdminSignIn,
 // BootstrapClientID, Tenant, Cloud, HTTPClient, Progress and Logger of
 // opts apply) and returns a Graph client acting as that admin in the
-// partner tenant: what Inspect and RotateSecret need to read and change
-// the app.
-func AdminGraph(ctx context.Context, opts SetupOptions) (*graph.Client, error) {
+// partner tenant: what RotateSecret needs to change the app.
+func adminGraph(ctx context.Context, opts SetupOptions) (*graph.Client, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err

@@ -87,11 +87,13 @@ func TestSetupEndToEnd(t *testing.T) {
 	})
 
 	// The saved credentials reach a customer once consent is pushed.
-	p := e.provider()
-	push, err := PushConsent(t.Context(), PushOptions{Provider: p, TenantID: creds.TenantID, ApplicationID: creds.ApplicationID}, customer)
+	sp := e.partner()
+	p := sp.Provider()
+	pushed, err := sp.PushConsent(t.Context(), []string{customer}, PushOptions{})
 	if err != nil {
 		t.Fatalf("PushConsent: %v", err)
 	}
+	push := pushed[0]
 	if push.PartnerConsent != ConsentCreated || push.AssignmentsCreated != 2 {
 		t.Errorf("PushConsent = %+v, want a created consent and 2 assignments", push)
 	}
