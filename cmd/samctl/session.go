@@ -116,14 +116,16 @@ func newSession(creds token.Credentials, sp *sam.Partner, hc *http.Client, count
 	return &session{creds: creds, cloud: sp.Cloud(), base: hc, counter: counter, sp: sp, p: sp.Provider()}
 }
 
-// cloudFor picks the Microsoft cloud: --sandbox, else --cloud, else the one
-// saved with the credentials.
+// cloudFor picks the Microsoft cloud: --sandbox, else --cloud or
+// --cloud-file, else the one saved with the credentials.
 func (a *app) cloudFor(ctx context.Context, store sam.Store) (cloud.Configuration, error) {
 	switch {
 	case a.sandboxURL != "":
 		return sandboxCloud(a.sandboxURL)
 	case a.cloudName != "":
 		return cloud.ByName(a.cloudName)
+	case a.custom != nil:
+		return *a.custom, nil
 	}
 	var (
 		c   cloud.Configuration
@@ -137,7 +139,9 @@ func (a *app) cloudFor(ctx context.Context, store sam.Store) (cloud.Configuratio
 	default:
 		return cloud.Public, nil
 	}
-	if err != nil && strings.Contains(err.Error(), `"`+sandboxCloudName+`"`) {
+	// A sandbox's credentials record its endpoints, or, saved by an older
+	// samctl, its name alone.
+	if c.Name == sandboxCloudName || err != nil && strings.Contains(err.Error(), `"`+sandboxCloudName+`"`) {
 		return c, withFix(errors.New("these credentials belong to a sandbox, not to Microsoft's cloud"), "add --sandbox URL (the address 'samctl sandbox' printed)")
 	}
 	return c, err

@@ -114,6 +114,8 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 		c, err = sandboxCloud(a.sandboxURL)
 	case a.cloudName != "":
 		c, err = cloud.ByName(a.cloudName)
+	case a.custom != nil:
+		c = *a.custom
 	}
 	if err != nil {
 		return err
