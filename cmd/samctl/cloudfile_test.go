@@ -76,3 +76,19 @@ func TestCloudFileUsed(t *testing.T) {
 		assert.NotContains(t, stderr, "lab-secret-value", name)
 	}
 }
+
+// TestSandboxCredentialsNeedSandbox: credentials saved from a sandbox,
+// which record its endpoints, are not used without --sandbox.
+func TestSandboxCredentialsNeedSandbox(t *testing.T) {
+	dir := isolate(t)
+	sb, err := sandboxCloud("https://127.0.0.1:1")
+	require.NoError(t, err)
+	path := filepath.Join(dir, "sandbox.json")
+	require.NoError(t, sam.NewFileStore(path, sam.WithFileCloud(sb)).Save(t.Context(), token.Credentials{
+		TenantID: "5e1c1a2b-0000-4000-8000-0000000000aa", ApplicationID: "5e1c1a2b-0000-4000-8000-0000000000bb",
+		ClientSecret: token.NewSecret("sandbox-secret-value"), RefreshToken: token.NewSecret("sandbox-refresh-token")}))
+	code, _, stderr := samctl(t, "token", "5e1c1a2b-0000-4000-8000-0000000000aa", "graph", "--credentials", path)
+	assert.NotEqual(t, exitOK, code)
+	assert.Contains(t, stderr, "belong to a sandbox")
+	assert.Contains(t, stderr, "add --sandbox URL")
+}
