@@ -83,7 +83,8 @@
 // step and the fix, after the run's journal has been undone: nothing the
 // run created is left behind, and an app that existed before is never
 // deleted. Running it again is safe. Setup is a function, not a method:
-// there is no Partner before it has run; open one from its store after.
+// there is no Partner before it has run; SetupResult.Partner is the one it
+// made.
 //
 // # Customers
 //

@@ -230,6 +230,11 @@ type SetupResult struct {
 	Created bool
 	// Warnings are what Setup could not check or chose not to do.
 	Warnings []string
+	// Partner is the SAM app ready for work: the Credentials, in the
+	// cloud and through the HTTP client and logger Setup used, saving
+	// rotated refresh tokens to the Store (when there is one). It is nil
+	// only when a warning says why.
+	Partner *Partner
 }
 
 // Step names a step of Setup.
@@ -398,7 +403,25 @@ func (r *setupRun) run(ctx context.Context) (*SetupResult, error) {
 		}
 		r.emit(StepEvent{Step: s.step, Status: StepDone})
 	}
-	return &SetupResult{Credentials: r.credentials(), App: r.app, Created: r.created, Warnings: r.warnings}, nil
+	res := &SetupResult{Credentials: r.credentials(), App: r.app, Created: r.created, Warnings: r.warnings}
+	// The credentials were verified and saved: a Partner that cannot be
+	// made of them is worth a warning, never an undo.
+	if p, err := r.openPartner(res.Credentials); err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the credentials work, but open them with sam.Open: %v", err))
+	} else {
+		res.Partner = p
+	}
+	return res, nil
+}
+
+// openPartner is the Partner of the credentials the run made.
+func (r *setupRun) openPartner(c token.Credentials) (*Partner, error) {
+	cfg := partnerConfig{cloud: &r.opts.Cloud, hc: r.opts.HTTPClient, log: r.opts.Logger}
+	var extra []token.Option
+	if r.opts.Store != nil {
+		extra = append(extra, token.WithRefreshTokenStore(r.opts.Store))
+	}
+	return newPartner(c, r.opts.Store, cfg, extra...)
 }
 
 // checkStore fails the run before the admin signs in when the store

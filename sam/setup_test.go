@@ -1,6 +1,9 @@
 package sam
 
 import (
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"bufio"
 	"context"
 	"errors"
@@ -86,8 +89,11 @@ func TestSetupEndToEnd(t *testing.T) {
 		}
 	})
 
-	// The saved credentials reach a customer once consent is pushed.
-	sp := e.partner()
+	// The Partner Setup returns reaches a customer once consent is pushed,
+	// and shares the store.
+	sp := res.Partner
+	require.NotNil(t, sp, "Setup's Partner")
+	assert.Same(t, e.store, sp.Store())
 	p := sp.Provider()
 	pushed, err := sp.PushConsent(t.Context(), []string{customer}, PushOptions{})
 	if err != nil {
