@@ -104,8 +104,8 @@ func (p *Partner) RotateSecret(ctx context.Context, opts RotateOptions) (RotateR
 	if err := checkLifetime(opts.Lifetime); err != nil {
 		return RotateResult{}, err
 	}
-	g, err := adminGraph(ctx, SetupOptions{Cloud: p.Cloud(), HTTPClient: p.p.HTTPClient(), Tenant: p.p.TenantID(),
-		AdminSignIn: opts.AdminSignIn, BootstrapClientID: opts.BootstrapClientID, Progress: opts.Progress, Logger: p.log})
+	g, err := adminGraph(ctx, SetupOptions{cloud: p.Cloud(), httpClient: p.p.HTTPClient(), Tenant: p.p.TenantID(),
+		AdminSignIn: opts.AdminSignIn, BootstrapClientID: opts.BootstrapClientID, Progress: opts.Progress, logger: p.log})
 	if err != nil {
 		return RotateResult{}, err
 	}

@@ -163,7 +163,7 @@ func TestRotateSecretLostAddAnswer(t *testing.T) {
 	lossy := e.options()
 	hc := *e.s.Client()
 	hc.Transport = &writeFaults{base: e.s.Client().Transport, target: 1}
-	lossy.HTTPClient = &hc
+	lossy.httpClient = &hc
 	g, err := adminGraph(t.Context(), lossy)
 	require.NoError(t, err)
 	o := opts

@@ -134,7 +134,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	}
 
 	opts := e.options()
-	opts.HTTPClient, opts.Logger = client, log
+	opts.httpClient, opts.logger = client, log
 	res, err := Setup(ctx, opts)
 	if err != nil {
 		t.Fatalf("Setup: %v", err)

@@ -86,8 +86,8 @@ var (
 
 func (e *setupEnv) options() SetupOptions {
 	return SetupOptions{
-		Cloud:             e.s.Cloud(),
-		HTTPClient:        e.s.Client(),
+		cloud:             e.s.Cloud(),
+		httpClient:        e.s.Client(),
 		BootstrapClientID: e.s.BootstrapClientID,
 		AdminSignIn:       DeviceCodeSignIn{Prompt: func(string) {}},
 		Consent:           LoopbackConsent{OpenBrowser: e.browse},

@@ -563,7 +563,7 @@ func TestSetupReconcilesLostCreate(t *testing.T) {
 			before := e.snapshot()
 			opts := e.options()
 			lost := &loseAnswer{next: e.s.Client().Transport, method: http.MethodPost, path: "/graph/v1.0" + tt.path}
-			opts.HTTPClient = &http.Client{Transport: lost}
+			opts.httpClient = &http.Client{Transport: lost}
 			_, err := Setup(t.Context(), opts)
 			var se *SetupError
 			if !errors.As(err, &se) || se.Step != tt.step || !se.RolledBack {

@@ -41,7 +41,7 @@ func TestSovereignCloudSetupThenCheck(t *testing.T) {
 			store := NewFileStore(filepath.Join(t.TempDir(), "credentials.json"), WithFileCloud(c))
 			e := &setupEnv{t: t, s: s, store: store, browser: &http.Client{Transport: sovereignTransport(t, s, c)}}
 			opts := e.options()
-			opts.Cloud, opts.HTTPClient = c, hc
+			opts.cloud, opts.httpClient = c, hc
 			res := e.setup(ctx, opts)
 			require.NoError(t, s.GrantConsent(res.App.AppID, customer), "the customer's CPV consent")
 

@@ -179,10 +179,10 @@ func (a *app) demoSetup(ctx context.Context, d *demoRun, m sam.Manifest) (*sessi
 	api := &http.Client{Transport: counter, CheckRedirect: httpx.RefuseRedirect}
 	c := d.s.Cloud()
 	res, err := sam.Setup(ctx, sam.SetupOptions{
-		Cloud: c, HTTPClient: api, Tenant: d.info.Partner.TenantID, BootstrapClientID: d.info.BootstrapClientID, Manifest: m,
+		Tenant: d.info.Partner.TenantID, BootstrapClientID: d.info.BootstrapClientID, Manifest: m,
 		Consent: sam.LoopbackConsent{OpenBrowser: simulatedAdmin(ctx, hc)}, ConsentTimeout: sandboxConsentTimeout,
-		Progress: d.steps.print, Logger: a.log,
-	})
+		Progress: d.steps.print,
+	}, a.partnerOptions(c, api)...)
 	if err != nil {
 		return nil, setupFailure(err, c)
 	}
