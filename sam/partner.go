@@ -70,8 +70,8 @@ func WithRetryPolicy(p token.RetryPolicy) Option {
 }
 
 // WithConcurrency bounds how many tenants Check and PushConsent work on at
-// once; without it they use DefaultConcurrency and
-// DefaultPushConcurrency.
+// once; without it, or with 0, they use DefaultConcurrency and
+// DefaultPushConcurrency. A negative n is refused.
 func WithConcurrency(n int) Option {
 	return func(o *partnerConfig) { o.concurrency = n }
 }
