@@ -108,6 +108,11 @@ type CheckOptions struct {
 	// MaxRetryAfter; without HTTPClient the Provider's policy does both.
 	// Zero fields take their defaults.
 	RetryPolicy token.RetryPolicy
+	// ExchangeAPI chooses the admin API the Exchange check calls:
+	// exchange.APIBeta (InvokeCommand, which Exchange.Manage opens; the
+	// default when empty) or exchange.APIV2 (the Exchange Online Admin API
+	// v2.0, whose OrganizationConfig endpoint needs Exchange.ManageV2).
+	ExchangeAPI exchange.API
 	// Logger receives the API clients' debug logs, redacted; nil logs
 	// nothing.
 	Logger *slog.Logger
@@ -144,6 +149,9 @@ func CheckAccess(ctx context.Context, opts CheckOptions) (*AccessReport, error) 
 	}
 	if opts.Concurrency < 0 {
 		return nil, fmt.Errorf("sam: CheckAccess: negative CheckOptions.Concurrency %d", opts.Concurrency)
+	}
+	if a := opts.ExchangeAPI; a != "" && a != exchange.APIBeta && a != exchange.APIV2 {
+		return nil, fmt.Errorf("sam: CheckAccess: unknown CheckOptions.ExchangeAPI %q: use exchange.APIBeta or exchange.APIV2", a)
 	}
 	conc := opts.Concurrency
 	if conc == 0 {
@@ -272,7 +280,8 @@ func newRun(opts CheckOptions, checks Checks) *run {
 	// source); the options, and so the connections, are shared.
 	r.graphOpts = []graph.Option{graph.WithCloud(r.cloud), graph.WithHTTPClient(hc), graph.WithRetryPolicy(policy),
 		graph.WithConsistencyRetry(0)}
-	r.exchangeOpts = []exchange.Option{exchange.WithCloud(r.cloud), exchange.WithHTTPClient(hc), exchange.WithRetryPolicy(policy)}
+	r.exchangeOpts = []exchange.Option{exchange.WithCloud(r.cloud), exchange.WithHTTPClient(hc), exchange.WithRetryPolicy(policy),
+		exchange.WithAPI(opts.ExchangeAPI)}
 	r.partnerOpts = []partner.Option{partner.WithCloud(r.cloud), partner.WithHTTPClient(hc), partner.WithRetryPolicy(policy)}
 	if opts.Logger != nil {
 		r.graphOpts = append(r.graphOpts, graph.WithLogger(opts.Logger))
