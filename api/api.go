@@ -16,6 +16,8 @@ package api
 import (
 	"context"
 	"net/http"
+
+	"github.com/samkit/samkit/internal/respkey"
 )
 
 // Response is what a service answered to the last request of a call.
@@ -34,20 +36,10 @@ type Response struct {
 	Header http.Header
 }
 
-type responseKey struct{}
-
 // WithResponse returns a context whose calls, by any samkit API client,
-// record their last response in dst. A call that pages records each
-// page's response in turn. dst is written from the calling goroutine
-// only, while the call runs.
+// record their last successful response in dst; a call that pages records
+// each page's in turn. Give each call its own dst: calls that run at once
+// (the workers of sam.CheckAccess, say) would write one concurrently.
 func WithResponse(ctx context.Context, dst *Response) context.Context {
-	return context.WithValue(ctx, responseKey{}, dst)
-}
-
-// Record fills the Response of ctx, if it has one: samkit's clients call
-// it; others have no need to.
-func Record(ctx context.Context, status int, header http.Header, requestID, clientRequestID string) {
-	if dst, ok := ctx.Value(responseKey{}).(*Response); ok && dst != nil {
-		*dst = Response{StatusCode: status, RequestID: requestID, ClientRequestID: clientRequestID, Header: header}
-	}
+	return context.WithValue(ctx, respkey.Key{}, dst)
 }

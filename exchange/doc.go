@@ -28,8 +28,7 @@
 // ErrEndpointGone), the hint points to v2.0.
 //
 //	p, _ := token.NewProvider(creds)
-//	exo, err := exchange.New(p.Source(customerTenant, cloud.Public.Exchange.Scope()), customerTenant,
-//		exchange.WithHTTPClient(p.HTTPClient()))
+//	exo, err := exchange.New(p.Source(customerTenant, p.Cloud().Exchange.Scope()), customerTenant)
 //	type mailbox struct{ UserPrincipalName, RecipientTypeDetails string }
 //	for m, err := range exchange.InvokeInto[mailbox](ctx, exo, "Get-Mailbox", map[string]any{"ResultSize": "Unlimited"}) {
 //		if err != nil {

@@ -1,11 +1,9 @@
 package exchange
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -238,16 +236,7 @@ func responseRequestID(h http.Header, sent string) string {
 	return sent
 }
 
-// describeBody describes a body that is not the admin API's JSON: empty, a
-// gateway's HTML page, or garbage, with a short redacted excerpt.
+// describeBody describes a body that is not the admin API's JSON.
 func describeBody(contentType string, body []byte) string {
-	body = bytes.TrimSpace(bytes.Trim(body, "\x00"))
-	if len(body) == 0 {
-		return "the response had an empty body"
-	}
-	mt, _, _ := mime.ParseMediaType(contentType)
-	if mt == "" {
-		mt = "unknown content type"
-	}
-	return fmt.Sprintf("the response body is not the admin API's JSON (%s): %q", mt, httpx.Excerpt(body))
+	return httpx.DescribeBody(contentType, body, "the admin API's JSON")
 }

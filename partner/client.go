@@ -23,13 +23,15 @@ type Client struct {
 }
 
 // Option configures a Client. Options are checked by New.
-type Option func(*rest.Options) error
+type Option func(*config) error
+
+type config struct{ rest.Options }
 
 // WithCloud sends requests to the Partner Center endpoint of cloud c. The
 // default is the cloud of the token.Source when it has one (a Provider's
 // Sources do), else cloud.Public.
 func WithCloud(c cloud.Configuration) Option {
-	return func(o *rest.Options) error { return o.SetCloud("partner", c) }
+	return func(cfg *config) error { return cfg.SetCloud("partner", c) }
 }
 
 // WithBaseURL sends requests to base, the Partner Center API root without
@@ -37,7 +39,7 @@ func WithCloud(c cloud.Configuration) Option {
 // or http on a loopback address for local test servers. The last of
 // WithCloud and WithBaseURL wins.
 func WithBaseURL(base string) Option {
-	return func(o *rest.Options) error { return o.SetBaseURL("partner", base) }
+	return func(cfg *config) error { return cfg.SetBaseURL("partner", base) }
 }
 
 // WithHTTPClient sends requests through hc's Transport, for example a
@@ -47,21 +49,21 @@ func WithBaseURL(base string) Option {
 // default is the HTTP client of the token.Source when it has one, else a
 // pooled one.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(o *rest.Options) error { return o.SetHTTPClient("partner", hc) }
+	return func(cfg *config) error { return cfg.SetHTTPClient("partner", hc) }
 }
 
 // WithLogger logs requests and retries at debug level through l, behind a
 // handler that redacts secrets and URL queries. By default nothing is
 // logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(o *rest.Options) error { return o.SetLogger("partner", l) }
+	return func(cfg *config) error { return cfg.SetLogger("partner", l) }
 }
 
 // WithRetryPolicy bounds retries of throttled (429) and failed requests,
 // and how long each attempt and each call may take. Zero fields keep their
 // defaults (see token.RetryPolicy); MaxAttempts 1 disables retries.
 func WithRetryPolicy(p token.RetryPolicy) Option {
-	return func(o *rest.Options) error { return o.SetRetryPolicy("partner", p) }
+	return func(cfg *config) error { return cfg.SetRetryPolicy("partner", p) }
 }
 
 // partnerService is what the request pipeline needs to know of Partner
@@ -83,7 +85,7 @@ var partnerService = rest.Service{
 // Partner Center — scope https://api.partnercenter.microsoft.com/.default
 // or …/user_impersonation — from a sign-in that used MFA.
 func New(src token.Source, opts ...Option) (*Client, error) {
-	var cfg rest.Options
+	var cfg config
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -92,7 +94,7 @@ func New(src token.Source, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	rc, err := rest.New(src, cfg, partnerService)
+	rc, err := rest.New(src, cfg.Options, partnerService)
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,7 @@
 // SAM app in a customer's tenant.
 //
 //	p, _ := token.NewProvider(creds)
-//	pc, err := partner.New(p.Source(creds.TenantID, cloud.Public.PartnerCenter.Scope()),
-//		partner.WithHTTPClient(p.HTTPClient()))
+//	pc, err := partner.New(p.Source(creds.TenantID, p.Cloud().PartnerCenter.Scope()))
 //	for c, err := range pc.Customers(ctx, partner.ListOptions{}) {
 //		if err != nil {
 //			return err

@@ -1,11 +1,9 @@
 package partner
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -159,16 +157,7 @@ func newError(op *operation, status int, h http.Header, body []byte, requestID s
 	return e
 }
 
-// describeBody describes an error body that is not Partner Center's JSON:
-// empty, a proxy's HTML page, or garbage, with a short redacted excerpt.
+// describeBody describes a body that is not Partner Center's error JSON.
 func describeBody(contentType string, body []byte) string {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
-		return "the response had an empty body"
-	}
-	mt, _, _ := mime.ParseMediaType(contentType)
-	if mt == "" {
-		mt = "unknown content type"
-	}
-	return fmt.Sprintf("the response body is not Partner Center's error JSON (%s): %q", mt, httpx.Excerpt(body))
+	return httpx.DescribeBody(contentType, body, "Partner Center's error JSON")
 }

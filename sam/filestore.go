@@ -304,7 +304,7 @@ func (s *FileStore) Writable(ctx context.Context) error {
 		return fmt.Errorf("%w: %s cannot be created (%v): choose a credentials file in a folder you can write to, or fix the folder's permissions", ErrReadOnlyStore, dir, pathErrText(err))
 	}
 	if _, err := s.read(); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%w: %s", ErrReadOnlyStore, strings.TrimPrefix(err.Error(), "sam: "))
+		return readOnlyError{err}
 	}
 	tmp, err := os.CreateTemp(dir, s.tempPattern())
 	if err != nil {
@@ -406,7 +406,8 @@ func (s *FileStore) read() (fileDoc, error) {
 	// Windows has no such mode bits: its files are protected by the ACL of
 	// the user's profile directory.
 	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return fileDoc{}, fmt.Errorf("sam: %s can be read by other users (mode %04o) and holds secrets: run chmod 600 %s, and consider the secrets in it exposed", s.path, perm, s.path)
+		return fileDoc{}, &StoreError{Err: fmt.Errorf("sam: %s can be read by other users (mode %04o) and holds secrets", s.path, perm),
+			Fix: fmt.Sprintf("run chmod 600 %s, and consider the secrets in it exposed", s.path)}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {

@@ -414,8 +414,12 @@ func (r *setupRun) checkStore(ctx context.Context) error {
 	if err == nil {
 		return nil
 	}
+	fix := "make the credential store writable as the error says"
+	if se := (*StoreError)(nil); errors.As(err, &se) {
+		fix = se.Fix
+	}
 	return &SetupError{Step: StepSave, Err: err, RolledBack: true,
-		Fix: "make the credential store writable as the error says, then run setup again (nothing was signed in to or created)"}
+		Fix: fix + ", then run setup again (nothing was signed in to or created)"}
 }
 
 func (r *setupRun) credentials() token.Credentials {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/samkit/samkit/token"
 )
@@ -42,6 +43,25 @@ var (
 	// ErrReadOnlyStore means a store cannot keep what it was given.
 	ErrReadOnlyStore = errors.New("sam: the credential store cannot be written")
 )
+
+// StoreError is a store's problem that a person must mend, with how:
+// errors.As finds it, so that a caller can show the fix on its own line.
+type StoreError struct {
+	Err error  // what is wrong
+	Fix string // what to do about it
+}
+
+func (e *StoreError) Error() string { return e.Err.Error() + ": " + e.Fix }
+func (e *StoreError) Unwrap() error { return e.Err }
+
+// readOnlyError says that a store cannot be written because of err,
+// matching both ErrReadOnlyStore and err.
+type readOnlyError struct{ err error }
+
+func (e readOnlyError) Error() string {
+	return ErrReadOnlyStore.Error() + ": " + strings.TrimPrefix(e.err.Error(), "sam: ")
+}
+func (e readOnlyError) Unwrap() []error { return []error{ErrReadOnlyStore, e.err} }
 
 // refreshKindName names a kind of refresh token for messages, and refuses
 // a kind this package does not know where to keep.

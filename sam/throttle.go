@@ -115,6 +115,10 @@ type gateTransport struct {
 	next http.RoundTripper
 }
 
+// WaitTurn waits for the gate before an attempt; the clients' pipeline
+// calls it outside the attempt's time bound (see httpx.Gate).
+func (t *gateTransport) WaitTurn(ctx context.Context) error { return t.gate.wait(ctx) }
+
 func (t *gateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.gate.wait(req.Context()); err != nil {
 		if req.Body != nil {

@@ -33,9 +33,11 @@ func defaultConfig() config {
 // WithCloud selects the Microsoft cloud; default cloud.Public.
 func WithCloud(c cloud.Configuration) Option { return func(o *config) { o.cloud = c } }
 
-// WithHTTPClient sets the client that token requests go through; the
-// Provider adds its retries on top (see HTTPClient). Default: a pooled
-// client with sane timeouts.
+// WithHTTPClient sets the client whose Transport carries token requests
+// (and the requests of API clients built on the Provider's Sources). The
+// Provider adds its retries and bounds on it and follows no redirect,
+// whatever c's CheckRedirect says; c is not modified. Default: a pooled
+// transport with dial and TLS handshake timeouts.
 func WithHTTPClient(c *http.Client) Option { return func(o *config) { o.base = c } }
 
 // WithLogger logs token requests at debug level, through a redacting

@@ -148,9 +148,10 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint, form s
 	req.Header["Return-Client-Request-Id"] = v[3:4:4]
 
 	start := time.Now()
-	logging := p.log.Enabled(ctx, slog.LevelDebug)
+	// The log's attributes are built only when someone reads them.
+	debug := p.log.Enabled(ctx, slog.LevelDebug)
 	var attrs []slog.Attr
-	if logging {
+	if debug {
 		attrs = []slog.Attr{
 			slog.String("tenant", k.tenant), slog.String("scope", k.scope), slog.String("grant", grant),
 			slog.String("kind", k.kind.String()), slog.String("client_request_id", requestID),
@@ -158,7 +159,7 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint, form s
 	}
 	resp, err := p.pipe.Do(req)
 	if err != nil {
-		if logging {
+		if debug {
 			p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.Duration("duration", time.Since(start)), slog.Any("error", err))...)
 		}
 		return tokenResponse{}, fmt.Errorf("token: requesting a %s token for tenant %s: %w", k.kind, k.tenant, err)
@@ -171,17 +172,16 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint, form s
 	if e, ok := tokErr.(*Error); ok && e.TraceID != "" {
 		traceID = e.TraceID
 	}
-	if logging {
+	if debug {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.Duration("duration", time.Since(start)), slog.String("trace_id", traceID))
+		if tokErr != nil {
+			p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.String("error", tokErr.Error()))...)
+		} else {
+			p.log.LogAttrs(ctx, slog.LevelDebug, "token request", attrs...)
+		}
 	}
 	if tokErr != nil {
-		if logging {
-			p.log.LogAttrs(ctx, slog.LevelDebug, "token request failed", append(attrs, slog.String("error", tokErr.Error()))...)
-		}
 		return tokenResponse{}, tokErr
-	}
-	if logging {
-		p.log.LogAttrs(ctx, slog.LevelDebug, "token request", attrs...)
 	}
 	return res, nil
 }

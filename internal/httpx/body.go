@@ -1,9 +1,11 @@
 package httpx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 )
 
 // DefaultBodyLimit is the largest response body ReadBody accepts when
@@ -43,4 +45,20 @@ func drainAndClose(rc io.ReadCloser) {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(rc, drainLimit))
 	_ = rc.Close()
+}
+
+// DescribeBody says why a response body that should have been the
+// service's JSON (what, e.g. "Partner Center's error JSON") is not: it is
+// empty, or it is something else, quoted as a short redacted Excerpt with
+// its media type, so that a gateway's error page is recognisable.
+func DescribeBody(contentType string, body []byte, what string) string {
+	body = bytes.TrimSpace(bytes.Trim(body, "\x00"))
+	if len(body) == 0 {
+		return "the response had an empty body"
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt == "" {
+		mt = "unknown content type"
+	}
+	return fmt.Sprintf("the response body is not %s (%s): %q", what, mt, Excerpt(body))
 }

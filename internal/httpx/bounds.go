@@ -71,6 +71,7 @@ func isElapsed(err error) bool {
 // headers have arrived, watch is the response's body.
 type watch struct {
 	c      *call
+	n      int // the attempt's number
 	host   string
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -86,7 +87,7 @@ type watch struct {
 }
 
 func newWatch(c *call, req *http.Request) *watch {
-	w := &watch{c: c, host: req.URL.Host}
+	w := &watch{c: c, n: c.n, host: req.URL.Host}
 	w.ctx, w.cancel = context.WithCancelCause(c.ctx)
 	d, ph := c.p.policy.AttemptTimeout, phaseHeaders
 	if t := c.p.timeout; t > 0 && t < d {
@@ -111,7 +112,7 @@ func (w *watch) expire() {
 	if ph == phaseElapsed {
 		d = w.c.p.policy.MaxElapsed
 	}
-	w.cancel(&TimeoutError{Host: w.host, Wait: d, Attempts: w.c.n, phase: ph})
+	w.cancel(&TimeoutError{Host: w.host, Wait: d, Attempts: w.n, phase: ph})
 }
 
 // timedOut returns the *TimeoutError that ended the attempt, if one did

@@ -134,3 +134,34 @@ func TestPromptBodyNotCut(t *testing.T) {
 		assert.Equal(t, "xxx", string(b))
 	})
 }
+
+// gated is a transport behind a gate that stays shut for a while.
+type gated struct {
+	fakeServer
+	shut time.Duration
+}
+
+func (g *gated) WaitTurn(ctx context.Context) error {
+	select {
+	case <-time.After(g.shut):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func TestGateWaitOutsideTheAttemptBound(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		g := &gated{shut: time.Minute, fakeServer: fakeServer{answer: func(req *http.Request) *http.Response {
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: req}
+		}}}
+		p := NewPipeline(&http.Client{Transport: g}, RetryPolicy{}, nil)
+		req, err := http.NewRequestWithContext(t.Context(), "POST", "https://graph.example.test/v1.0/x", nil)
+		require.NoError(t, err)
+		resp, err := p.Do(req)
+		require.NoError(t, err, "a minute at the gate is not a service that does not answer")
+		require.NoError(t, resp.Body.Close())
+		assert.EqualValues(t, 1, g.calls.Load())
+	})
+}

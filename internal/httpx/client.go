@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -40,8 +41,6 @@ type Pipeline struct {
 	// timeout is the base client's Timeout, which bounds each attempt
 	// too when it is shorter; 0 for none.
 	timeout time.Duration
-	// sleep waits d or until ctx is done; tests replace it.
-	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // NewPipeline returns a Pipeline over base's Transport (a pooled transport
@@ -71,7 +70,7 @@ func NewPipeline(base *http.Client, p RetryPolicy, log *slog.Logger) *Pipeline {
 	if next == nil {
 		next = DefaultTransport()
 	}
-	return &Pipeline{next: next, policy: p.WithDefaults(), log: RedactingLogger(log), timeout: timeout, sleep: Sleep}
+	return &Pipeline{next: next, policy: p.WithDefaults(), log: RedactingLogger(log), timeout: timeout}
 }
 
 // NewClient returns an *http.Client whose requests go through
@@ -94,12 +93,13 @@ func (p *Pipeline) Policy() RetryPolicy { return p.policy }
 // RefuseRedirect is an http.Client CheckRedirect that follows no redirect
 // and fails the request with a *RedirectError instead, for the clients
 // samkit hands to code it does not control (MSAL's public client, say).
-func RefuseRedirect(req *http.Request, via []*http.Request) error {
-	prev := req
-	if len(via) > 0 {
-		prev = via[len(via)-1]
+func RefuseRedirect(req *http.Request, _ []*http.Request) error {
+	e := &RedirectError{Location: origin(req.URL)}
+	// req.Response is the redirect that made req.
+	if req.Response != nil {
+		e.StatusCode = req.Response.StatusCode
 	}
-	return &RedirectError{StatusCode: prev.Response.StatusCode, Location: origin(req.URL)}
+	return e
 }
 
 var defaultTransport = sync.OnceValue(func() *http.Transport {
@@ -117,12 +117,28 @@ var defaultTransport = sync.OnceValue(func() *http.Transport {
 // TLS handshake timeouts and a larger idle pool.
 func DefaultTransport() *http.Transport { return defaultTransport() }
 
+// Gate is implemented by a base transport that holds requests back for a
+// while (a throttling backoff shared by many workers, say). A Pipeline
+// calls WaitTurn before each attempt, outside the attempt's bound, so
+// that waiting there is not taken for a service that does not answer;
+// WaitTurn returns early with ctx's error.
+type Gate interface {
+	WaitTurn(ctx context.Context) error
+}
+
 // nestedKey marks the context of a request inside a Pipeline's attempt.
 type nestedKey struct{}
 
 // RoundTrip is Do, so that a Pipeline can serve as an http.Client's
-// Transport.
-func (p *Pipeline) RoundTrip(req *http.Request) (*http.Response, error) { return p.Do(req) }
+// Transport. Its errors are not wrapped in a *url.Error: the http.Client
+// adds that, and one URL in an error is enough.
+func (p *Pipeline) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := p.Do(req)
+	if ue, ok := err.(*url.Error); ok {
+		err = ue.Err
+	}
+	return resp, err
+}
 
 // Do sends req (see Pipeline). Its errors are the transport's, redacted
 // (RedactChain), a *RedirectError, a *TimeoutError, or the context's
@@ -214,7 +230,7 @@ func (c *call) run() (*http.Response, error) {
 		if resp != nil {
 			drainAndClose(resp.Body)
 		}
-		if err := p.sleep(c.ctx, wait); err != nil {
+		if err := Sleep(c.ctx, wait); err != nil {
 			return nil, err
 		}
 	}
@@ -233,6 +249,16 @@ func (c *call) attempt() (*http.Response, error) {
 		r := *req
 		r.Body = b
 		req = &r
+	}
+	if g, ok := c.p.next.(Gate); ok {
+		// A shared gate's wait is not the service's silence: it runs
+		// before the attempt's bound starts.
+		if err := g.WaitTurn(c.ctx); err != nil {
+			if req.Body != nil {
+				_ = req.Body.Close()
+			}
+			return nil, err
+		}
 	}
 	w := newWatch(c, req)
 	resp, err := c.p.next.RoundTrip(req.WithContext(w.ctx))

@@ -329,6 +329,26 @@ func TestRedirectRefused(t *testing.T) {
 	assert.Zero(t, hits.Load(), "the redirect target was called")
 }
 
+func TestRefuseRedirectInAPlainClient(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	t.Cleanup(target.Close)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/to?code=Sup3rS3cret", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(srv.Close)
+	c := &http.Client{CheckRedirect: RefuseRedirect}
+	req, err := http.NewRequestWithContext(t.Context(), "POST", srv.URL, strings.NewReader("client_secret=x"))
+	require.NoError(t, err)
+	_, err = c.Do(req)
+	var re *RedirectError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, http.StatusTemporaryRedirect, re.StatusCode)
+	assert.Equal(t, target.URL, re.Location)
+	assert.Zero(t, hits.Load(), "the redirect target was called")
+}
+
 // TestLogsAreRedacted cannot run in parallel: it captures the standard
 // logger, which go-retryablehttp and net/http would write to.
 func TestLogsAreRedacted(t *testing.T) {

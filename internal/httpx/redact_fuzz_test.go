@@ -21,6 +21,13 @@ func FuzzRedactText(f *testing.F) {
 		`token eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiJ4In0.SECRET expired`,
 		`https://login.example/t/oauth2/v2.0/authorize?code=SECRET&state=x#frag`,
 		`{"code":"AADSTS50173","error":"invalid_grant"}`,
+		`""ACCess_token":","refresh_token":"SECRET`,
+		`{"refreshToken":"SECRET","clientSecret":'SECRET'}`,
+		`{"body":"scope=x\u0026client_secret=SECRET\u0026grant_type=y"}`,
+		"client_secret: SECRET\npassword = 'SECRET'",
+		`Authorization: Basic SECRET`,
+		`token eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..aXY.Y2lwaGVy.SECRET end`,
+		`GET https://h/cb?password= SECRET`,
 		``,
 	} {
 		f.Add(s)

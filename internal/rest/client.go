@@ -11,6 +11,7 @@ import (
 
 	"github.com/samkit/samkit/api"
 	"github.com/samkit/samkit/internal/httpx"
+	"github.com/samkit/samkit/internal/respkey"
 	"github.com/samkit/samkit/token"
 )
 
@@ -92,7 +93,10 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Answer, error) {
 			return nil, err
 		}
 		if a.Status < 400 && !a.TooLarge {
-			api.Record(ctx, a.Status, a.Header, firstOf(a.Header.Get("request-id"), a.Header.Get(c.svc.RequestIDHeader), id), id)
+			if dst, ok := ctx.Value(respkey.Key{}).(*api.Response); ok && dst != nil {
+				*dst = api.Response{StatusCode: a.Status, Header: a.Header, ClientRequestID: id,
+					RequestID: firstOf(a.Header.Get("request-id"), a.Header.Get(c.svc.RequestIDHeader), id)}
+			}
 			return a, nil
 		}
 		e := r.Fail(a)

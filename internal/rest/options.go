@@ -48,8 +48,8 @@ func (o *Options) SetBaseURL(service, base string) error {
 	return nil
 }
 
-// SetHTTPClient sends requests through hc's Transport (see
-// httpx.NewPipeline); hc itself is neither used nor changed.
+// SetHTTPClient sends requests through hc's Transport, bounded by its
+// Timeout too when set (see httpx.NewPipeline); hc is not changed.
 func (o *Options) SetHTTPClient(service string, hc *http.Client) error {
 	if hc == nil {
 		return fmt.Errorf("%s: WithHTTPClient: nil *http.Client", service)
