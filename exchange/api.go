@@ -111,3 +111,18 @@ func (c *Client) endpoint(cmdlet string) (*url.URL, error) {
 	}
 	return c.root.JoinPath("adminapi", "beta", url.PathEscape(c.tenant), "InvokeCommand"), nil
 }
+
+// v2RoleGroup returns the built-in Exchange role group that the endpoint
+// of cmdlet requires, from the table of "Authentication and authorization
+// for the Exchange Online Admin API"
+// (https://learn.microsoft.com/exchange/reference/admin-api-authentication);
+// "" for a cmdlet of no v2.0 endpoint.
+func v2RoleGroup(cmdlet string) string {
+	switch e, _ := V2Endpoint(cmdlet); e {
+	case "OrganizationConfig", "AcceptedDomain":
+		return "View-Only Organization Management"
+	case "":
+		return ""
+	}
+	return "Recipient Management"
+}

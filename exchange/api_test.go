@@ -129,7 +129,11 @@ func TestV2Errors(t *testing.T) {
 		f := setupV2(t, testserver.CustomerSpec{ExchangeDeny: true})
 		_, err := first(t, f.exo, "Get-OrganizationConfig")
 		require.ErrorIs(t, err, exchange.ErrForbidden)
+		assert.Contains(t, hint(err), "View-Only Organization Management")
 		assert.Contains(t, hint(err), "Exchange Administrator")
+		_, err = first(t, f.exo, "Get-Mailbox")
+		require.ErrorIs(t, err, exchange.ErrForbidden)
+		assert.Contains(t, hint(err), "Recipient Management")
 	})
 	t.Run("throttled", func(t *testing.T) {
 		t.Parallel()

@@ -122,6 +122,10 @@ func (e *Error) Hint() string {
 	case e.StatusCode == http.StatusUnauthorized:
 		return "Exchange Online refused the token. It must be issued for https://outlook.office365.com in tenant " + e.Tenant +
 			" (the tenant in the URL), unexpired, by an app consented there."
+	case e.StatusCode == http.StatusForbidden && e.API == APIV2 && v2RoleGroup(e.Cmdlet) != "":
+		return "The signed-in admin or the app has no Exchange role for " + e.Cmdlet + " in tenant " + e.Tenant + ": the Admin API v2.0 needs the " +
+			v2RoleGroup(e.Cmdlet) + " role group (or Exchange Administrator). Delegated: grant it through the partner's GDAP relationship " +
+			"and put the admin in its security groups. App-only: assign it to the SAM app's service principal in the tenant."
 	case e.StatusCode == http.StatusForbidden:
 		return "The signed-in admin or the app has no Exchange management role in tenant " + e.Tenant + ". Delegated: the partner's GDAP " +
 			"relationship must grant Exchange Administrator (or Global Administrator) and the admin must be in its security groups. " +
