@@ -5,13 +5,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/exchange"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
@@ -231,5 +234,60 @@ func TestV2NextLinkStaysOnItsEndpoint(t *testing.T) {
 		require.Error(t, last, next)
 		assert.Contains(t, last.Error(), "another endpoint", next)
 		assert.Equal(t, []string{"/adminapi/v2.0/" + tenant + "/OrganizationConfig"}, calls, next)
+	}
+}
+
+// hostRewriter sends every request to the fake, keeping the host it was
+// meant for in the Host header, as DNS pointing the cloud's hosts at the
+// fake would; it records the URLs the client asked for.
+type hostRewriter struct {
+	fake *url.URL
+	next http.RoundTripper
+	mu   sync.Mutex
+	urls []string
+}
+
+func (h *hostRewriter) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.mu.Lock()
+	h.urls = append(h.urls, r.URL.String())
+	h.mu.Unlock()
+	r = r.Clone(r.Context())
+	r.Host = r.URL.Host
+	r.URL.Scheme, r.URL.Host = h.fake.Scheme, h.fake.Host
+	return h.next.RoundTrip(r)
+}
+
+// The v2.0 API is called on each cloud's host, as the get-started page's
+// table of base URLs lists them
+// (https://learn.microsoft.com/exchange/reference/admin-api-get-started),
+// with a token for that cloud's Exchange audience.
+func TestV2SovereignHosts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		c    cloud.Configuration
+		host string
+	}{
+		{cloud.Public, "outlook.office365.com"},
+		{cloud.USGovernment, "outlook.office365.us"},
+		{cloud.USGovernmentDoD, "outlook-dod.office365.us"},
+		{cloud.China, "outlook.office365.cn"},
+	} {
+		t.Run(tc.c.Name, func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.New(testserver.WithCloud(tc.c))
+			t.Cleanup(srv.Close)
+			tenant := srv.AddCustomer(testserver.CustomerSpec{})
+			fake, err := url.Parse(srv.URL())
+			require.NoError(t, err)
+			rw := &hostRewriter{fake: fake, next: srv.Client().Transport}
+			spec := v2Spec(tenant)
+			spec.Resource = tc.c.Exchange.Resource
+			exo, err := exchange.New(&source{mint: func() string { return srv.IssueAccessToken(spec) }}, tenant,
+				exchange.WithCloud(tc.c), exchange.WithHTTPClient(&http.Client{Transport: rw}), exchange.WithAPI(exchange.APIV2))
+			require.NoError(t, err)
+			_, err = first(t, exo, "Get-OrganizationConfig")
+			require.NoError(t, err)
+			assert.Equal(t, []string{"https://" + tc.host + "/adminapi/v2.0/" + tenant + "/OrganizationConfig"}, rw.urls)
+		})
 	}
 }
