@@ -30,6 +30,9 @@ import (
 // unknown tenant, 2000008 for a token without Exchange permissions), as
 // Exchange Online's other REST endpoints answer.
 //
+// The documented Exchange Online Admin API v2.0, which runs the same
+// cmdlets on endpoints of their own, is in exchange_v2.go.
+//
 // X-AnchorMailbox routes the request to a mailbox server; the module sends
 // APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@{tenant} for
 // organization-wide cmdlets. Routing needs nothing of it in one process, so
