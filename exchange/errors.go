@@ -30,10 +30,10 @@ type Error struct {
 	// ExceptionType is the .NET exception behind a cmdlet error
 	// ("System.Management.Automation.CommandNotFoundException"), when given.
 	ExceptionType string
-	// Cmdlet and Tenant say what was run where, API through which admin
-	// API.
+	// Cmdlet and Tenant say what was run where.
 	Cmdlet, Tenant string
-	API            API
+	// API is the admin API the client called (APIBeta or APIV2).
+	API API
 	// RequestID is the service's request-id, or the client-request-id the
 	// client sent when the service gave none.
 	RequestID string
@@ -56,8 +56,8 @@ var (
 	// Exchange.Manage or Exchange.ManageAsApp for the beta,
 	// Exchange.ManageV2 or Exchange.ManageAsAppV2 for v2.0.
 	ErrMissingPermission = errors.New("exchange: the token lacks the Exchange permission")
-	// ErrEndpointGone: the endpoint is switched off (410), as Microsoft
-	// will do to InvokeCommand once the Admin API v2.0 replaces it.
+	// ErrEndpointGone: the endpoint is switched off (410 Gone). For
+	// InvokeCommand, Error.Hint points to the Admin API v2.0.
 	ErrEndpointGone = errors.New("exchange: endpoint switched off")
 )
 
