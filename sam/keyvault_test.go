@@ -122,7 +122,7 @@ func refreshVersions(t *testing.T, s *testserver.Server, vault, name string) int
 }
 
 // TestKeyVaultStoreSetupAndCheck runs Setup into the vault and checks
-// access with the credentials loaded from it.
+// access as the Partner opened from it.
 func TestKeyVaultStoreSetupAndCheck(t *testing.T) {
 	t.Parallel()
 	e := newSetupEnv(t)
@@ -131,13 +131,11 @@ func TestKeyVaultStoreSetupAndCheck(t *testing.T) {
 	opts.Store = store
 	e.setup(t.Context(), opts)
 
-	creds, err := store.Load(t.Context())
-	require.NoError(t, err)
-	p, err := token.NewProvider(creds, token.WithCloud(e.s.Cloud()), token.WithHTTPClient(e.s.Client()), token.WithRefreshTokenStore(store))
+	p, err := Open(t.Context(), store, WithCloud(e.s.Cloud()), WithHTTPClient(e.s.Client()))
 	require.NoError(t, err)
 	partner := e.s.Partner()
-	rep, err := CheckAccess(t.Context(), CheckOptions{Provider: p, PartnerTenantID: partner.TenantID,
-		Tenants: []Tenant{{ID: partner.TenantID, DisplayName: partner.Name}}, Checks: Checks{DelegatedGraph: true, AppGraph: true}})
+	rep, err := p.Check(t.Context(), []Tenant{{ID: partner.TenantID, DisplayName: partner.Name}},
+		CheckOptions{Checks: Checks{DelegatedGraph: true, AppGraph: true}})
 	require.NoError(t, err)
 	require.Len(t, rep.Tenants, 1)
 	for _, r := range rep.Tenants[0].Checks {
