@@ -150,17 +150,6 @@ func (a *app) openKeyVault(ctx context.Context, spec string) (sam.Store, string,
 	return s, vaultWhere(s), c, nil
 }
 
-// rotationStore is the store a session saves rotated refresh tokens to:
-// the credentials file or a vault; nil for environment variables, which
-// cannot be written.
-func rotationStore(s sam.Store) token.RefreshTokenStore {
-	switch s.(type) {
-	case *sam.FileStore, *sam.KeyVaultStore:
-		return s
-	}
-	return nil
-}
-
 // setupStore is where setup saves the credentials, and its name: the
 // vault --store (or SAMKIT_STORE) names, else the credentials file.
 func (a *app) setupStore(path string, c cloud.Configuration) (sam.Store, string, error) {
