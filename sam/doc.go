@@ -67,7 +67,10 @@
 // each write so that processes sharing it never step it back to an older
 // refresh token. EnvStore reads them
 // from environment variables, for CI and containers; it cannot save a
-// rotated token on its own.
+// rotated token on its own. KeyVaultStore keeps each credential as a
+// secret in Azure Key Vault, every rotated refresh token a new version
+// that never steps back; the identity it signs in to the vault as needs
+// the Key Vault Secrets Officer role there.
 //
 //	p, err := sam.Open(ctx, sam.NewFileStore(path))
 //

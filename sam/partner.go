@@ -143,6 +143,8 @@ func storedCloud(ctx context.Context, store Store) (cloud.Configuration, error) 
 		return s.Cloud(ctx)
 	case *EnvStore:
 		return s.Cloud()
+	case *KeyVaultStore:
+		return s.Cloud(ctx)
 	}
 	return cloud.Public, nil
 }

@@ -34,6 +34,7 @@ type app struct {
 	stdout, stderr io.Writer
 
 	credentials string
+	stores      storeFlags
 	cloudName   string
 	cloudFile   string
 	// custom is the cloud --cloud-file describes.
@@ -119,6 +120,7 @@ Exit codes:
 	f.StringVar(&a.sandboxCA, "sandbox-ca", "", "the sandbox's TLS certificate (PEM); default: the file 'samctl sandbox' wrote for that URL")
 	f.BoolVarP(&a.verbose, "verbose", "v", false, "log every request to stderr (secrets redacted)")
 	f.DurationVar(&a.timeout, "timeout", 0, "give up after this long (e.g. 30s, 5m), naming the service that did not answer; 0 waits as long as the services answer")
+	a.addStoreFlags(root)
 	_ = root.RegisterFlagCompletionFunc("cloud", fixedCompletion(cloudNames()...))
 	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion("table", "json"))
 	root.SetVersionTemplate("{{.Version}}\n")

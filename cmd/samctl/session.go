@@ -37,10 +37,13 @@ type session struct {
 	p       *token.Provider // sp's
 }
 
-// openStore finds the credential store: the file of --credentials when
-// given, else the environment when it holds SAMKIT_ (or the PowerShell
+// openStore finds the credential store: the vault of --store (or
+// SAMKIT_STORE) when given, else the file of --credentials when given, else the environment when it holds SAMKIT_ (or the PowerShell
 // scripts') variables, else the default file.
 func (a *app) openStore(ctx context.Context) (sam.Store, string, token.Credentials, error) {
+	if spec := a.storeSpec(); spec != "" {
+		return a.openKeyVault(ctx, spec)
+	}
 	if a.credentials == "" {
 		env := &sam.EnvStore{}
 		c, err := env.Load(ctx)
@@ -136,6 +139,8 @@ func (a *app) cloudFor(ctx context.Context, store sam.Store) (cloud.Configuratio
 		c, err = s.Cloud(ctx)
 	case *sam.EnvStore:
 		c, err = s.Cloud()
+	case *sam.KeyVaultStore:
+		c, err = s.Cloud(ctx)
 	default:
 		return cloud.Public, nil
 	}

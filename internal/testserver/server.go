@@ -441,6 +441,8 @@ func (s *Server) handler() http.Handler {
 	s.routeGraph(graph)
 	s.routePartner(partner)
 	s.routeExchange(exchange)
+	keyVault := http.NewServeMux()
+	s.routeKeyVault(keyVault)
 	byName := map[string]http.Handler{"graph": graph, "partner": partner, "exchange": exchange}
 	admin := http.NewServeMux()
 	s.routeAdmin(admin)
@@ -457,6 +459,10 @@ func (s *Server) handler() http.Handler {
 		}
 		if svc := serviceHosts[strings.ToLower(host)]; svc != "" {
 			service, h = svc, byName[svc]
+		} else if kr, ok := keyVaultRoute(r, host); ok {
+			// Faults and the record see the path as sent; the vault's
+			// handlers see it relative to the vault.
+			service, h = "keyvault", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { keyVault.ServeHTTP(w, kr) })
 		}
 		for _, svc := range []struct {
 			prefix string

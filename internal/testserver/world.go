@@ -38,6 +38,8 @@ type World struct {
 	AuthCodes map[string]*AuthCode
 	// DeviceCodes by device_code value.
 	DeviceCodes map[string]*DeviceCode
+	// Vaults holds the key vaults (keyvault.go) by lower-cased name.
+	Vaults map[string]*Vault
 	// PageSize is how many items Graph, Partner Center and Exchange return
 	// per page when the client asks for more (or nothing). Small values make
 	// tests cross pages.
