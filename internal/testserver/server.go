@@ -256,6 +256,7 @@ func (s *Server) newWorld(partnerName string) *World {
 		DeviceCodes:         map[string]*DeviceCode{},
 		PageSize:            100,
 		RefreshIdleLifetime: defaultRefreshIdleLife,
+		GDAPDelay:           time.Minute,
 		DeviceCode:          DeviceCodePolicy{PendingPolls: 1, Interval: 1, Lifetime: 15 * time.Minute},
 	}
 	for _, a := range firstPartyApps() {
