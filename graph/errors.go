@@ -86,6 +86,8 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode == http.StatusNotFound
 	case ErrConflict:
 		return e.StatusCode == http.StatusConflict
+	case ErrPreconditionFailed:
+		return e.StatusCode == http.StatusPreconditionFailed
 	case ErrThrottled:
 		return e.StatusCode == http.StatusTooManyRequests
 	case ErrUnavailable:
@@ -98,14 +100,16 @@ func (e *Error) Is(target error) bool {
 // ErrNotFound also comes from lookups by appId that find nothing, and
 // ErrInvalidArgument from arguments refused before any request is sent.
 var (
-	ErrBadRequest      = errors.New("graph: bad request")                    // 400
-	ErrUnauthorized    = errors.New("graph: token refused")                  // 401
-	ErrForbidden       = errors.New("graph: insufficient privileges")        // 403
-	ErrNotFound        = errors.New("graph: not found")                      // 404
-	ErrConflict        = errors.New("graph: conflict")                       // 409
-	ErrThrottled       = errors.New("graph: throttled")                      // 429
-	ErrUnavailable     = errors.New("graph: service unavailable")            // 5xx
-	ErrInvalidArgument = errors.New("graph: invalid argument, nothing sent") // refused locally
+	ErrBadRequest   = errors.New("graph: bad request")             // 400
+	ErrUnauthorized = errors.New("graph: token refused")           // 401
+	ErrForbidden    = errors.New("graph: insufficient privileges") // 403
+	ErrNotFound     = errors.New("graph: not found")               // 404
+	ErrConflict     = errors.New("graph: conflict")                // 409
+	// ErrPreconditionFailed: the object changed since its ETag was read.
+	ErrPreconditionFailed = errors.New("graph: changed since read (ETag mismatch)") // 412
+	ErrThrottled          = errors.New("graph: throttled")                          // 429
+	ErrUnavailable        = errors.New("graph: service unavailable")                // 5xx
+	ErrInvalidArgument    = errors.New("graph: invalid argument, nothing sent")     // refused locally
 )
 
 const codeInvalidToken = "InvalidAuthenticationToken"
