@@ -114,6 +114,7 @@ func (s *Server) routeGraph(mux *http.ServeMux) {
 	s.routeGraphApps(api)
 	s.routeGraphConsent(api)
 	s.routeGraphPartner(api)
+	s.routeGraphGroups(api)
 	entry := s.graphEntry(api)
 	api.HandleFunc("POST /v1.0/$batch", s.graphOp(nil, s.graphBatch(entry)))
 	mux.Handle("/", entry)
