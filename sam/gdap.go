@@ -377,7 +377,7 @@ func whyNoAutoExtend(rel graph.DelegatedAdminRelationship) string {
 // ExpiringRelationship is an active relationship ending soon.
 type ExpiringRelationship struct {
 	Relationship graph.DelegatedAdminRelationship `json:"relationship"`
-	EndsIn       time.Duration                    `json:"endsIn"`
+	EndsIn       time.Duration                    `json:"-"`
 	// AutoExtends says whether it will extend itself at its end.
 	AutoExtends bool `json:"autoExtends"`
 	// WhyNot says why it cannot auto-extend, when it cannot.
