@@ -410,3 +410,66 @@ func (d *GDAP) Expiring(ctx context.Context, within time.Duration) ([]ExpiringRe
 	})
 	return out, nil
 }
+
+// WaitOptions tunes WaitActive.
+type WaitOptions struct {
+	// Poll is the pause between reads; 30 seconds when zero.
+	Poll time.Duration
+	// Timeout bounds the wait, counted in polls (Timeout/Poll of them);
+	// zero waits as long as ctx allows.
+	Timeout time.Duration
+	// Progress, when set, hears each status read.
+	Progress func(status string)
+	// Sleep pauses between reads (tests pass their own); a timer on ctx
+	// when nil.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// ErrWaitTimedOut: the relationship was not active within WaitOptions.Timeout.
+var ErrWaitTimedOut = errors.New("sam: the GDAP relationship did not become active in time")
+
+// WaitActive reads relationship id until it is active, and returns it. It
+// stops with an error when the relationship can no longer become active
+// (expired, terminated, or being terminated), when the timeout passes, or
+// when ctx ends.
+func (d *GDAP) WaitActive(ctx context.Context, id string, o WaitOptions) (graph.DelegatedAdminRelationship, error) {
+	if o.Poll <= 0 {
+		o.Poll = 30 * time.Second
+	}
+	sleep := o.Sleep
+	if sleep == nil {
+		sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				return nil
+			}
+		}
+	}
+	for polls := 0; ; polls++ {
+		rel, err := d.g.GetDelegatedAdminRelationship(ctx, id)
+		if err != nil {
+			return rel, fmt.Errorf("reading GDAP relationship %s: %w", id, err)
+		}
+		if o.Progress != nil {
+			o.Progress(rel.Status)
+		}
+		switch rel.Status {
+		case graph.RelationshipActive:
+			return rel, nil
+		case graph.RelationshipExpired, graph.RelationshipTerminated, graph.RelationshipTerminationRequested, "terminating":
+			return rel, fmt.Errorf("sam: GDAP relationship %q (%s) is %s and will not become active: invite the customer again", rel.DisplayName, id, rel.Status)
+		case graph.RelationshipCreated:
+			return rel, fmt.Errorf("sam: GDAP relationship %q (%s) is not locked for approval yet: run Invite (samctl gdap invite) again with its name", rel.DisplayName, id)
+		}
+		if o.Timeout > 0 && time.Duration(polls+1)*o.Poll > o.Timeout {
+			return rel, fmt.Errorf("%w: %q (%s) is still %s after %v; the customer's admin approves at %s", ErrWaitTimedOut, rel.DisplayName, id, rel.Status, o.Timeout, InvitationLink(id))
+		}
+		if err := sleep(ctx, o.Poll); err != nil {
+			return rel, err
+		}
+	}
+}

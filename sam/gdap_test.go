@@ -1,6 +1,7 @@
 package sam_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -176,4 +177,39 @@ func TestRoleTemplates(t *testing.T) {
 
 	_, err := sam.RoleTemplateByName("nope")
 	assert.True(t, err != nil && !errors.Is(err, sam.ErrCannotAutoExtend) && strings.Contains(err.Error(), sam.DefaultRoleTemplateName))
+}
+
+func TestGDAPWaitActive(t *testing.T) {
+	t.Parallel()
+	w := newAccessWorld(t)
+	cust := w.s.AddCustomer(testserver.CustomerSpec{Name: "Contoso"})
+	d := newGDAP(t, w)
+	ctx := t.Context()
+	inv, err := d.Invite(ctx, sam.InviteOptions{Customer: cust, DisplayName: "waited"})
+	require.NoError(t, err)
+
+	// The customer approves during the second pause.
+	var seen []string
+	waits := 0
+	rel, err := d.WaitActive(ctx, inv.Relationship.ID, sam.WaitOptions{Poll: time.Minute, Timeout: time.Hour,
+		Progress: func(s string) { seen = append(seen, s) },
+		Sleep: func(_ context.Context, _ time.Duration) error {
+			if waits++; waits == 2 {
+				return w.s.ApproveRelationship(inv.Relationship.ID, "")
+			}
+			return nil
+		}})
+	require.NoError(t, err)
+	assert.Equal(t, graph.RelationshipActive, rel.Status)
+	assert.Equal(t, 2, waits)
+	assert.Equal(t, []string{"approvalPending", "approvalPending", "active"}, seen)
+
+	// Never approved: the timeout counts polls, not wall-clock time.
+	other, err := d.Invite(ctx, sam.InviteOptions{Customer: cust, DisplayName: "never"})
+	require.NoError(t, err)
+	waits = 0
+	_, err = d.WaitActive(ctx, other.Relationship.ID, sam.WaitOptions{Poll: time.Minute, Timeout: 5 * time.Minute,
+		Sleep: func(context.Context, time.Duration) error { waits++; return nil }})
+	require.ErrorIs(t, err, sam.ErrWaitTimedOut)
+	assert.Equal(t, 5, waits, "five one-minute pauses fit in five minutes")
 }

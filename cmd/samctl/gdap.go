@@ -190,18 +190,34 @@ Microsoft does not auto-extend such relationships.`,
 }
 
 func (a *app) gdapStatusCommand() *cobra.Command {
-	return &cobra.Command{
+	var wait time.Duration
+	c := &cobra.Command{
 		Use:   "status RELATIONSHIP-ID",
 		Short: "Show a GDAP relationship and its role assignments",
 		Long: `status shows a GDAP relationship: its status, roles and dates, the
 invitation link while the customer has yet to approve, and, once active,
-which partner groups hold which roles.`,
-		Example: `  samctl gdap status 5d027261-d21f-4aa9-b7db-7fa1f56fb163-8777b240-c6f0-4469-9e98-a3205431b836`,
-		Args:    exactArgs(1, "a relationship id"),
+which partner groups hold which roles. With --wait it first waits, reading
+every 30 seconds, until the customer has approved and the relationship is
+active (exit code 1 if it is not within the time given).`,
+		Example: `  samctl gdap status 5d027261-d21f-4aa9-b7db-7fa1f56fb163-8777b240-c6f0-4469-9e98-a3205431b836
+  samctl gdap status $ID --wait 24h -o json`,
+		Args: exactArgs(1, "a relationship id"),
 		RunE: func(c *cobra.Command, args []string) error {
 			d, err := a.gdap(c.Context())
 			if err != nil {
 				return err
+			}
+			if wait > 0 {
+				last := ""
+				_, err := d.WaitActive(c.Context(), args[0], sam.WaitOptions{Timeout: wait, Progress: func(s string) {
+					if s != last {
+						printf(a.stderr, "%s: %s\n", args[0], s)
+						last = s
+					}
+				}})
+				if err != nil {
+					return err
+				}
 			}
 			st, err := d.Status(c.Context(), args[0])
 			if err != nil {
@@ -242,6 +258,8 @@ which partner groups hold which roles.`,
 			return nil
 		},
 	}
+	c.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for the relationship to become active")
+	return c
 }
 
 func (a *app) gdapAssignCommand() *cobra.Command {
