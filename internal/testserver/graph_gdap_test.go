@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -328,4 +329,41 @@ func TestGDAPSandboxApproveEndpoint(t *testing.T) {
 	_, rel = gdapDo(t, s, tok, http.MethodGet, "/"+id, "", nil)
 	assert.Equal(t, "active", rel["status"])
 	assert.Equal(t, cust, rel["customer"].(map[string]any)["tenantId"])
+}
+
+// TestGDAPSignInFollowsAssignments: a token into a customer reached only
+// through a relationship made over Graph is refused (AADSTS50020) until an
+// active assignment names a group the admin is in, and refused again once
+// the relationship is terminated.
+func TestGDAPSignInFollowsAssignments(t *testing.T) {
+	t.Parallel()
+	s := newGraphServer(t)
+	cust := s.AddCustomer(CustomerSpec{Name: "Contoso"})
+	tok := graphAdminToken(s, "", gdapScopes...)
+	exo := mint(t, s, ExchangePowerShellID, MintScope("https://outlook.office365.com/.default offline_access"))
+	signIn := func() []int {
+		t.Helper()
+		r := postToken(t, s, cust, url.Values{"grant_type": {"refresh_token"}, "client_id": {ExchangePowerShellID},
+			"refresh_token": {exo}, "scope": {"https://outlook.office365.com/.default"}})
+		if r.Status == http.StatusOK {
+			return nil
+		}
+		return r.codes()
+	}
+	assert.Equal(t, []int{50020}, signIn(), "no relationship")
+	rel := gdapActive(t, s, tok, cust, "exchange", "29232cdf-9323-42fd-ade2-1d097af3e4de")
+	id := rel["id"].(string)
+	assert.Equal(t, []int{50020}, signIn(), "an active relationship, no assignment")
+
+	group := gdapGroup(s, "GDAP - Exchange Administrator", s.Partner().AdminID)
+	status, _ := gdapDo(t, s, tok, http.MethodPost, "/"+id+"/accessAssignments", "", map[string]any{
+		"accessContainer": map[string]any{"accessContainerId": group, "accessContainerType": "securityGroup"},
+		"accessDetails":   gdapRoles("29232cdf-9323-42fd-ade2-1d097af3e4de")})
+	require.Equal(t, http.StatusCreated, status)
+	assert.Equal(t, []int{50020}, signIn(), "the assignment is still pending")
+	s.Clock().Advance(time.Minute)
+	assert.Nil(t, signIn(), "the assignment is active and the admin in its group")
+
+	_, _ = gdapDo(t, s, tok, http.MethodPost, "/"+id+"/requests", "", map[string]any{"action": "terminate"})
+	assert.Equal(t, []int{50020}, signIn(), "terminating")
 }
