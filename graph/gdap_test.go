@@ -157,3 +157,27 @@ func TestGDAPArgumentsRefusedLocally(t *testing.T) {
 	}
 	assert.Empty(t, f.graphRequests(), "nothing sent")
 }
+
+func TestSecurityGroups(t *testing.T) {
+	t.Parallel()
+	s := testserver.New()
+	t.Cleanup(s.Close)
+	spec := func(s *testserver.Server) testserver.TokenSpec {
+		sp := adminSpec(s)
+		sp.Scopes = append([]string{"Directory.ReadWrite.All"}, adminScopes...)
+		return sp
+	}
+	f := newFakeOn(t, s, spec)
+	ctx := t.Context()
+	g, err := f.c.CreateSecurityGroup(ctx, "GDAP - Helpdesk Administrator", "gdap-helpdesk-administrator", "")
+	require.NoError(t, err)
+	found := collect(t, f.c.GroupsByDisplayName(ctx, "GDAP - Helpdesk Administrator"))
+	require.Len(t, found, 1)
+	assert.Equal(t, g.ID, found[0].ID)
+	admin := s.Partner().AdminID
+	require.NoError(t, f.c.AddGroupMember(ctx, g.ID, admin))
+	require.NoError(t, f.c.AddGroupMember(ctx, g.ID, admin), "adding again is done already")
+	s.Read(func(w *testserver.World) { assert.True(t, w.Partner.Groups[g.ID].Members[admin]) })
+	_, err = f.c.CreateSecurityGroup(ctx, "x", "", "")
+	assert.ErrorIs(t, err, ErrInvalidArgument)
+}

@@ -2,9 +2,11 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/samkit/samkit/internal/httpx"
 )
@@ -46,4 +48,26 @@ func (c *Client) CreateSecurityGroup(ctx context.Context, displayName, mailNickn
 	}
 	c.MarkCreated(out.ID)
 	return out, nil
+}
+
+// AddGroupMember adds directory object memberID (a user) to group groupID.
+// Adding a member again succeeds: Graph's "already exist" answer counts as
+// done.
+//
+// See https://learn.microsoft.com/graph/api/group-post-members.
+func (c *Client) AddGroupMember(ctx context.Context, groupID, memberID string) error {
+	if err := checkGUID("group id", groupID); err != nil {
+		return err
+	}
+	if err := checkGUID("member id", memberID); err != nil {
+		return err
+	}
+	body := map[string]string{"@odata.id": c.base + "/directoryObjects/" + memberID}
+	err := c.do(ctx, request{method: http.MethodPost, path: "/groups/" + groupID + "/members/$ref", body: body,
+		class: httpx.RetryThrottleOnly, refs: []string{groupID}}, nil)
+	var e *Error
+	if errors.As(err, &e) && e.StatusCode == http.StatusBadRequest && strings.Contains(e.Message, "already exist") {
+		return nil
+	}
+	return err
 }

@@ -214,6 +214,9 @@ type AssignOptions struct {
 	// GroupPrefix starts each group's name; "GDAP" when empty, giving
 	// "GDAP - Exchange Administrator".
 	GroupPrefix string
+	// Members are partner users (object ids) to put in every group, such
+	// as the admin who runs samkit; members already in stay as they are.
+	Members []string
 }
 
 // RoleAssignment reports one role of a relationship and its group.
@@ -269,6 +272,11 @@ func (d *GDAP) Assign(ctx context.Context, id string, o AssignOptions) ([]RoleAs
 			GroupName: GroupName(o.GroupPrefix, role.RoleDefinitionID)}
 		if ra.GroupID, ra.GroupCreated, err = d.group(ctx, ra.GroupName); err != nil {
 			return out, err
+		}
+		for _, m := range o.Members {
+			if err := d.g.AddGroupMember(ctx, ra.GroupID, m); err != nil {
+				return out, fmt.Errorf("adding %s to group %q: %w", m, ra.GroupName, err)
+			}
 		}
 		if a, ok := holding(existing, ra.GroupID, ra.RoleID); ok {
 			ra.AssignmentID, ra.Status, ra.AlreadyAssigned = a.ID, a.Status, true

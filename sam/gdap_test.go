@@ -59,7 +59,7 @@ func TestGDAPInviteApproveAssign(t *testing.T) {
 	assert.Equal(t, graph.RelationshipActive, st.Relationship.Status)
 	assert.Empty(t, st.Link)
 
-	first, err := d.Assign(ctx, inv.Relationship.ID, sam.AssignOptions{})
+	first, err := d.Assign(ctx, inv.Relationship.ID, sam.AssignOptions{Members: []string{w.partner.AdminID}})
 	require.NoError(t, err)
 	require.Len(t, first, len(sam.DefaultRoleTemplate().Roles))
 	for _, ra := range first {
@@ -72,7 +72,7 @@ func TestGDAPInviteApproveAssign(t *testing.T) {
 
 	// Idempotent: a second run finds the groups and their assignments.
 	w.s.Clock().Advance(time.Minute)
-	second, err := d.Assign(ctx, inv.Relationship.ID, sam.AssignOptions{})
+	second, err := d.Assign(ctx, inv.Relationship.ID, sam.AssignOptions{Members: []string{w.partner.AdminID}})
 	require.NoError(t, err)
 	require.Len(t, second, len(first))
 	for i, ra := range second {
@@ -85,6 +85,13 @@ func TestGDAPInviteApproveAssign(t *testing.T) {
 	st, err = d.Status(ctx, inv.Relationship.ID)
 	require.NoError(t, err)
 	assert.Len(t, st.Assignments, len(first), "no assignment added by the re-run")
+
+	// The admin, now in every group, holds every role of the template.
+	w.s.Read(func(world *testserver.World) {
+		for _, ra := range second {
+			assert.True(t, world.Partner.Groups[ra.GroupID].Members[w.partner.AdminID], ra.GroupName)
+		}
+	})
 }
 
 func TestGDAPExtend(t *testing.T) {

@@ -308,6 +308,7 @@ roles.`,
 		},
 	}
 	c.Flags().StringVar(&o.GroupPrefix, "group-prefix", "GDAP", "how the groups' names start")
+	c.Flags().StringSliceVar(&o.Members, "add-member", nil, "a partner user's object id to put in every group (repeatable)")
 	return c
 }
 

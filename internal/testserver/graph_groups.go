@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"net/http"
+	"path"
 	"strings"
 )
 
@@ -19,6 +20,7 @@ var (
 func (s *Server) routeGraphGroups(api *http.ServeMux) {
 	api.HandleFunc("GET /v1.0/groups", s.graphOp(permGroupsRead, s.graphListGroups))
 	api.HandleFunc("POST /v1.0/groups", s.graphOp(permGroupsWrite, s.graphCreateGroup))
+	api.HandleFunc("POST /v1.0/groups/{id}/members/$ref", s.graphOp(permGroupsWrite, s.graphAddMember))
 }
 
 func graphGroupJSON(g *Group) map[string]any {
@@ -80,4 +82,39 @@ func (s *Server) graphCreateGroup(w http.ResponseWriter, r *http.Request, c Clai
 	}
 	w.Header().Set("Location", s.URL()+"/graph/v1.0/groups/"+obj["id"].(string))
 	s.writeGraphEntity(w, r, http.StatusCreated, "groups", obj)
+}
+
+// graphAddMember adds a directory object to a group
+// (https://learn.microsoft.com/graph/api/group-post-members): 204, or 400
+// with Graph's text when it is a member already.
+func (s *Server) graphAddMember(w http.ResponseWriter, r *http.Request, c Claims) {
+	var b struct {
+		ID string `json:"@odata.id"`
+	}
+	if !s.readGraphBody(w, r, &b) {
+		return
+	}
+	member := path.Base(b.ID)
+	s.mu.Lock()
+	t := s.graphTenantLocked(c)
+	var fail *graphFail
+	switch {
+	case t == nil || !s.graphAdminMayLocked(t, c, groupsAdminRoles...):
+		fail = graphFailDenied()
+	case t.Groups[r.PathValue("id")] == nil:
+		fail = graphFailNotFound(r.PathValue("id"))
+	case b.ID == "" || t.Users[member] == nil:
+		fail = graphFailInvalid("@odata.id", "Group")
+	case t.Groups[r.PathValue("id")].Members[member]:
+		fail = graphFailBadRequest(graphCodeBadRequest,
+			"One or more added object references already exist for the following modified properties: 'members'.")
+	default:
+		t.Groups[r.PathValue("id")].Members[member] = true
+	}
+	s.mu.Unlock()
+	if fail != nil {
+		s.writeGraphFail(w, r, fail)
+		return
+	}
+	s.writeGraphNoContent(w, r)
 }
