@@ -9,6 +9,7 @@ import (
 
 	"github.com/samkit/samkit/exchange"
 	"github.com/samkit/samkit/internal/faulttest"
+	"github.com/samkit/samkit/internal/faulttest/inproc"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
 )
@@ -69,7 +70,7 @@ func setup(t *testing.T, spec testserver.CustomerSpec, opts ...exchange.Option) 
 	t.Helper()
 	srv := testserver.New()
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, tenant: srv.AddCustomer(spec), cap: &faulttest.Recorder{Next: srv.Client().Transport}}
+	f := &fixture{srv: srv, tenant: srv.AddCustomer(spec), cap: &faulttest.Recorder{Next: inproc.Transport{Handler: srv.Handler()}}}
 	f.src = &source{mint: func() string { return srv.IssueAccessToken(adminSpec(f.tenant)) }}
 	opts = append([]exchange.Option{
 		exchange.WithCloud(srv.Cloud()),

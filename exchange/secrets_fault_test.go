@@ -64,13 +64,8 @@ func TestFaultNoSecretInLogsOrErrors(t *testing.T) {
 	}
 
 	// Broken answers.
-	for _, f := range faulttest.Cases() {
-		f.Fault.Service = "exchange"
-		w.Server.Inject(f.Fault)
-		fctx, cancel := context.WithTimeout(ctx, faulttest.HangDeadline)
+	w.UnderFaults(t, "exchange", func(_ *testing.T, fctx context.Context) {
 		invoke(fctx, c, "Get-Mailbox")
-		cancel()
-		w.Server.ClearFaults()
-	}
+	})
 	w.Check(t, 15)
 }

@@ -3,10 +3,16 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/samkit/samkit/internal/faulttest/inproc"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
 )
@@ -120,17 +126,22 @@ func TestExpiredTokenRefreshedOnceFromFake(t *testing.T) {
 	}
 }
 
+// TestThrottlingFromFake runs in a synctest bubble, the fake served in
+// process, so that the Retry-After waits are fake time and exact.
 func TestThrottlingFromFake(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, nil)
+	s := testserver.New() // outside the bubble: its listener would stop the bubble's clock
+	t.Cleanup(s.Close)
+	synctest.Test(t, func(t *testing.T) { throttlingFromFake(t, s) })
+}
+
+func throttlingFromFake(t *testing.T, s *testserver.Server) {
+	f := newFakeOn(t, s, nil, WithHTTPClient(&http.Client{Transport: inproc.Transport{Handler: s.Handler()}}))
 	f.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "graph", Path: "/v1.0/organization", Count: 2, RetryAfter: "0.01"})
 	start := time.Now()
-	if _, err := f.c.Organization(t.Context()); err != nil {
-		t.Fatalf("Organization: %v", err)
-	}
-	if d := time.Since(start); d < 20*time.Millisecond {
-		t.Errorf("took %v, want the two 10ms Retry-After waits honoured", d)
-	}
+	_, err := f.c.Organization(t.Context())
+	require.NoError(t, err, "Organization")
+	assert.Equal(t, 20*time.Millisecond, time.Since(start), "the two 10ms Retry-After waits")
 	var statuses []int
 	for _, r := range f.graphRequests() {
 		statuses = append(statuses, r.Status)

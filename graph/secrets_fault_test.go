@@ -77,16 +77,11 @@ func TestFaultNoSecretInLogsOrErrors(t *testing.T) {
 	}
 
 	// Broken answers.
-	for _, f := range faulttest.Cases() {
-		f.Fault.Service = "graph"
-		w.Server.Inject(f.Fault)
-		fctx, cancel := context.WithTimeout(ctx, faulttest.HangDeadline)
+	w.UnderFaults(t, "graph", func(_ *testing.T, fctx context.Context) {
 		_, err := c.AddPassword(fctx, w.App.ObjectID, graph.PasswordCredential{DisplayName: "under a fault"})
 		w.Errors.Add(err)
 		_, err = delegated.Organization(fctx)
 		w.Errors.Add(err)
-		cancel()
-		w.Server.ClearFaults()
-	}
+	})
 	w.Check(t, 25)
 }

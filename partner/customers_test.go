@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/samkit/samkit/internal/faulttest"
 	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/partner"
@@ -152,24 +156,18 @@ func TestCustomersWaitsOutThrottling(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	f.srv.AddCustomer(testserver.CustomerSpec{PartnerCenter: true})
-	f.srv.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "partner", RetryAfter: "1", Count: 2})
-	start := time.Now()
-	n := 0
-	for _, err := range f.pc.Customers(t.Context(), partner.ListOptions{}) {
-		if err != nil {
-			t.Fatal(err)
+	faulttest.Bubble(t, f.srv, func(t *testing.T) {
+		f.srv.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "partner", RetryAfter: "1", Count: 2})
+		start := time.Now()
+		n := 0
+		for _, err := range f.pc.Customers(t.Context(), partner.ListOptions{}) {
+			require.NoError(t, err)
+			n++
 		}
-		n++
-	}
-	if n != 1 {
-		t.Errorf("listed %d customers, want 1", n)
-	}
-	if got := f.srv.Count(func(r testserver.Request) bool { return r.Fault == "throttle" }); got != 2 {
-		t.Errorf("%d throttled requests, want 2", got)
-	}
-	if d := time.Since(start); d > 900*time.Millisecond {
-		t.Errorf("took %v: Retry-After was not capped by the retry policy", d)
-	}
+		assert.Equal(t, 1, n, "customers listed")
+		assert.Equal(t, 2, f.srv.Count(func(r testserver.Request) bool { return r.Fault == "throttle" }), "throttled requests")
+		assert.Equal(t, 2*fastRetries.MaxRetryAfter, time.Since(start), "two Retry-After waits of 1s, capped by the retry policy")
+	})
 
 	f.srv.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "partner", RetryAfter: "1"})
 	for _, err := range f.pc.Customers(t.Context(), partner.ListOptions{}) {

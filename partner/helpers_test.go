@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/samkit/samkit/internal/faulttest"
+	"github.com/samkit/samkit/internal/faulttest/inproc"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/partner"
 	"github.com/samkit/samkit/token"
@@ -72,7 +73,7 @@ func setup(t *testing.T, opts ...partner.Option) *fixture {
 	t.Helper()
 	srv := testserver.New()
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, cap: &faulttest.Recorder{Next: srv.Client().Transport}}
+	f := &fixture{srv: srv, cap: &faulttest.Recorder{Next: inproc.Transport{Handler: srv.Handler()}}}
 	f.src = &source{mint: func() string { return srv.IssueAccessToken(adminSpec(srv)) }}
 	opts = append([]partner.Option{
 		partner.WithCloud(srv.Cloud()),

@@ -61,17 +61,12 @@ func TestFaultNoSecretInLogsOrErrors(t *testing.T) {
 	w.Errors.Add(pc.DeleteApplicationConsent(ctx, "6e1a2b3c-0000-4000-8000-000000000000", w.App.AppID))
 
 	// Broken answers.
-	for _, f := range faulttest.Cases() {
-		f.Fault.Service = "partner"
-		w.Server.Inject(f.Fault)
-		fctx, cancel := context.WithTimeout(ctx, faulttest.HangDeadline)
+	w.UnderFaults(t, "partner", func(_ *testing.T, fctx context.Context) {
 		for _, err := range pc.Customers(fctx, partner.ListOptions{}) {
 			w.Errors.Add(err)
 		}
 		_, err := pc.CreateApplicationConsent(fctx, w.Customers[1], consent)
 		w.Errors.Add(err)
-		cancel()
-		w.Server.ClearFaults()
-	}
+	})
 	w.Check(t, 25)
 }

@@ -113,18 +113,16 @@ func TestLoopbackErrorRedirect(t *testing.T) {
 	}
 }
 
+// TestLoopbackTimeout: a wait whose deadline has passed ends at once with
+// ErrSignInTimeout; one that ignored its context would hang the test.
 func TestLoopbackTimeout(t *testing.T) {
 	t.Parallel()
 	l := startLoopback(t, "s")
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	ctx, cancel := context.WithDeadline(t.Context(), time.Now())
 	defer cancel()
-	start := time.Now()
 	_, err := l.wait(ctx)
 	if !errors.Is(err, ErrSignInTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("wait = %v, want ErrSignInTimeout", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("wait took %v after a 20ms deadline", d)
 	}
 }
 

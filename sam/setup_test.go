@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -535,7 +537,9 @@ func TestUncertain(t *testing.T) {
 
 // TestSetupReconcilesLostCreate makes a create time out on the client
 // while the fake goes on to make the object, as a lost answer does: the
-// rollback must find the object and remove it.
+// rollback must find the object and remove it. The answer is lost by
+// loseAnswer, not by a short client timeout, which on a busy machine would
+// cut the sign-ins short too.
 func TestSetupReconcilesLostCreate(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -550,17 +554,16 @@ func TestSetupReconcilesLostCreate(t *testing.T) {
 			e := newSetupEnv(t)
 			before := e.snapshot()
 			opts := e.options()
-			hc := *e.s.Client()
-			hc.Timeout = 300 * time.Millisecond
-			opts.HTTPClient = &hc
-			e.s.Inject(testserver.Fault{Kind: testserver.Latency, Latency: time.Second, Service: "graph", Path: tt.path, Method: http.MethodPost, Count: 1})
+			lost := &loseAnswer{next: e.s.Client().Transport, method: http.MethodPost, path: "/graph/v1.0" + tt.path}
+			opts.HTTPClient = &http.Client{Transport: lost}
 			_, err := Setup(t.Context(), opts)
 			var se *SetupError
 			if !errors.As(err, &se) || se.Step != tt.step || !se.RolledBack {
 				t.Fatalf("Setup = %v, want a rolled-back failure at %s", err, tt.step)
 			}
-			// Let a request still in the fake land.
-			time.Sleep(time.Second)
+			if !lost.done.Load() {
+				t.Fatal("no answer was lost")
+			}
 			if tt.step == StepApp {
 				deletes := e.s.Count(func(r testserver.Request) bool {
 					return r.Service == "graph" && r.Method == http.MethodDelete && strings.Contains(r.Path, "/applications/")
@@ -574,4 +577,27 @@ func TestSetupReconcilesLostCreate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loseAnswer is a transport that lets the first request of method to path
+// reach the server and then loses its answer, as a client timeout does
+// after the server acted; every other request goes through.
+type loseAnswer struct {
+	next         http.RoundTripper
+	method, path string
+	done         atomic.Bool
+}
+
+func (l *loseAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != l.method || r.URL.Path != l.path || !l.done.CompareAndSwap(false, true) {
+		return l.next.RoundTrip(r)
+	}
+	resp, err := l.next.RoundTrip(r)
+	if err == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	// os.ErrDeadlineExceeded is a net.Error whose Timeout is true, what a
+	// timed-out read of the answer returns.
+	return nil, os.ErrDeadlineExceeded
 }

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/samkit/samkit/internal/faulttest"
 	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
@@ -137,59 +140,61 @@ func TestFaultSweep(t *testing.T) {
 // comes is cancelled once its last caller gives up, so the next caller
 // for the same tenant and scope gets a token as soon as the identity
 // platform answers again, instead of queueing behind the lost request.
+// In a bubble, the callers give up at their deadline of fake time, and
+// the next caller must not wait at all.
 func TestAbandonedRequestFreesTheKey(t *testing.T) {
 	faulttest.NoLeaks(t)
 	e := newFaultEnv(t)
 	p, err := e.provider(e.creds)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	scope := testserver.GraphResource + "/.default"
-	e.srv.Inject(testserver.Fault{Kind: testserver.Hang, Service: "login", Count: 1})
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(t.Context(), faulttest.HangDeadline)
-			defer cancel()
-			if _, err := p.Token(ctx, e.customer, scope); !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("Token under a hang: err = %v, want the deadline", err)
-			}
-		})
-	}
-	wg.Wait()
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	if _, err := p.Token(ctx, e.customer, scope); err != nil {
-		t.Fatalf("Token after the hang: %v", err)
-	}
+	faulttest.Bubble(t, e.srv, func(t *testing.T) {
+		e.srv.Inject(testserver.Fault{Kind: testserver.Hang, Service: "login", Count: 1})
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(t.Context(), faulttest.HangDeadline)
+				defer cancel()
+				_, err := p.Token(ctx, e.customer, scope)
+				assert.ErrorIs(t, err, context.DeadlineExceeded, "Token under a hang")
+			})
+		}
+		wg.Wait()
+		start := time.Now()
+		_, err := p.Token(t.Context(), e.customer, scope)
+		require.NoError(t, err, "Token after the hang")
+		assert.Zero(t, time.Since(start), "the next caller waited")
+		assert.Equal(t, 2, e.wire.Count("login"), "token requests: the hung one and the next")
+	})
 }
 
 // TestCallerLeavingDoesNotFailOthers: a caller that gives up leaves the
-// shared request running for the callers still waiting on it.
+// shared request running for the callers still waiting on it. In a
+// bubble, both callers have joined the request before the impatient one's
+// deadline, whatever the machine's load.
 func TestCallerLeavingDoesNotFailOthers(t *testing.T) {
 	t.Parallel()
 	e := newFaultEnv(t)
 	p, err := e.provider(e.creds)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	scope := testserver.GraphResource + "/.default"
-	e.srv.Inject(testserver.Fault{Kind: testserver.Latency, Latency: 200 * time.Millisecond, Service: "login", Count: 1})
-	impatient, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if _, err := p.Token(impatient, e.customer, scope); !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("impatient caller: err = %v, want the deadline", err)
-		}
+	faulttest.Bubble(t, e.srv, func(t *testing.T) {
+		const latency = 200 * time.Millisecond
+		e.srv.Inject(testserver.Fault{Kind: testserver.Latency, Latency: latency, Service: "login", Count: 1})
+		impatient, cancel := context.WithTimeout(t.Context(), latency/10)
+		defer cancel()
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			_, err := p.Token(impatient, e.customer, scope)
+			assert.ErrorIs(t, err, context.DeadlineExceeded, "impatient caller")
+		})
+		start := time.Now()
+		_, err := p.Token(t.Context(), e.customer, scope)
+		assert.NoError(t, err, "patient caller")
+		assert.Equal(t, latency, time.Since(start), "the patient caller waited for the shared request only")
+		wg.Wait()
+		assert.Equal(t, 1, e.wire.Count("login"), "token requests: want the one both callers shared")
 	})
-	if _, err := p.Token(t.Context(), e.customer, scope); err != nil {
-		t.Errorf("patient caller: %v", err)
-	}
-	wg.Wait()
-	if n := e.wire.Count("login"); n != 1 {
-		t.Errorf("%d token requests, want the one both callers shared", n)
-	}
 }
 
 // TestFaultHostileTenants: a tenant read from a hostile contract row is

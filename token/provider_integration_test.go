@@ -5,11 +5,17 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/samkit/samkit/internal/faulttest"
+	"github.com/samkit/samkit/internal/faulttest/inproc"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
 )
@@ -183,28 +189,31 @@ func TestIntegrationRotationPersisted(t *testing.T) {
 	}
 }
 
+// TestIntegrationConcurrentCallersOneRequest runs in a bubble: the
+// callers all start before the delayed answer, whatever the load.
 func TestIntegrationConcurrentCallersOneRequest(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, gdap)
-	e.srv.Inject(testserver.Fault{Kind: testserver.Latency, Service: "login", Latency: 100 * time.Millisecond})
-	p := e.provider(t, e.credentials())
-	var wg sync.WaitGroup
-	errs := make(chan error, 100)
-	for range 100 {
-		wg.Go(func() {
-			if _, err := p.Token(t.Context(), e.customers[0], e.srv.Cloud().Graph.Scope()); err != nil {
-				errs <- err
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if got := e.tokenRequests(); got != 1 {
-		t.Errorf("100 concurrent callers made %d token requests, want 1", got)
-	}
+	p := e.inprocProvider(t)
+	faulttest.Bubble(t, e.srv, func(t *testing.T) {
+		e.srv.Inject(testserver.Fault{Kind: testserver.Latency, Service: "login", Latency: 100 * time.Millisecond})
+		var wg sync.WaitGroup
+		for range 100 {
+			wg.Go(func() {
+				_, err := p.Token(t.Context(), e.customers[0], e.srv.Cloud().Graph.Scope())
+				assert.NoError(t, err)
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, 1, e.tokenRequests(), "token requests of 100 concurrent callers")
+	})
+}
+
+// inprocProvider is provider over the fake served in process, for a test
+// in a bubble (faulttest.Bubble).
+func (e *env) inprocProvider(t *testing.T) *token.Provider {
+	t.Helper()
+	return e.provider(t, e.credentials(), token.WithHTTPClient(&http.Client{Transport: inproc.Transport{Handler: e.srv.Handler()}}))
 }
 
 func TestIntegrationCachedUntilExpiryWindow(t *testing.T) {
@@ -331,15 +340,14 @@ func TestIntegrationAADSTS(t *testing.T) {
 func TestIntegrationThrottledRetryAfter(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, gdap)
-	e.srv.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "login", RetryAfter: "0.2", Count: 1})
-	p := e.provider(t, e.credentials())
-	start := time.Now()
-	if _, err := p.Token(t.Context(), e.customers[0], e.srv.Cloud().Graph.Scope()); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d < 200*time.Millisecond {
-		t.Errorf("retried after %v, want Retry-After's 200ms waited out", d)
-	}
+	p := e.inprocProvider(t)
+	faulttest.Bubble(t, e.srv, func(t *testing.T) {
+		e.srv.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "login", RetryAfter: "0.2", Count: 1})
+		start := time.Now()
+		_, err := p.Token(t.Context(), e.customers[0], e.srv.Cloud().Graph.Scope())
+		require.NoError(t, err)
+		assert.Equal(t, 200*time.Millisecond, time.Since(start), "the one wait, Retry-After's 200ms")
+	})
 	var faults []string
 	for _, r := range e.srv.Requests() {
 		if r.IsToken() {

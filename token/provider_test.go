@@ -8,7 +8,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fakeClock is a settable clock.
@@ -219,49 +223,56 @@ func TestShortLivedTokensStillCached(t *testing.T) {
 	}
 }
 
+// TestConcurrentCallersShareOneRequest runs in a synctest bubble: once
+// every goroutine waits, all the callers are queued on the held request.
 func TestConcurrentCallersShareOneRequest(t *testing.T) {
 	t.Parallel()
-	s := newSTS(t)
-	s.gate = make(chan struct{})
-	p := newTestProvider(t, s, testCredentials())
-	const n = 100
-	var wg sync.WaitGroup
-	var failures atomic.Int32
-	for range n {
-		wg.Go(func() {
-			if _, err := p.Token(t.Context(), customerA, graphScope); err != nil {
-				failures.Add(1)
-			}
-		})
-	}
-	time.Sleep(20 * time.Millisecond) // let the callers pile up on the held request
-	close(s.gate)
-	wg.Wait()
-	if got := s.callCount(); got != 1 || failures.Load() != 0 {
-		t.Errorf("%d callers made %d requests with %d failures; want 1 request, 0 failures", n, got, failures.Load())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		s := newSTS(t)
+		s.gate = make(chan struct{})
+		p := newTestProvider(t, s, testCredentials())
+		const n = 100
+		var wg sync.WaitGroup
+		var failures atomic.Int32
+		for range n {
+			wg.Go(func() {
+				if _, err := p.Token(t.Context(), customerA, graphScope); err != nil {
+					failures.Add(1)
+				}
+			})
+		}
+		synctest.Wait() // every caller is waiting on the held request
+		require.Equal(t, 1, s.callCount(), "requests while the callers wait")
+		close(s.gate)
+		wg.Wait()
+		assert.Equal(t, 1, s.callCount(), "requests of %d callers", n)
+		assert.Zero(t, failures.Load(), "failures")
+	})
 }
 
+// TestCallerCancellationLeavesFlight runs in a synctest bubble, so that the
+// caller's deadline is fake time and its return can be judged exactly.
 func TestCallerCancellationLeavesFlight(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, func(t *testing.T) { callerCancellationLeavesFlight(t) })
+}
+
+func callerCancellationLeavesFlight(t *testing.T) {
 	s := newSTS(t)
 	s.gate = make(chan struct{})
 	p := newTestProvider(t, s, testCredentials())
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	const deadline = 20 * time.Millisecond
+	ctx, cancel := context.WithTimeout(t.Context(), deadline)
 	defer cancel()
 	start := time.Now()
-	if _, err := p.Token(ctx, customerA, graphScope); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("returned after %v, want promptly", d)
-	}
+	_, err := p.Token(ctx, customerA, graphScope)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, deadline, time.Since(start), "returned at the deadline")
 	close(s.gate)
 	// The request nobody waited for any more was cancelled: a later caller
 	// sends its own instead of queueing behind one that may never answer.
-	if _, err := p.Token(t.Context(), customerA, graphScope); err != nil {
-		t.Fatal(err)
-	}
+	_, err = p.Token(t.Context(), customerA, graphScope)
+	require.NoError(t, err)
 	calls := s.callCount()
 	if calls < 1 || calls > 2 {
 		t.Errorf("calls = %d, want the abandoned request and at most one more", calls)

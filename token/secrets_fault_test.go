@@ -69,10 +69,7 @@ func TestFaultNoSecretInLogsOrErrors(t *testing.T) {
 	w.Errors.Add(err)
 
 	// Broken answers, each on a request that carries credentials.
-	for _, f := range faulttest.Cases() {
-		f.Fault.Service = "login"
-		srv.Inject(f.Fault)
-		fctx, cancel := context.WithTimeout(ctx, faulttest.HangDeadline)
+	w.UnderFaults(t, "login", func(t *testing.T, fctx context.Context) {
 		p := w.NewProvider(t, w.Creds)
 		_, err := p.Token(fctx, w.Customers[1], c.Graph.Scope())
 		w.Errors.Add(err)
@@ -80,9 +77,7 @@ func TestFaultNoSecretInLogsOrErrors(t *testing.T) {
 		w.Errors.Add(err)
 		_, err = p.LegacyExchangeToken(fctx, w.Customers[1])
 		w.Errors.Add(err)
-		cancel()
-		srv.ClearFaults()
-	}
+	})
 
 	// Revoked sessions, and a refresh token left idle too long.
 	if err := srv.RevokeSessions(srv.Partner().AdminID); err != nil {

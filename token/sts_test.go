@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/samkit/samkit/cloud"
+	"github.com/samkit/samkit/internal/faulttest/inproc"
 )
 
 // Identities of the test partner.
@@ -40,9 +40,11 @@ const (
 // secret and certificate, which refresh tokens it issued, and answers with
 // Microsoft's success and error bodies. Tests change its state (consent,
 // revocation) or inject a fault, rather than scripting replies.
+//
+// It is served in process (inproc), with no socket, so that a test can run
+// it in a testing/synctest bubble.
 type fakeSTS struct {
-	t   *testing.T
-	srv *httptest.Server
+	t *testing.T
 
 	mu        sync.Mutex
 	tenants   map[string]string // id or domain → tenant id
@@ -74,15 +76,16 @@ func newSTS(t *testing.T) *fakeSTS {
 		rts:       map[string]string{testRT: testAppID, testExRT: ExchangePowerShellClientID},
 		expiresIn: 3599,
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.srv.Close)
 	return s
 }
+
+// stsURL is where the fake answers; nothing listens there.
+const stsURL = "https://login.inproc.test"
 
 // cloud is the public cloud with its login endpoint at the fake.
 func (s *fakeSTS) cloud() cloud.Configuration {
 	c := cloud.Public
-	c.LoginEndpoint = s.srv.URL
+	c.LoginEndpoint = stsURL
 	return c
 }
 
@@ -142,7 +145,7 @@ func (s *fakeSTS) token(w http.ResponseWriter, r *http.Request, c stsCall) {
 		aadError(w, 401, "invalid_client", 700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.", "")
 		return
 	case !public && f.Has("client_assertion"):
-		if err := s.checkAssertion(f, "http://"+r.Host+r.URL.Path); err != nil {
+		if err := s.checkAssertion(f, stsURL+r.URL.Path); err != nil {
 			aadError(w, 401, "invalid_client", 700027, "Client assertion failed signature validation. "+err.Error(), "")
 			return
 		}
@@ -298,7 +301,8 @@ func fastRetryPolicy() RetryPolicy {
 // newTestProvider returns a Provider wired to s.
 func newTestProvider(t *testing.T, s *fakeSTS, c Credentials, opts ...Option) *Provider {
 	t.Helper()
-	p, err := NewProvider(c, append([]Option{WithCloud(s.cloud()), WithRetryPolicy(fastRetryPolicy())}, opts...)...)
+	hc := &http.Client{Transport: inproc.Transport{Handler: http.HandlerFunc(s.serve)}}
+	p, err := NewProvider(c, append([]Option{WithCloud(s.cloud()), WithHTTPClient(hc), WithRetryPolicy(fastRetryPolicy())}, opts...)...)
 	if err != nil {
 		t.Fatalf("NewProvider: %v", err)
 	}

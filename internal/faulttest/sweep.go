@@ -20,29 +20,30 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
 )
 
-// Policy keeps retry waits to milliseconds so that a sweep takes seconds:
-// a Retry-After of one second, or an HTTP-date, is cut to MaxRetryAfter.
+// Policy is the retry policy of the swept clients. Its waits cost no real
+// time, since every call of a sweep runs in a synctest bubble (see
+// Bubble); they are kept short all the same, so that a Retry-After of one
+// second, or an HTTP-date two seconds ahead, is cut to MaxRetryAfter.
 var Policy = token.RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
 
-// HangDeadline bounds a call whose answer never comes.
+// HangDeadline bounds a call whose answer never comes. In a bubble it is
+// fake time, so it costs nothing and needs no slack.
 const HangDeadline = 300 * time.Millisecond
 
 // callDeadline bounds every other call; none should come near it, since
-// every wait is capped at a few milliseconds.
+// every wait is capped at a few milliseconds of the bubble's time.
 const callDeadline = 10 * time.Second
-
-// slack is how late a call may return after its deadline: scheduling, and
-// the race detector's slowness.
-const slack = time.Second
 
 // Case is one fault of the sweep.
 type Case struct {
@@ -54,7 +55,8 @@ type Case struct {
 
 // Cases returns the faults every operation is swept with. The HTTP-date
 // Retry-After lies two seconds ahead, so that only the policy's cap keeps
-// the wait short.
+// the wait short; call Cases in the bubble the case runs in, so that the
+// date is two seconds ahead of the bubble's clock.
 func Cases() []Case {
 	date := time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
 	cs := []Case{
@@ -98,16 +100,17 @@ func (c Case) Final() bool {
 	return false
 }
 
-// Concurrently runs fn as a subtest for each name, all at once. Sweeps
-// mostly wait, on deadlines and retry waits, so they need not queue
-// behind -parallel, which admits one test per CPU.
+// Concurrently runs fn as a parallel subtest for each name. Their waits
+// are fake (see Bubble), so they queue behind -parallel like any test:
+// starting them all at once would only make them share the CPUs.
 func Concurrently(t *testing.T, names []string, fn func(t *testing.T, i int)) {
 	t.Helper()
-	var wg sync.WaitGroup
 	for i, name := range names {
-		wg.Go(func() { t.Run(name, func(t *testing.T) { fn(t, i) }) })
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, i)
+		})
 	}
-	wg.Wait()
 }
 
 // Service describes a client package's errors.
@@ -157,11 +160,14 @@ type Target struct {
 // once with the fault on every request (the retries run out) and once on
 // the first request only (a retrying client recovers), and once more
 // without faults after each, which must succeed. A fault no client
-// retries runs once: its first answer is final either way.
+// retries runs once: its first answer is final either way. Every case
+// runs in a bubble of its own (see Bubble), so that its verdict counts
+// attempts and the fake time waited, never the machine's speed.
 func Sweep(t *testing.T, tg Target) {
 	t.Helper()
-	clean := tg.cleanRun(t)
-	for _, c := range Cases() {
+	var clean int
+	Bubble(t, tg.Server, func(t *testing.T) { clean = tg.cleanRun(t) })
+	for i, c := range Cases() {
 		counts := []int{0, 1}
 		if c.Final() {
 			counts = counts[:1]
@@ -172,8 +178,10 @@ func Sweep(t *testing.T, tg Target) {
 				name = c.Name + "/first request"
 			}
 			t.Run(name, func(t *testing.T) {
-				tg.runCase(t, c, count, clean)
-				tg.cleanRun(t)
+				Bubble(t, tg.Server, func(t *testing.T) {
+					tg.runCase(t, Cases()[i], count, clean)
+					tg.cleanRun(t)
+				})
 			})
 		}
 	}
@@ -188,9 +196,8 @@ func (tg Target) cleanRun(t *testing.T) int {
 	defer cancel()
 	tg.prepare(t, ctx)
 	tg.Wire.Reset()
-	if err := call(t, tg.Op.Run, ctx); err != nil {
-		t.Fatalf("%s without faults: %v", tg.Op.Name, err)
-	}
+	err := call(t, tg.Op.Run, ctx)
+	require.NoError(t, err, "%s without faults", tg.Op.Name)
 	return tg.Wire.Count(tg.Service.Fault)
 }
 
@@ -199,11 +206,12 @@ func (tg Target) prepare(t *testing.T, ctx context.Context) {
 	if tg.Op.Prepare == nil {
 		return
 	}
-	if err := tg.Op.Prepare(ctx); err != nil {
-		t.Fatalf("preparing %s: %v", tg.Op.Name, err)
-	}
+	require.NoError(t, tg.Op.Prepare(ctx), "preparing %s", tg.Op.Name)
 }
 
+// runCase runs the operation under one fault, in a bubble: elapsed is the
+// fake time the call spent waiting, the sum of its retry waits and, for a
+// hang, its deadline.
 func (tg Target) runCase(t *testing.T, c Case, count, clean int) {
 	t.Helper()
 	ctx0, cancel0 := context.WithTimeout(t.Context(), callDeadline)
@@ -225,57 +233,59 @@ func (tg Target) runCase(t *testing.T, c Case, count, clean int) {
 	elapsed := time.Since(start)
 	tg.Server.ClearFaults()
 	sent := tg.Wire.Count(tg.Service.Fault)
-	t.Logf("%d requests, %v: %v", sent, elapsed.Round(time.Millisecond), err)
+	t.Logf("%d requests, %v waited: %v", sent, elapsed, err)
 
-	if elapsed > deadline+slack {
-		t.Errorf("returned after %v, past its %v deadline", elapsed, deadline)
-	}
+	assert.LessOrEqual(t, elapsed, deadline, "waited past its deadline")
 	retried := c.retried(tg.Op.Class)
 	switch {
 	case f.Kind == testserver.Hang:
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("err = %v, want the context's deadline", err)
-		}
+		require.ErrorIs(t, err, context.DeadlineExceeded, "a hang ends with the context's deadline")
 		return
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-		t.Fatalf("err = %v: the call ran into its %v deadline", err, deadline)
-	case f.Kind == testserver.Throttle && elapsed > time.Second:
-		// Uncapped, Retry-After 1 or a date two seconds ahead would
-		// have taken two seconds or more.
-		t.Errorf("took %v: Retry-After %q was not capped at %v", elapsed, f.RetryAfter, Policy.MaxRetryAfter)
+		require.FailNow(t, "the call ran into its deadline", "err = %v, deadline %v", err, deadline)
 	}
 
 	// Attempts are bounded: every faulted request is tried at most
 	// MaxAttempts times, and a fault on the first request only costs
 	// one more attempt when the client retries it.
-	wantSent := 1
+	wantSent, waits := 1, 0
 	switch {
 	case count == 0 && retried:
-		wantSent = Policy.MaxAttempts
+		wantSent, waits = Policy.MaxAttempts, Policy.MaxAttempts-1
 	case count == 1 && retried:
-		wantSent = clean + 1
+		wantSent, waits = clean+1, 1
 	case err == nil:
 		wantSent = clean
 	}
-	if sent != wantSent {
-		t.Errorf("sent %d requests, want %d (%d without faults, retried: %v)", sent, wantSent, clean, retried)
-	}
+	assert.Equal(t, wantSent, sent, "requests sent (%d without faults, retried: %v)", clean, retried)
+	tg.checkWaits(t, f, waits, elapsed)
 
 	switch {
 	case count == 1 && retried:
-		if err != nil {
-			t.Fatalf("err = %v, want success after one retry", err)
-		}
+		require.NoError(t, err, "want success after one retry")
 		return
 	case slices.Contains(tg.Op.Unread, f.Kind):
-		if err != nil {
-			t.Fatalf("err = %v, want success: the operation reads no answer body", err)
-		}
+		require.NoError(t, err, "want success: the operation reads no answer body")
 		return
 	case err == nil:
-		t.Fatalf("err = nil, want the %s fault reported", c.Name)
+		require.FailNow(t, "the fault was not reported", "err = nil, want the %s fault reported", c.Name)
 	}
 	tg.Service.checkError(t, c, err)
+}
+
+// checkWaits requires the fake time a call spent to be its retry waits:
+// each Retry-After at or beyond the policy's cap (every one of the sweep
+// but an absent one) waited exactly MaxRetryAfter, so honoured and
+// capped; any other retry at most MaxWait; no retry, no wait.
+func (tg Target) checkWaits(t *testing.T, f testserver.Fault, waits int, elapsed time.Duration) {
+	t.Helper()
+	switch {
+	case f.Kind == testserver.Throttle && f.RetryAfter != "":
+		assert.Equal(t, time.Duration(waits)*Policy.MaxRetryAfter, elapsed,
+			"%d waits of Retry-After %q, each capped at %v", waits, f.RetryAfter, Policy.MaxRetryAfter)
+	default:
+		assert.LessOrEqual(t, elapsed, time.Duration(waits)*Policy.MaxWait, "%d backoff waits of at most %v", waits, Policy.MaxWait)
+	}
 }
 
 // checkError requires err to be the package's error, or for a broken

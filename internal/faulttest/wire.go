@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/samkit/samkit/internal/faulttest/inproc"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
 )
@@ -31,9 +32,9 @@ type Wire struct {
 	secrets map[string]bool
 }
 
-// NewWire returns a Wire over the fake's transport.
+// NewWire returns a Wire over the fake, served in process (see Bubble).
 func NewWire(srv *testserver.Server) *Wire {
-	return &Wire{Next: srv.Client().Transport}
+	return &Wire{Next: inproc.Transport{Handler: srv.Handler()}}
 }
 
 // Client returns an *http.Client over w, for WithHTTPClient options.

@@ -1,6 +1,7 @@
 package faulttest
 
 import (
+	"context"
 	"encoding/pem"
 	"strings"
 	"testing"
@@ -104,4 +105,23 @@ func (w *SecretWorld) Check(t *testing.T, minErrors int) {
 		t.Error("nothing was logged at debug level")
 	}
 	AssertNoSecrets(t, map[string]string{"the logs": logs, "the errors": w.Errors.String()}, w.Wire.Secrets())
+}
+
+// UnderFaults calls call once under each case of the sweep on service's
+// requests, with HangDeadline as its deadline, all in one bubble (see
+// Bubble), so that no case is cut short by the machine's load: each fault
+// is answered, and a hang ends at its deadline of fake time.
+func (w *SecretWorld) UnderFaults(t *testing.T, service string, call func(t *testing.T, ctx context.Context)) {
+	t.Helper()
+	Bubble(t, w.Server, func(t *testing.T) {
+		for _, c := range Cases() {
+			f := c.Fault
+			f.Service = service
+			w.Server.Inject(f)
+			ctx, cancel := context.WithTimeout(t.Context(), HangDeadline)
+			call(t, ctx)
+			cancel()
+			w.Server.ClearFaults()
+		}
+	})
 }

@@ -2,14 +2,18 @@ package httpx_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/samkit/samkit/internal/faulttest"
+	"github.com/samkit/samkit/internal/faulttest/inproc"
 	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 )
@@ -38,82 +42,85 @@ func redeemCode(ctx context.Context, hc *http.Client, srv *testserver.Server, cl
 // fault: with RetryNever it reaches the identity platform at most once,
 // whatever the answer, and never outlives its context. The same request
 // with RetryAlways is replayed, which shows the faults were retryable.
+// Each case runs in a bubble, so that a deadline is fake time.
 func TestFaultSingleUseCodeSentOnce(t *testing.T) {
 	faulttest.NoLeaks(t)
 	srv := testserver.New()
 	t.Cleanup(srv.Close)
-	hc := httpx.NewClient(srv.Client(), httpx.RetryPolicy(faulttest.Policy), nil)
+	hc := httpx.NewClient(inprocClient(srv), httpx.RetryPolicy(faulttest.Policy), nil)
 	for i, c := range faulttest.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
-			for _, class := range []httpx.RetryClass{httpx.RetryNever, httpx.RetryAlways} {
-				code := "code-" + class.String() + "-" + string(rune('a'+i))
-				f := c.Fault
-				f.Service = "login"
-				srv.Inject(f)
-				deadline := 5 * time.Second
-				if f.Kind == testserver.Hang {
-					deadline = faulttest.HangDeadline
+			faulttest.Bubble(t, srv, func(t *testing.T) {
+				c := faulttest.Cases()[i]
+				for _, class := range []httpx.RetryClass{httpx.RetryNever, httpx.RetryAlways} {
+					code := "code-" + class.String() + "-" + string(rune('a'+i))
+					f := c.Fault
+					f.Service = "login"
+					srv.Inject(f)
+					deadline := 5 * time.Second
+					if f.Kind == testserver.Hang {
+						deadline = faulttest.HangDeadline
+					}
+					ctx, cancel := context.WithTimeout(t.Context(), deadline)
+					start := time.Now()
+					err := redeemCode(ctx, hc, srv, class, code)
+					elapsed := time.Since(start)
+					cancel()
+					srv.ClearFaults()
+					assert.LessOrEqual(t, elapsed, deadline, "%s: waited past its deadline", class)
+					if f.Kind == testserver.Hang {
+						assert.ErrorIs(t, err, context.DeadlineExceeded, "%s under a hang", class)
+					}
+					// The fake records a request when its handler returns,
+					// which for a hung or oversized answer is after the
+					// client has gone.
+					synctest.Wait()
+					sent := sentCodes(srv, code)
+					switch {
+					case class == httpx.RetryNever:
+						assert.Equal(t, 1, sent, "times the code was sent with RetryNever")
+					case !c.Final():
+						assert.Equal(t, faulttest.Policy.MaxAttempts, sent, "times the request was sent with RetryAlways")
+					}
 				}
-				ctx, cancel := context.WithTimeout(t.Context(), deadline)
-				start := time.Now()
-				err := redeemCode(ctx, hc, srv, class, code)
-				elapsed := time.Since(start)
-				cancel()
-				srv.ClearFaults()
-				if elapsed > deadline+time.Second {
-					t.Errorf("%s: returned after %v, past its %v deadline", class, elapsed, deadline)
-				}
-				if f.Kind == testserver.Hang && !errors.Is(err, context.DeadlineExceeded) {
-					t.Errorf("%s: err = %v, want the deadline", class, err)
-				}
-				sent := sentCodes(t, srv, code)
-				switch {
-				case class == httpx.RetryNever && sent != 1:
-					t.Errorf("the code was sent %d times, want once", sent)
-				case class == httpx.RetryAlways && !c.Final() && sent != faulttest.Policy.MaxAttempts:
-					t.Errorf("with RetryAlways the request was sent %d times, want %d", sent, faulttest.Policy.MaxAttempts)
-				}
-			}
+			})
 		})
 	}
 }
 
-// sentCodes returns how many requests carried code. The fake records a
-// request when its handler returns, which for a hung or oversized answer
-// is after the client has gone, so it waits for the first record.
-func sentCodes(t *testing.T, srv *testserver.Server, code string) int {
-	t.Helper()
+// inprocClient returns a client that serves srv's handler in process, as
+// a bubble needs.
+func inprocClient(srv *testserver.Server) *http.Client {
+	return &http.Client{Transport: inproc.Transport{Handler: srv.Handler()}}
+}
+
+// sentCodes returns how many requests carried code.
+func sentCodes(srv *testserver.Server, code string) int {
 	fp := testserver.Fingerprint(code)
-	count := func() int { return srv.Count(func(r testserver.Request) bool { return r.Form.Get("code") == fp }) }
-	for start := time.Now(); count() == 0 && time.Since(start) < 5*time.Second; {
-		time.Sleep(5 * time.Millisecond)
-	}
-	return count()
+	return srv.Count(func(r testserver.Request) bool { return r.Form.Get("code") == fp })
 }
 
 // TestFaultRetryAfterBoundedByContext: a Retry-After longer than the
-// caller's context is not waited out; the call ends with the context.
+// caller's context is not waited out; the call ends with the context, at
+// its deadline of fake time.
 func TestFaultRetryAfterBoundedByContext(t *testing.T) {
 	faulttest.NoLeaks(t)
 	srv := testserver.New()
 	t.Cleanup(srv.Close)
-	srv.Inject(testserver.Fault{Kind: testserver.Throttle, RetryAfter: "30", Service: "graph"})
-	hc := httpx.NewClient(srv.Client(), httpx.RetryPolicy{MaxRetryAfter: time.Minute}, nil)
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+"/graph/v1.0/organization", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	resp, err := hc.Do(req)
-	if err == nil {
-		resp.Body.Close()
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("err = %v, want the context's deadline", err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("returned after %v, want at the 200ms deadline", d)
-	}
+	faulttest.Bubble(t, srv, func(t *testing.T) {
+		srv.Inject(testserver.Fault{Kind: testserver.Throttle, RetryAfter: "30", Service: "graph"})
+		hc := httpx.NewClient(inprocClient(srv), httpx.RetryPolicy{MaxRetryAfter: time.Minute}, nil)
+		const deadline = 200 * time.Millisecond
+		ctx, cancel := context.WithTimeout(t.Context(), deadline)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL()+"/graph/v1.0/organization", nil)
+		require.NoError(t, err)
+		start := time.Now()
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, deadline, time.Since(start), "returned at the deadline, in the 30s wait")
+	})
 }

@@ -3,7 +3,6 @@ package httpx
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log"
 	"log/slog"
@@ -153,78 +152,6 @@ func TestRetryClasses(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-func TestRetryAfterHonouredAndCapped(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name       string
-		retryAfter string
-		min, max   time.Duration
-	}{
-		{"fractional seconds", "0.03", 30 * time.Millisecond, 2 * time.Second},
-		{"capped", "3600", 50 * time.Millisecond, 2 * time.Second},
-		{"HTTP-date in the past", "Mon, 02 Jan 2006 15:04:05 GMT", 0, 2 * time.Second},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv, s := newServer(t, status(429, "Retry-After", tt.retryAfter), status(200))
-			c := NewClient(nil, fastPolicy, nil)
-			start := time.Now()
-			resp, err := c.Get(srv.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if d := time.Since(start); d < tt.min || d > tt.max {
-				t.Errorf("took %v, want between %v and %v", d, tt.min, tt.max)
-			}
-			if got := s.calls.Load(); got != 2 {
-				t.Errorf("calls = %d, want 2", got)
-			}
-		})
-	}
-}
-
-func TestCancelDuringRetryAfterWait(t *testing.T) {
-	t.Parallel()
-	srv, s := newServer(t, status(429, "Retry-After", "3600"))
-	c := NewClient(nil, RetryPolicy{MaxRetryAfter: time.Hour, MaxElapsed: 2 * time.Hour}, nil)
-	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(20*time.Millisecond, cancel)
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-	start := time.Now()
-	resp, err := c.Do(req)
-	if err == nil {
-		resp.Body.Close()
-		t.Fatal("Do succeeded, want context.Canceled")
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("returned after %v, want promptly after cancel", d)
-	}
-	if got := s.calls.Load(); got != 1 {
-		t.Errorf("calls = %d, want 1", got)
-	}
-}
-
-func TestDeadlineDuringBackoff(t *testing.T) {
-	t.Parallel()
-	srv, _ := newServer(t, status(503))
-	c := NewClient(nil, RetryPolicy{MinWait: time.Hour, MaxWait: time.Hour, MaxElapsed: 2 * time.Hour}, nil)
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-	resp, err := c.Do(req)
-	if err == nil {
-		resp.Body.Close()
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("err = %v, want context.DeadlineExceeded", err)
-	}
-}
-
 // bodyTracker wraps a transport and counts response bodies opened and
 // closed.
 type bodyTracker struct {
@@ -250,37 +177,6 @@ type trackedBody struct {
 func (t *trackedBody) Close() error {
 	t.once.Do(func() { t.closed.Add(1) })
 	return t.ReadCloser.Close()
-}
-
-func TestDiscardedBodiesClosed(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		cancel bool
-	}{{"exhausted", false}, {"cancelled during wait", true}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			retryAfter, p, ctx := "0.001", fastPolicy, t.Context()
-			if tt.cancel {
-				retryAfter, p.MaxRetryAfter = "3600", time.Hour
-				c, cancel := context.WithCancel(ctx)
-				ctx = c
-				time.AfterFunc(20*time.Millisecond, cancel)
-			}
-			srv, _ := newServer(t, status(503, "Retry-After", retryAfter))
-			tr := &bodyTracker{rt: srv.Client().Transport}
-			c := NewClient(&http.Client{Transport: tr}, p, nil)
-			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-			resp, err := c.Do(req)
-			if err == nil {
-				resp.Body.Close()
-			}
-			if o, c := tr.opened.Load(), tr.closed.Load(); o == 0 || o != c {
-				t.Errorf("bodies opened %d, closed %d; want all closed", o, c)
-			}
-		})
-	}
 }
 
 func TestNestedClientsDoNotMultiplyAttempts(t *testing.T) {

@@ -1,12 +1,16 @@
 package testserver
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/samkit/samkit/internal/faulttest/inproc"
 )
 
 func get(t *testing.T, s *Server, path string) (*http.Response, string, error) {
@@ -117,21 +121,30 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// TestLatencyAndHangHonourContext runs in a synctest bubble, the fake
+// served in process: the client's timeout is fake time, so the hang is
+// seen to end exactly at it, however busy the machine.
 func TestLatencyAndHangHonourContext(t *testing.T) {
 	t.Parallel()
 	s := New()
 	defer s.Close()
+	s.Inject(Fault{Kind: Latency, Latency: time.Minute, Path: "/slow"})
 	s.Inject(Fault{Kind: Hang, Path: "/hang"})
-	c := s.Client()
-	c.Timeout = 200 * time.Millisecond
-	start := time.Now()
-	_, err := c.Get(s.URL() + "/hang")
-	var ue interface{ Timeout() bool }
-	if err == nil || !errors.As(err, &ue) || !ue.Timeout() {
-		t.Errorf("hang: err = %v, want a client timeout", err)
-	}
-	if time.Since(start) > 5*time.Second {
-		t.Error("hang outlived the client's timeout")
+	const timeout = 200 * time.Millisecond
+	for _, path := range []string{"/slow", "/hang"} {
+		synctest.Test(t, func(t *testing.T) {
+			c := &http.Client{Transport: inproc.Transport{Handler: s.Handler()}, Timeout: timeout}
+			start := time.Now()
+			resp, err := c.Get(s.URL() + path)
+			if err == nil {
+				resp.Body.Close()
+			}
+			var ue interface{ Timeout() bool }
+			if assert.ErrorAs(t, err, &ue, "%s: want a client timeout", path) {
+				assert.True(t, ue.Timeout(), "%s: %v is a timeout", path, err)
+			}
+			assert.Equal(t, timeout, time.Since(start), "%s: returned at the client's timeout", path)
+		})
 	}
 }
 
