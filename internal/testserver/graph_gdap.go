@@ -662,6 +662,13 @@ func (s *Server) ApproveRelationship(id, customer string) error {
 	}
 	now := s.clock.Now()
 	days, _ := gdapDays(rel.GDAP.Duration)
+	if days == 0 {
+		// A seeded relationship has no requested duration: its term is
+		// the span it was seeded with, two years when none.
+		if days = int(rel.End.Sub(rel.Created).Hours() / 24); days <= 0 {
+			days = gdapMaxDays
+		}
+	}
 	rel.CustomerTenantID, rel.CustomerName = ct.ID, ct.DisplayName
 	rel.Status, rel.GDAP.Activated = RelActive, now
 	rel.End = now.Add(time.Duration(days) * 24 * time.Hour)

@@ -367,3 +367,23 @@ func TestGDAPSignInFollowsAssignments(t *testing.T) {
 	_, _ = gdapDo(t, s, tok, http.MethodPost, "/"+id+"/requests", "", map[string]any{"action": "terminate"})
 	assert.Equal(t, []int{50020}, signIn(), "terminating")
 }
+
+func TestGDAPSeededPendingApproval(t *testing.T) {
+	t.Parallel()
+	s := newGraphServer(t)
+	cust := s.AddCustomer(CustomerSpec{Name: "Contoso", GDAP: true, GDAPStatus: RelApprovalPending})
+	tok := graphAdminToken(s, "", gdapScopes...)
+	var id string
+	s.Read(func(w *World) { id = w.Partner.RelationshipFor(cust).ID })
+	require.NoError(t, s.ApproveRelationship(id, ""))
+	_, rel := gdapDo(t, s, tok, http.MethodGet, "/"+id, "", nil)
+	assert.Equal(t, "active", rel["status"], "a seeded relationship keeps its term once approved")
+
+	// A relationship without a customer lists, and filters, like the others.
+	status, _ := gdapDo(t, s, tok, http.MethodPost, "", "", map[string]any{"displayName": "anyone", "duration": "P30D",
+		"accessDetails": gdapRoles(roleHelpdesk)})
+	require.Equal(t, http.StatusCreated, status)
+	status, list := gdapDo(t, s, tok, http.MethodGet, "?$filter=customer/tenantId%20eq%20'"+cust+"'", "", nil)
+	require.Equal(t, http.StatusOK, status, "%v", list)
+	assert.Len(t, list["value"], 1)
+}
