@@ -27,7 +27,7 @@ DelegatedAdminRelationship.ReadWrite.All and Group.ReadWrite.All (or
 Directory.ReadWrite.All), and the admin must be in the partner's Admin
 Agents group.`,
 		Example: `  samctl gdap templates
-  samctl gdap invite --name "Contoso samkit" --customer contoso.onmicrosoft.com-tenant-id
+  samctl gdap invite --name "Contoso samkit" --customer 6f1c3c1e-1111-4a2b-9c3d-222233334444
   samctl gdap expiring --days 30 -o json`,
 		Args: subcommandArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
