@@ -57,3 +57,48 @@ func TestGDAPExpiring(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	assert.True(t, strings.Contains(stdout, "0 relationships ending within 1 days"), stdout)
 }
+
+// TestGDAPInviteToAssign: invite, the customer's approval at the sandbox's
+// admin endpoint, status, and an idempotent assign, through samctl, for a
+// SAM app consented to manage GDAP relationships and groups.
+func TestGDAPInviteToAssign(t *testing.T) {
+	isolate(t)
+	s, flags := sandboxFiles(t, testserver.SandboxSpec{Customers: 1, Healthy: true}, nil)
+	var cust string
+	s.Mutate(func(w *testserver.World) {
+		p := w.Partner
+		for id, tn := range w.Tenants {
+			if id != p.ID && !tn.Deleted {
+				cust = id
+			}
+		}
+		// The partner's admin consented to the two extra permissions.
+		for _, g := range p.Grants {
+			g.Scope += " DelegatedAdminRelationship.ReadWrite.All Directory.ReadWrite.All"
+		}
+	})
+	run := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := samctl(t, append(args, flags...)...)
+		require.Equal(t, exitOK, code, stderr)
+		return stdout
+	}
+	var inv struct {
+		Relationship struct{ ID, Status string } `json:"relationship"`
+		Link         string                      `json:"link"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(run("gdap", "invite", "--name", "samctl test", "--customer", cust, "-o", "json")), &inv))
+	assert.Equal(t, "approvalPending", inv.Relationship.Status)
+	assert.True(t, strings.HasSuffix(inv.Link, "/granularAdminRelationships/"+inv.Relationship.ID), inv.Link)
+
+	resp, err := s.Client().Post(s.URL()+"/_sandbox/gdap/relationships/"+inv.Relationship.ID+"/approve", "application/json", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	assert.Contains(t, run("gdap", "status", inv.Relationship.ID), ": active")
+
+	first := run("gdap", "assign", inv.Relationship.ID)
+	assert.Equal(t, 4, strings.Count(first, "(group created)"), first)
+	second := run("gdap", "assign", inv.Relationship.ID)
+	assert.Equal(t, 4, strings.Count(second, "(already)"), second)
+}
