@@ -100,17 +100,19 @@ func (e *Error) Is(target error) bool {
 // ErrNotFound also comes from lookups by appId that find nothing, and
 // ErrInvalidArgument from arguments refused before any request is sent.
 var (
-	ErrBadRequest   = errors.New("graph: bad request")             // 400
-	ErrUnauthorized = errors.New("graph: token refused")           // 401
-	ErrForbidden    = errors.New("graph: insufficient privileges") // 403
-	ErrNotFound     = errors.New("graph: not found")               // 404
-	ErrConflict     = errors.New("graph: conflict")                // 409
-	// ErrPreconditionFailed: the object changed since its ETag was read.
-	ErrPreconditionFailed = errors.New("graph: changed since read (ETag mismatch)") // 412
-	ErrThrottled          = errors.New("graph: throttled")                          // 429
-	ErrUnavailable        = errors.New("graph: service unavailable")                // 5xx
-	ErrInvalidArgument    = errors.New("graph: invalid argument, nothing sent")     // refused locally
+	ErrBadRequest      = errors.New("graph: bad request")                    // 400
+	ErrUnauthorized    = errors.New("graph: token refused")                  // 401
+	ErrForbidden       = errors.New("graph: insufficient privileges")        // 403
+	ErrNotFound        = errors.New("graph: not found")                      // 404
+	ErrConflict        = errors.New("graph: conflict")                       // 409
+	ErrThrottled       = errors.New("graph: throttled")                      // 429
+	ErrUnavailable     = errors.New("graph: service unavailable")            // 5xx
+	ErrInvalidArgument = errors.New("graph: invalid argument, nothing sent") // refused locally
 )
+
+// ErrPreconditionFailed (412): the object changed since its ETag was read;
+// nothing was changed. Read it again and retry.
+var ErrPreconditionFailed = errors.New("graph: changed since read (ETag mismatch)")
 
 const codeInvalidToken = "InvalidAuthenticationToken"
 
