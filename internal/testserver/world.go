@@ -151,11 +151,11 @@ type User struct {
 
 // Group is a directory group (AdminAgents, GDAP security groups).
 type Group struct {
-	ID           string
-	DisplayName  string
-	Description  string
-	MailNickname string
-	Members      map[string]bool
+	ID          string
+	DisplayName string
+	Members     map[string]bool
+	// Description and MailNickname are what Graph's group create sets.
+	Description, MailNickname string
 }
 
 // App is an application registration (or a first-party app).
