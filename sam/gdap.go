@@ -481,3 +481,30 @@ func (d *GDAP) WaitActive(ctx context.Context, id string, o WaitOptions) (graph.
 		}
 	}
 }
+
+// Terminate ends active relationship id: it turns terminationRequested,
+// then terminated, and its roles stop working in the customer. A
+// relationship still being prepared (created) is deleted instead; one
+// already ending or ended is left as it is.
+func (d *GDAP) Terminate(ctx context.Context, id string) (graph.DelegatedAdminRelationship, error) {
+	rel, err := d.g.GetDelegatedAdminRelationship(ctx, id)
+	if err != nil {
+		return rel, fmt.Errorf("reading GDAP relationship %s: %w", id, err)
+	}
+	switch rel.Status {
+	case graph.RelationshipCreated:
+		if err := d.g.DeleteDelegatedAdminRelationship(ctx, id, rel.ETag); err != nil {
+			return rel, fmt.Errorf("deleting GDAP relationship %s: %w", id, err)
+		}
+		return rel, nil
+	case graph.RelationshipActive:
+		if _, err := d.g.RequestDelegatedAdminRelationship(ctx, id, graph.ActionTerminate); err != nil {
+			return rel, fmt.Errorf("terminating GDAP relationship %s: %w", id, err)
+		}
+		return d.g.GetDelegatedAdminRelationship(ctx, id)
+	case graph.RelationshipTerminationRequested, "terminating", graph.RelationshipTerminated, graph.RelationshipExpired:
+		return rel, nil
+	}
+	return rel, fmt.Errorf("sam: GDAP relationship %q (%s) is %s: Microsoft lets a partner end only an active relationship, or delete one still created",
+		rel.DisplayName, id, rel.Status)
+}

@@ -220,3 +220,28 @@ func TestGDAPWaitActive(t *testing.T) {
 	require.ErrorIs(t, err, sam.ErrWaitTimedOut)
 	assert.Equal(t, 5, waits, "five one-minute pauses fit in five minutes")
 }
+
+func TestGDAPTerminate(t *testing.T) {
+	t.Parallel()
+	w := newAccessWorld(t)
+	cust := w.s.AddCustomer(testserver.CustomerSpec{Name: "Contoso"})
+	d := newGDAP(t, w)
+	ctx := t.Context()
+	inv, err := d.Invite(ctx, sam.InviteOptions{Customer: cust, DisplayName: "ending"})
+	require.NoError(t, err)
+
+	_, err = d.Terminate(ctx, inv.Relationship.ID)
+	require.ErrorContains(t, err, "approvalPending", "awaiting approval: nothing the partner can end")
+
+	require.NoError(t, w.s.ApproveRelationship(inv.Relationship.ID, ""))
+	rel, err := d.Terminate(ctx, inv.Relationship.ID)
+	require.NoError(t, err)
+	assert.Equal(t, graph.RelationshipTerminationRequested, rel.Status)
+	rel, err = d.Terminate(ctx, inv.Relationship.ID)
+	require.NoError(t, err, "a second call changes nothing")
+	assert.Equal(t, graph.RelationshipTerminationRequested, rel.Status)
+	w.s.Clock().Advance(time.Minute)
+	st, err := d.Status(ctx, inv.Relationship.ID)
+	require.NoError(t, err)
+	assert.Equal(t, graph.RelationshipTerminated, st.Relationship.Status)
+}
