@@ -33,7 +33,7 @@ Agents group.`,
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(a.gdapTemplatesCommand(), a.gdapInviteCommand(), a.gdapStatusCommand(), a.gdapAssignCommand(),
-		a.gdapExtendCommand(), a.gdapExpiringCommand())
+		a.gdapExtendCommand(), a.gdapExpiringCommand(), a.gdapTerminateCommand())
 	return c
 }
 
@@ -402,5 +402,41 @@ soonest first, whether each will extend itself, and why not.`,
 		},
 	}
 	c.Flags().IntVar(&days, "days", 30, "the window, in days")
+	return c
+}
+
+func (a *app) gdapTerminateCommand() *cobra.Command {
+	var yes bool
+	c := &cobra.Command{
+		Use:   "terminate RELATIONSHIP-ID",
+		Short: "End a GDAP relationship",
+		Long: `terminate ends an active GDAP relationship: its roles stop working in the
+customer at once, and only a new invitation the customer approves brings
+them back. A relationship not yet locked for approval is deleted instead.
+It asks for --yes.`,
+		Example: `  samctl gdap terminate 5d027261-d21f-4aa9-b7db-7fa1f56fb163-8777b240-c6f0-4469-9e98-a3205431b836 --yes`,
+		Args:    exactArgs(1, "a relationship id"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if !yes {
+				return usageError{err: fmt.Errorf("terminating %s cannot be undone: add --yes to confirm", args[0]), cmd: c.CommandPath()}
+			}
+			d, err := a.gdap(c.Context())
+			if err != nil {
+				return err
+			}
+			rel, err := d.Terminate(c.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return a.printJSON(struct {
+					Relationship relationshipView `json:"relationship"`
+				}{viewOf(rel)})
+			}
+			printf(a.stdout, "%s (%s): %s\n", rel.DisplayName, rel.ID, rel.Status)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&yes, "yes", false, "confirm the termination")
 	return c
 }

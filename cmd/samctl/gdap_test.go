@@ -101,4 +101,8 @@ func TestGDAPInviteToAssign(t *testing.T) {
 	assert.Equal(t, 4, strings.Count(first, "(group created)"), first)
 	second := run("gdap", "assign", inv.Relationship.ID)
 	assert.Equal(t, 4, strings.Count(second, "(already)"), second)
+
+	code, _, _ := samctl(t, append([]string{"gdap", "terminate", inv.Relationship.ID}, flags...)...)
+	assert.Equal(t, exitUsage, code, "terminate without --yes")
+	assert.Contains(t, run("gdap", "terminate", inv.Relationship.ID, "--yes"), "terminationRequested")
 }
