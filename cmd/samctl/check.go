@@ -121,11 +121,11 @@ The exit code is 0 only when every check passed.`,
 }
 
 func (a *app) check(ctx context.Context, list sam.ListOptions, checks sam.Checks, concurrency int) error {
-	s, err := a.session(ctx)
+	s, err := a.session(ctx, sam.WithConcurrency(concurrency))
 	if err != nil {
 		return err
 	}
-	tenants, warnings, err := s.listTenants(ctx, a, list)
+	tenants, warnings, err := s.listTenants(ctx, list)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (a *app) check(ctx context.Context, list sam.ListOptions, checks sam.Checks
 		}
 		printf(a.stderr, "Checking %s…\n", plural(len(tenants), "tenant", "tenants"))
 	}
-	rep, err := a.runCheck(ctx, s, tenants, checks, concurrency)
+	rep, err := a.runCheck(ctx, s, tenants, checks)
 	if err != nil && rep == nil {
 		return err
 	}
@@ -163,13 +163,12 @@ func (a *app) check(ctx context.Context, list sam.ListOptions, checks sam.Checks
 	return nil
 }
 
-// runCheck runs sam.CheckAccess with a progress display.
-func (a *app) runCheck(ctx context.Context, s *session, tenants []sam.Tenant, checks sam.Checks, concurrency int) (*sam.AccessReport, error) {
+// runCheck runs the session's Partner.Check with a progress display.
+func (a *app) runCheck(ctx context.Context, s *session, tenants []sam.Tenant, checks sam.Checks) (*sam.AccessReport, error) {
 	bar := a.progress(len(tenants), "checking")
 	failed := 0
-	rep, err := sam.CheckAccess(ctx, sam.CheckOptions{
-		Provider: s.p, Tenants: tenants, Checks: checks, Concurrency: concurrency,
-		PartnerTenantID: s.creds.TenantID, HTTPClient: s.base, Logger: a.log,
+	rep, err := s.sp.Check(ctx, tenants, sam.CheckOptions{
+		Checks: checks,
 		Progress: func(r sam.TenantResult, done, _ int) {
 			if r.Failed() {
 				failed++

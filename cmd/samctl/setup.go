@@ -114,6 +114,8 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 		c, err = sandboxCloud(a.sandboxURL)
 	case a.cloudName != "":
 		c, err = cloud.ByName(a.cloudName)
+	case a.custom != nil:
+		c = *a.custom
 	}
 	if err != nil {
 		return err
@@ -133,8 +135,8 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 		return err
 	}
 	opts := sam.SetupOptions{
-		Cloud: c, HTTPClient: hc, Tenant: f.tenant, DisplayName: f.name, Manifest: m, BootstrapClientID: f.clientID,
-		LegacyExchange: f.exchange, Store: sam.NewFileStore(path, sam.WithFileCloud(c)), Logger: a.log,
+		Tenant: f.tenant, DisplayName: f.name, Manifest: m, BootstrapClientID: f.clientID,
+		LegacyExchange: f.exchange, Store: sam.NewFileStore(path, sam.WithFileCloud(c)),
 	}
 	if f.browser {
 		opts.AdminSignIn = sam.BrowserSignIn{}
@@ -152,7 +154,7 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	if !a.jsonOut {
 		printf(a.stdout, "Setting up the SAM app %q in %s\n", f.name, cloudLabel(c))
 	}
-	res, err := sam.Setup(ctx, opts)
+	res, err := sam.Setup(ctx, opts, a.partnerOptions(c, hc)...)
 	if err != nil {
 		return setupFailure(err, c)
 	}
