@@ -43,11 +43,11 @@ func (a *app) gdap(ctx context.Context) (*sam.GDAP, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.graph(s.creds.TenantID, a)
-	if err != nil {
-		return nil, err
+	var opts []graph.Option
+	if a.log != nil {
+		opts = append(opts, graph.WithLogger(a.log))
 	}
-	return sam.NewGDAP(s.p, s.creds.TenantID, sam.WithGDAPGraph(g))
+	return sam.NewGDAP(s.p, s.creds.TenantID, sam.WithGDAPGraphOptions(opts...))
 }
 
 // loadTemplates reads --templates, when given.
