@@ -508,3 +508,13 @@ func (d *GDAP) Terminate(ctx context.Context, id string) (graph.DelegatedAdminRe
 	return rel, fmt.Errorf("sam: GDAP relationship %q (%s) is %s: Microsoft lets a partner end only an active relationship, or delete one still created",
 		rel.DisplayName, id, rel.Status)
 }
+
+// GDAP returns the partner's GDAP operations, sharing the Partner's
+// tokens, HTTP client, retry policy and logger.
+func (p *Partner) GDAP(opts ...GDAPOption) (*GDAP, error) {
+	g, err := p.graph(p.p.TenantID())
+	if err != nil {
+		return nil, err
+	}
+	return NewGDAP(p.p, p.p.TenantID(), append([]GDAPOption{WithGDAPGraph(g)}, opts...)...)
+}

@@ -245,3 +245,17 @@ func TestGDAPTerminate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, graph.RelationshipTerminated, st.Relationship.Status)
 }
+
+func TestPartnerGDAP(t *testing.T) {
+	t.Parallel()
+	w := newAccessWorld(t)
+	rt, err := w.s.MintRefreshToken(w.app.AppID)
+	require.NoError(t, err)
+	d, err := w.newPartner(t, w.creds(rt), w.s.Client(), 0).GDAP()
+	require.NoError(t, err)
+	// The call reaches Graph as the partner's admin; this world's app has
+	// no GDAP permission, so Graph refuses it there.
+	_, err = d.Expiring(t.Context(), 24*time.Hour)
+	require.ErrorIs(t, err, graph.ErrForbidden)
+	assert.NotEmpty(t, w.s.Requests())
+}
