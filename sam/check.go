@@ -3,6 +3,7 @@ package sam
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -80,6 +81,11 @@ type CheckOptions struct {
 	// Checks chooses the checks (see Checks for the zero value). With
 	// CheckPartnerCenter alone, the tenants are not visited.
 	Checks Checks
+	// ExchangeAPI chooses the admin API the Exchange check calls:
+	// exchange.APIBeta (InvokeCommand, which Exchange.Manage opens; the
+	// default when empty) or exchange.APIV2 (the Exchange Online Admin API
+	// v2.0, whose OrganizationConfig endpoint needs Exchange.ManageV2).
+	ExchangeAPI exchange.API
 	// Progress, when set, is called after each tenant is checked, with its
 	// result, how many tenants are done and how many there are. Calls are
 	// serialised, so it needs no locking, and a slow Progress slows the
@@ -110,6 +116,9 @@ type CheckOptions struct {
 // times. The report then holds that failure in AccessReport.Stopped and
 // the checks not done as OutcomeSkipped; Check returns no error.
 func (p *Partner) Check(ctx context.Context, tenants []Tenant, opts CheckOptions) (*AccessReport, error) {
+	if a := opts.ExchangeAPI; a != "" && a != exchange.APIBeta && a != exchange.APIV2 {
+		return nil, fmt.Errorf("sam: Partner.Check: unknown CheckOptions.ExchangeAPI %q: use exchange.APIBeta or exchange.APIV2", a)
+	}
 	conc := p.concurrency
 	if conc == 0 {
 		conc = DefaultConcurrency
@@ -118,7 +127,7 @@ func (p *Partner) Check(ctx context.Context, tenants []Tenant, opts CheckOptions
 	if checks == (Checks{}) {
 		checks = Checks{DelegatedGraph: true, DelegatedExchange: true}
 	}
-	r := p.newRun(checks)
+	r := p.newRun(checks, opts.ExchangeAPI)
 	parent := ctx
 	ctx, r.stop = context.WithCancelCause(ctx)
 	defer r.stop(nil)
@@ -209,7 +218,7 @@ type run struct {
 	partnerOpts  []partner.Option
 }
 
-func (p *Partner) newRun(checks Checks) *run {
+func (p *Partner) newRun(checks Checks, api exchange.API) *run {
 	// The Provider's client, below its retries, and the Partner's policy:
 	// the checks' retries run above the gate, which so sees every
 	// throttled attempt.
@@ -231,7 +240,8 @@ func (p *Partner) newRun(checks Checks) *run {
 	// source); the options, and so the connections, are shared.
 	r.graphOpts = []graph.Option{graph.WithCloud(r.cloud), graph.WithHTTPClient(hc), graph.WithRetryPolicy(policy),
 		graph.WithConsistencyRetry(0)}
-	r.exchangeOpts = []exchange.Option{exchange.WithCloud(r.cloud), exchange.WithHTTPClient(hc), exchange.WithRetryPolicy(policy)}
+	r.exchangeOpts = []exchange.Option{exchange.WithCloud(r.cloud), exchange.WithHTTPClient(hc), exchange.WithRetryPolicy(policy),
+		exchange.WithAPI(api)}
 	r.partnerOpts = []partner.Option{partner.WithCloud(r.cloud), partner.WithHTTPClient(hc), partner.WithRetryPolicy(policy)}
 	if p.log != nil {
 		r.graphOpts = append(r.graphOpts, graph.WithLogger(p.log))

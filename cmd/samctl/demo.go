@@ -273,7 +273,7 @@ func (a *app) demoCheck(ctx context.Context, d *demoRun, admin *session, concurr
 		return err
 	}
 	d.check = newSession(creds, sp, hc, counter)
-	rep, err := a.runCheck(ctx, d.check, d.tenants, sam.Checks{})
+	rep, err := a.runCheck(ctx, d.check, d.tenants, sam.Checks{}, "")
 	d.rep = rep
 	if !a.jsonOut && rep != nil {
 		printf(a.stdout, "  %d requests, %d of them for tokens, in %v\n\n", counter.Requests(), counter.TokenRequests(), rep.Duration.Round(time.Millisecond))
