@@ -59,6 +59,11 @@ while it runs through its loopback admin endpoint
 The one-way ones change the sandbox's tokens, sessions or secrets; a new
 sign-in (samctl setup --sandbox) or secret mends them.
 
+A GDAP invitation (samctl gdap invite, by a SAM app whose manifest adds
+DelegatedAdminRelationship.ReadWrite.All) waits for the customer's admin,
+whom the same endpoint plays: POST {url}/_sandbox/gdap/relationships/ID/approve,
+with ?customer=TENANT-ID when the invitation named no customer.
+
 Without --state the world lives in memory only: a new sandbox has new
 tenants, a new app and new credentials, and those of the last one no longer
 work. With --state DIR it is saved in DIR while it changes and when the
