@@ -195,7 +195,10 @@ func writeReport(w io.Writer, rep *sam.AccessReport, note string) {
 		printf(w, "Throttled %s; every worker waited out the service's Retry-After.\n", plural(rep.Throttled, "time", "times"))
 	}
 	if note != "" {
-		printLine(w, note)
+		// The note is samctl's own lines; whatever they quote is escaped.
+		for _, line := range strings.Split(note, "\n") {
+			printLine(w, line)
+		}
 	}
 	printLine(w, rep.Summary())
 }

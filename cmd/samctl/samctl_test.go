@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/stretchr/testify/assert"
 
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/sam"
@@ -166,6 +167,11 @@ func TestDemoText(t *testing.T) {
 	if last := lines[len(lines)-1]; last != "25 total tenants, with 5 failures" {
 		t.Errorf("last line %q, want the summary", last)
 	}
+	// The closing note is two lines of samctl's own, not one line with
+	// its break escaped.
+	assert.True(t, slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Next: ") }),
+		"the note's Next line stands on its own line")
+	assert.NotContains(t, stdout, `\n`, "no escaped line break in the demo's own text")
 }
 
 // TestSetupThenCheck drives setup against a sandbox end to end, then
