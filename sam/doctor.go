@@ -1,0 +1,393 @@
+package sam
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/samkit/samkit/graph"
+	"github.com/samkit/samkit/token"
+)
+
+// The doctor reads everything that makes a SAM setup break, and says
+// when: the refresh token idling out, secrets and certificates expiring,
+// admin consent missing, GDAP relationships ending, consent drifting in
+// customer tenants. It runs the access check as well, so what is broken
+// today shows beside what breaks next month.
+
+// Severity grades a finding.
+type Severity string
+
+// The severities of a finding.
+const (
+	// SeverityBroken: it is broken now.
+	SeverityBroken Severity = "broken"
+	// SeverityWarning: it breaks within DoctorOptions.Within.
+	SeverityWarning Severity = "warning"
+)
+
+// Where a finding is about the partner's own setup rather than a customer.
+const WherePartner = "partner"
+
+// The kinds of finding.
+const (
+	FindingRefreshTokenIdle   = "refresh-token-idle"
+	FindingRefreshTokenMFA    = "refresh-token-mfa"
+	FindingSecretExpiry       = "secret-expiry"
+	FindingStoredSecret       = "stored-secret"
+	FindingCertificateExpiry  = "certificate-expiry"
+	FindingLeftoverSecret     = "leftover-secret"
+	FindingNoServicePrincipal = "no-service-principal"
+	FindingAdminConsent       = "admin-consent"
+	FindingRedirectURI        = "redirect-uri"
+	FindingAccess             = "access"
+	FindingGDAPEnding         = "gdap-ending"
+	FindingConsentDrift       = "consent-drift"
+)
+
+// RefreshTokenIdleLifetime is how long a refresh token lives unused: one
+// not redeemed for 90 days is refused (AADSTS700082).
+// https://learn.microsoft.com/entra/identity-platform/refresh-tokens#token-lifetime
+const RefreshTokenIdleLifetime = 90 * 24 * time.Hour
+
+// GlobalAdministratorRole is the role definition id of Global
+// Administrator. A GDAP relationship that holds it cannot auto-extend.
+// https://learn.microsoft.com/partner-center/customers/gdap-auto-extend
+const GlobalAdministratorRole = "62e90394-69f5-4237-9190-012177145e10"
+
+// DefaultDoctorWithin is how far ahead the doctor looks by default.
+const DefaultDoctorWithin = 30 * 24 * time.Hour
+
+// Finding is one thing that is broken, or breaks soon.
+type Finding struct {
+	Kind string `json:"kind"`
+	// What says what breaks, for people.
+	What string `json:"what"`
+	// Where is WherePartner or a customer tenant id.
+	Where    string   `json:"where"`
+	Severity Severity `json:"severity"`
+	// When is when it breaks; the zero time means now.
+	When time.Time `json:"when,omitzero"`
+	// Fix is the samctl command (or the step) that repairs it.
+	Fix string `json:"fix"`
+}
+
+// DoctorOptions configures Doctor. The embedded CheckOptions choose the
+// tenants, the access checks run on them (DelegatedGraph when none), the
+// Provider, concurrency, HTTP client and logger, as for CheckAccess.
+type DoctorOptions struct {
+	CheckOptions
+	// ApplicationID is the SAM app.
+	ApplicationID string
+	// Manifest is what the app should hold; the zero Manifest means
+	// DefaultManifest().
+	Manifest Manifest
+	// RefreshTokenObtainedAt is when the stored refresh token was obtained
+	// (FileStore.RefreshTokenObtainedAt); zero when not known.
+	RefreshTokenObtainedAt time.Time
+	// StoredSecret is the client secret the credentials hold, to find it
+	// among the app's; zero with a certificate.
+	StoredSecret token.Secret
+	// Within is how far ahead to look; 0 means DefaultDoctorWithin.
+	Within time.Duration
+	// Now gives the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// DoctorReport is the doctor's findings, the most urgent first.
+type DoctorReport struct {
+	Checked  time.Time     `json:"checked"`
+	Within   time.Duration `json:"within"`
+	Tenants  int           `json:"tenants"`
+	Findings []Finding     `json:"findings"`
+	// Access is the access check's report.
+	Access *AccessReport `json:"-"`
+}
+
+// Broken reports whether a finding is broken now.
+func (r *DoctorReport) Broken() bool {
+	return slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.Severity == SeverityBroken })
+}
+
+// Doctor reads the SAM app in the partner tenant, runs the access check
+// on opts.Tenants and reads the SAM app's consent in each (two Graph
+// requests per tenant beyond the check's), and returns what is broken and
+// what breaks within opts.Within. An error means the partner tenant could
+// not be read at all, or the options are wrong.
+func Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport, error) {
+	if opts.Provider == nil {
+		return nil, errors.New("sam: Doctor: DoctorOptions.Provider is nil")
+	}
+	if len(opts.Manifest.Resources) == 0 {
+		opts.Manifest = DefaultManifest()
+	}
+	if opts.Within <= 0 {
+		opts.Within = DefaultDoctorWithin
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Checks == (Checks{}) {
+		opts.Checks = Checks{DelegatedGraph: true}
+	}
+	now := opts.Now()
+	d := &doctor{opts: opts, now: now, rep: &DoctorReport{Checked: now, Within: opts.Within, Tenants: len(opts.Tenants)}}
+	if err := d.partner(ctx); err != nil {
+		return nil, err
+	}
+	access, err := CheckAccess(ctx, opts.CheckOptions)
+	if err != nil {
+		return nil, err
+	}
+	d.rep.Access = access
+	for _, t := range access.Tenants {
+		for _, c := range t.Checks {
+			if c.Outcome == OutcomeFailed {
+				d.add(Finding{Kind: FindingAccess, Where: t.Tenant.ID, Severity: SeverityBroken, What: fmt.Sprintf("%s check fails: %s", c.Check, c.Message), Fix: cmp.Or(c.Hint, "samctl check")})
+			}
+		}
+	}
+	for _, t := range opts.Tenants {
+		d.gdap(t)
+	}
+	d.drift(ctx)
+	slices.SortStableFunc(d.rep.Findings, func(a, b Finding) int {
+		return cmp.Or(strings.Compare(string(a.Severity), string(b.Severity)), a.When.Compare(b.When), strings.Compare(a.Where, b.Where))
+	})
+	return d.rep, ctx.Err()
+}
+
+type doctor struct {
+	opts DoctorOptions
+	now  time.Time
+	mu   sync.Mutex
+	rep  *DoctorReport
+}
+
+func (d *doctor) add(f Finding) {
+	d.mu.Lock()
+	d.rep.Findings = append(d.rep.Findings, f)
+	d.mu.Unlock()
+}
+
+// dated adds f when end is within the window: broken once it has passed.
+func (d *doctor) dated(f Finding, end time.Time) {
+	switch {
+	case end.IsZero():
+		return
+	case !end.After(d.now):
+		f.Severity, f.When = SeverityBroken, end
+	case end.Sub(d.now) <= d.opts.Within:
+		f.Severity, f.When = SeverityWarning, end
+	default:
+		return
+	}
+	d.add(f)
+}
+
+// partner reads the refresh token's sign-in and the SAM app.
+func (d *doctor) partner(ctx context.Context) error {
+	p := d.opts.Provider
+	tenant := cmp.Or(d.opts.PartnerTenantID, "organizations")
+	if !d.opts.RefreshTokenObtainedAt.IsZero() {
+		d.dated(Finding{Kind: FindingRefreshTokenIdle, Where: WherePartner,
+			What: "the refresh token expires unless it is used (obtained " + d.opts.RefreshTokenObtainedAt.Format(time.DateOnly) + ")",
+			Fix:  "samctl check (any use renews it); once expired: samctl setup"}, d.opts.RefreshTokenObtainedAt.Add(RefreshTokenIdleLifetime))
+	}
+	src := p.Source(tenant, p.Cloud().Graph.Scope())
+	tok, err := src.Token(ctx)
+	if err != nil {
+		return fmt.Errorf("sam: Doctor: a Graph token in the partner tenant: %w", err)
+	}
+	if c, err := tok.Claims(); err == nil && !c.MFA() {
+		d.add(Finding{Kind: FindingRefreshTokenMFA, Where: WherePartner, Severity: SeverityBroken,
+			What: "the refresh token's sign-in carried no MFA claim: Partner Center refuses it (900421)",
+			Fix:  "samctl setup (sign in with MFA)"})
+	}
+	if d.opts.ApplicationID == "" {
+		return nil
+	}
+	g, err := graph.New(src, graph.WithCloud(p.Cloud()), graph.WithHTTPClient(p.HTTPClient()))
+	if err != nil {
+		return err
+	}
+	in, err := inspectAt(ctx, g, d.opts.ApplicationID, d.now)
+	if err != nil {
+		return err
+	}
+	d.app(in)
+	return nil
+}
+
+func (d *doctor) app(in *Inspection) {
+	stored := -1
+	for i, s := range in.Secrets {
+		if !d.opts.StoredSecret.IsZero() && s.Hint != "" && strings.HasPrefix(d.opts.StoredSecret.Reveal(), s.Hint) {
+			stored = i
+		}
+	}
+	leftovers := in.Leftovers(d.opts.StoredSecret)
+	for i, s := range in.Secrets {
+		if slices.ContainsFunc(leftovers, func(l SecretInfo) bool { return l.KeyID == s.KeyID }) {
+			d.add(Finding{Kind: FindingLeftoverSecret, Where: WherePartner, Severity: SeverityWarning,
+				What: fmt.Sprintf("client secret %s… is a leftover of an interrupted rotation", s.Hint), Fix: "samctl rotate-secret"})
+			continue
+		}
+		kind, what := FindingSecretExpiry, fmt.Sprintf("client secret %s… (unused) expires", s.Hint)
+		if i == stored {
+			kind, what = FindingStoredSecret, fmt.Sprintf("the stored client secret %s… expires", s.Hint)
+		}
+		d.dated(Finding{Kind: kind, Where: WherePartner, What: what, Fix: "samctl rotate-secret"}, s.End)
+	}
+	if !d.opts.StoredSecret.IsZero() && stored < 0 {
+		d.add(Finding{Kind: FindingStoredSecret, Where: WherePartner, Severity: SeverityBroken,
+			What: "the stored client secret is not one of the app's secrets", Fix: "samctl rotate-secret"})
+	}
+	for _, k := range in.App.KeyCredentials {
+		d.dated(Finding{Kind: FindingCertificateExpiry, Where: WherePartner,
+			What: fmt.Sprintf("certificate %s expires", cmp.Or(k.DisplayName, k.CustomKeyIdentifier, k.KeyID)),
+			Fix:  "upload a new certificate to the app and point the credentials at it"}, k.EndDateTime)
+	}
+	if !in.HasServicePrincipal {
+		d.add(Finding{Kind: FindingNoServicePrincipal, Where: WherePartner, Severity: SeverityBroken,
+			What: "the app has no service principal in the partner tenant", Fix: "samctl setup"})
+	}
+	d.manifest(in)
+	if !slices.ContainsFunc(in.RedirectURIs, func(r RedirectURI) bool {
+		return r.Platform == "web" && (strings.HasPrefix(r.URI, "http://localhost") || strings.HasPrefix(r.URI, "http://127.0.0.1"))
+	}) {
+		d.add(Finding{Kind: FindingRedirectURI, Where: WherePartner, Severity: SeverityBroken,
+			What: "the app has no loopback web redirect URI: the admin's sign-in through it cannot finish", Fix: "samctl setup"})
+	}
+}
+
+// manifest compares the manifest with the app's requiredResourceAccess
+// and with the admin consent Inspect found.
+func (d *doctor) manifest(in *Inspection) {
+	for _, r := range d.opts.Manifest.Resources {
+		for _, ps := range []struct {
+			kind PermissionKind
+			list []Permission
+		}{{DelegatedPermission, r.Delegated}, {ApplicationPermission, r.Application}} {
+			for _, p := range ps.list {
+				i := slices.IndexFunc(in.Permissions, func(s PermissionStatus) bool {
+					return s.Kind == ps.kind && strings.EqualFold(s.ResourceAppID, r.ResourceAppID) && strings.EqualFold(s.ID, p.ID)
+				})
+				switch {
+				case i < 0:
+					d.add(Finding{Kind: FindingAdminConsent, Where: WherePartner, Severity: SeverityBroken,
+						What: fmt.Sprintf("the app does not ask for %s %s on %s (requiredResourceAccess)", ps.kind, p, r.label()), Fix: "samctl setup"})
+				case !in.Permissions[i].Granted:
+					d.add(Finding{Kind: FindingAdminConsent, Where: WherePartner, Severity: SeverityBroken,
+						What: fmt.Sprintf("%s %s on %s lacks admin consent", ps.kind, p, r.label()), Fix: "samctl setup"})
+				}
+			}
+		}
+	}
+}
+
+// gdap reports the tenant's GDAP relationships that end within the
+// window; none is read: ListTenants listed them.
+func (d *doctor) gdap(t Tenant) {
+	for _, r := range t.Relationships {
+		if r.MLT {
+			continue
+		}
+		what := fmt.Sprintf("GDAP relationship %q ends", r.DisplayName)
+		fix := "create a new GDAP relationship in Partner Center before it ends"
+		if slices.Contains(r.Roles, GlobalAdministratorRole) {
+			what += "; it holds Global Administrator, so it cannot auto-extend"
+			fix = "create a new GDAP relationship without Global Administrator in Partner Center"
+		}
+		d.dated(Finding{Kind: FindingGDAPEnding, Where: t.ID, What: what, Fix: fix}, r.End)
+	}
+}
+
+// drift reads the consent in each tenant whose access check passed,
+// concurrently.
+func (d *doctor) drift(ctx context.Context) {
+	if d.opts.ApplicationID == "" {
+		return
+	}
+	r := newRun(d.opts.CheckOptions, d.opts.Checks)
+	eachIndex(ctx, d.opts.Concurrency, len(d.opts.Tenants), func(i int) {
+		t := d.opts.Tenants[i]
+		if d.rep.Access != nil && i < len(d.rep.Access.Tenants) && d.rep.Access.Tenants[i].Failed() {
+			return
+		}
+		dr := r.consentDrift(ctx, t.ID, d.opts.ApplicationID, d.opts.Manifest)
+		if f, ok := driftFinding(dr); ok {
+			d.add(f)
+		}
+	})
+}
+
+// consentDrift reads the consent in tenant with the run's delegated Graph
+// clients, through its throttling gate.
+func (r *run) consentDrift(ctx context.Context, tenant, appID string, m Manifest) ConsentDrift {
+	src := r.p.Source(tenant, r.cloud.Graph.Scope())
+	if err := r.token(ctx, src); err != nil {
+		return ConsentDrift{Tenant: tenant, Err: err}
+	}
+	g, err := graph.New(src, r.graphOpts...)
+	if err != nil {
+		return ConsentDrift{Tenant: tenant, Err: err}
+	}
+	return readConsentDrift(ctx, g, tenant, appID, m)
+}
+
+func driftFinding(dr ConsentDrift) (Finding, bool) {
+	f := Finding{Kind: FindingConsentDrift, Where: dr.Tenant, Severity: SeverityBroken, Fix: "samctl consent apply " + dr.Tenant}
+	switch {
+	case dr.Err != nil:
+		f.What, f.Fix = "the SAM app's consent could not be read: "+dr.Err.Error(), "samctl consent plan "+dr.Tenant
+	case dr.NoServicePrincipal:
+		f.What = "the SAM app is not consented in the tenant"
+	case dr.Missing():
+		var parts []string
+		for _, g := range dr.GrantsToAdd {
+			parts = append(parts, fmt.Sprintf("no delegated grant on %s", g.Resource))
+		}
+		for _, g := range dr.ScopesToAdd {
+			parts = append(parts, fmt.Sprintf("%s lacks %s", g.Resource, strings.Join(g.Scopes, " ")))
+		}
+		for _, a := range dr.RolesToAdd {
+			parts = append(parts, fmt.Sprintf("%s lacks application permission %s", a.Resource, cmp.Or(a.Name, a.AppRoleID)))
+		}
+		f.What = "consent drift: " + strings.Join(parts, "; ")
+	default:
+		return f, false
+	}
+	return f, true
+}
+
+// eachIndex calls f(i) for i in [0, n) on conc workers (DefaultConcurrency
+// when conc <= 0), each taking the next index, as CheckAccess's workers
+// do; it stops handing out indexes when ctx ends.
+func eachIndex(ctx context.Context, conc, n int, f func(i int)) {
+	if conc <= 0 {
+		conc = DefaultConcurrency
+	}
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(conc, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
