@@ -27,6 +27,8 @@ type ConsentDrift struct {
 	// NoServicePrincipal is set when the SAM app has no service principal
 	// in the tenant: nothing is consented, and everything is to add.
 	NoServicePrincipal bool `json:"noServicePrincipal,omitzero"`
+	// ServicePrincipalID is the SAM app's service principal in the tenant.
+	ServicePrincipalID string `json:"servicePrincipalId,omitzero"`
 	// GrantsToAdd are resources with no AllPrincipals grant at all, with
 	// the scopes the manifest asks for; ScopesToAdd are scopes missing from
 	// an existing grant.
@@ -115,6 +117,7 @@ func readConsentDrift(ctx context.Context, g *graph.Client, tenant, appID string
 		return d
 	}
 	client := sps[0].ID
+	d.ServicePrincipalID = client
 	resp, err = g.Batch(ctx, []graph.BatchRequest{
 		{ID: "grants", URL: "/servicePrincipals/" + url.PathEscape(client) + "/oauth2PermissionGrants"},
 		{ID: "roles", URL: "/servicePrincipals/" + url.PathEscape(client) + "/appRoleAssignments"},

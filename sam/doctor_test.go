@@ -18,26 +18,24 @@ const (
 	exchangeManageAsApp = "dc50a0fb-09a3-484d-be87-e023b12c6440"
 )
 
-// fakeManifest is the manifest of the fake's default app, named from the
-// resources the fake publishes.
+// fakeManifest makes the fake's app ask for sam.DefaultManifest, with
+// admin consent in the partner tenant, and returns it: the app samctl
+// setup makes. Customers added afterwards are consented to all of it.
 func fakeManifest(tb testing.TB, w *accessWorld) sam.Manifest {
 	tb.Helper()
-	var m sam.Manifest
-	w.s.Read(func(world *testserver.World) {
-		for _, rra := range testserver.DefaultRequiredResourceAccess() {
-			res := world.Apps[rra.ResourceAppID]
-			require.NotNil(tb, res, "the fake publishes resource %s", rra.ResourceAppID)
-			r := sam.ResourceAccess{ResourceAppID: rra.ResourceAppID, Name: res.DisplayName}
-			for _, a := range rra.ResourceAccess {
-				if a.Type == "Scope" {
-					r.Delegated = append(r.Delegated, sam.Permission{ID: a.ID, Name: res.Scopes[a.ID]})
-				} else {
-					r.Application = append(r.Application, sam.Permission{ID: a.ID, Name: res.Roles[a.ID]})
-				}
+	m := sam.DefaultManifest()
+	w.s.Mutate(func(world *testserver.World) {
+		app := world.Apps[w.app.AppID]
+		app.RequiredResourceAccess = nil
+		for _, r := range m.RequiredResourceAccess() {
+			rra := testserver.RequiredResourceAccess{ResourceAppID: r.ResourceAppID}
+			for _, a := range r.ResourceAccess {
+				rra.ResourceAccess = append(rra.ResourceAccess, testserver.ResourceAccess{ID: a.ID, Type: a.Type})
 			}
-			m.Resources = append(m.Resources, r)
+			app.RequiredResourceAccess = append(app.RequiredResourceAccess, rra)
 		}
 	})
+	require.NoError(tb, w.s.GrantConsent(w.app.AppID, w.partner.TenantID))
 	return m
 }
 
@@ -64,6 +62,7 @@ func findings(rep *sam.DoctorReport, kind, where string) []sam.Finding {
 func TestDoctorReportsEveryPlantedFinding(t *testing.T) {
 	t.Parallel()
 	w := newAccessWorld(t)
+	m := fakeManifest(t, w)
 	healthy := w.customer(t, testserver.CustomerSpec{Name: "Healthy", GDAP: true}, true)
 	drifted := w.drifted(t, "Drifted")
 	now := w.s.Clock().Now()
@@ -81,7 +80,7 @@ func TestDoctorReportsEveryPlantedFinding(t *testing.T) {
 	opts := sam.DoctorOptions{
 		CheckOptions:           w.options([]sam.Tenant{healthy, drifted}, sam.Checks{}),
 		ApplicationID:          w.app.AppID,
-		Manifest:               fakeManifest(t, w),
+		Manifest:               m,
 		RefreshTokenObtainedAt: obtained,
 		StoredSecret:           token.NewSecret(w.app.Secret),
 		Now:                    func() time.Time { return now },
@@ -130,7 +129,7 @@ func TestDoctorCostsTwoGraphRequestsPerTenantBeyondTheCheck(t *testing.T) {
 	m := fakeManifest(t, w)
 	var tenants []sam.Tenant
 	for range 5 {
-		tenants = append(tenants, w.customer(t, testserver.CustomerSpec{}, true))
+		tenants = append(tenants, w.customer(t, testserver.CustomerSpec{GDAP: true}, true))
 	}
 	opts := w.options(tenants, sam.Checks{DelegatedGraph: true})
 	_, err := sam.CheckAccess(t.Context(), opts)
