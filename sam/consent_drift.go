@@ -1,6 +1,7 @@
 package sam
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -108,10 +109,10 @@ func readConsentDrift(ctx context.Context, g *graph.Client, tenant, appID string
 		d.NoServicePrincipal = true
 		for _, r := range m.Resources {
 			if len(r.Delegated) > 0 {
-				d.GrantsToAdd = append(d.GrantsToAdd, GrantChange{Resource: r.label(), ResourceAppID: r.ResourceAppID, Scopes: names(r.Delegated)})
+				d.GrantsToAdd = append(d.GrantsToAdd, GrantChange{Resource: cmp.Or(r.Name, r.ResourceAppID), ResourceAppID: r.ResourceAppID, Scopes: names(r.Delegated)})
 			}
 			for _, p := range r.Application {
-				d.RolesToAdd = append(d.RolesToAdd, RoleChange{Resource: r.label(), ResourceAppID: r.ResourceAppID, AppRoleID: p.ID, Name: p.Name})
+				d.RolesToAdd = append(d.RolesToAdd, RoleChange{Resource: cmp.Or(r.Name, r.ResourceAppID), ResourceAppID: r.ResourceAppID, AppRoleID: p.ID, Name: p.Name})
 			}
 		}
 		return d
@@ -160,7 +161,7 @@ func (d *ConsentDrift) compare(m Manifest, rsps []*graph.ServicePrincipal, grant
 				})
 			}
 			if j < 0 {
-				d.GrantsToAdd = append(d.GrantsToAdd, GrantChange{Resource: r.label(), ResourceAppID: r.ResourceAppID, Scopes: names(r.Delegated)})
+				d.GrantsToAdd = append(d.GrantsToAdd, GrantChange{Resource: cmp.Or(r.Name, r.ResourceAppID), ResourceAppID: r.ResourceAppID, Scopes: names(r.Delegated)})
 			} else {
 				have := grants[j].Scopes()
 				var add, extra []string
@@ -175,10 +176,10 @@ func (d *ConsentDrift) compare(m Manifest, rsps []*graph.ServicePrincipal, grant
 					}
 				}
 				if add != nil {
-					d.ScopesToAdd = append(d.ScopesToAdd, GrantChange{Resource: r.label(), ResourceAppID: r.ResourceAppID, GrantID: grants[j].ID, Scopes: add})
+					d.ScopesToAdd = append(d.ScopesToAdd, GrantChange{Resource: cmp.Or(r.Name, r.ResourceAppID), ResourceAppID: r.ResourceAppID, GrantID: grants[j].ID, Scopes: add})
 				}
 				if extra != nil {
-					d.ScopesToRemove = append(d.ScopesToRemove, GrantChange{Resource: r.label(), ResourceAppID: r.ResourceAppID, GrantID: grants[j].ID, Scopes: extra})
+					d.ScopesToRemove = append(d.ScopesToRemove, GrantChange{Resource: cmp.Or(r.Name, r.ResourceAppID), ResourceAppID: r.ResourceAppID, GrantID: grants[j].ID, Scopes: extra})
 				}
 			}
 		}
@@ -186,7 +187,7 @@ func (d *ConsentDrift) compare(m Manifest, rsps []*graph.ServicePrincipal, grant
 			if rsp == nil || !slices.ContainsFunc(roles, func(a graph.AppRoleAssignment) bool {
 				return a.ResourceID == rsp.ID && strings.EqualFold(a.AppRoleID, p.ID)
 			}) {
-				d.RolesToAdd = append(d.RolesToAdd, RoleChange{Resource: r.label(), ResourceAppID: r.ResourceAppID, AppRoleID: p.ID, Name: p.Name})
+				d.RolesToAdd = append(d.RolesToAdd, RoleChange{Resource: cmp.Or(r.Name, r.ResourceAppID), ResourceAppID: r.ResourceAppID, AppRoleID: p.ID, Name: p.Name})
 			}
 		}
 	}
@@ -202,7 +203,7 @@ func (d *ConsentDrift) compare(m Manifest, rsps []*graph.ServicePrincipal, grant
 		}
 		rc := RoleChange{Resource: a.ResourceID, AppRoleID: a.AppRoleID, AssignmentID: a.ID}
 		if ok {
-			rc.Resource, rc.ResourceAppID = r.label(), r.ResourceAppID
+			rc.Resource, rc.ResourceAppID = cmp.Or(r.Name, r.ResourceAppID), r.ResourceAppID
 		}
 		d.RolesToRemove = append(d.RolesToRemove, rc)
 	}

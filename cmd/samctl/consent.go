@@ -24,7 +24,7 @@ Run "samctl consent push --help" for the one that does it.`,
 		Args: subcommandArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
-	c.AddCommand(a.consentPushCommand())
+	c.AddCommand(a.consentPushCommand(), a.consentPlanCommand(), a.consentApplyCommand())
 	return c
 }
 

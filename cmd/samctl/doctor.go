@@ -93,18 +93,9 @@ func (a *app) doctor(ctx context.Context, f doctorFlags, list sam.ListOptions) e
 			obtained, _ = fs.RefreshTokenObtainedAt(ctx)
 		}
 	}
-	s, err := a.session(ctx)
+	s, tenants, warnings, err := a.sessionTenants(ctx, list, nil)
 	if err != nil {
 		return err
-	}
-	tenants, warnings, err := s.listTenants(ctx, a, list)
-	if err != nil {
-		return err
-	}
-	if !a.jsonOut {
-		for _, w := range warnings {
-			printf(a.stderr, "warning: %s\n", w)
-		}
 	}
 	rep, err := sam.Doctor(ctx, sam.DoctorOptions{
 		CheckOptions: sam.CheckOptions{Provider: s.p, Tenants: tenants, Concurrency: f.concurrency,

@@ -41,15 +41,7 @@ func runDoctor(t *testing.T, common []string, extra ...string) (int, doctorJSON,
 
 func TestDoctorExitCodes(t *testing.T) {
 	s, common, customer := doctorSandbox(t, 1)
-	appID := ""
-	s.Read(func(w *testserver.World) {
-		for id, a := range w.Apps {
-			if a.DisplayName == sam.DefaultDisplayName {
-				appID = id
-			}
-		}
-	})
-	require.NotEmpty(t, appID)
+	appID := samAppID(t, s)
 
 	code, out, stderr := runDoctor(t, common)
 	require.Equal(t, exitOK, code, "a fresh setup is healthy: %+v\n%s", out.Findings, stderr)
@@ -90,4 +82,67 @@ func TestDoctorTextShowsFindings(t *testing.T) {
 	code, stdout, stderr := samctl(t, append([]string{"doctor", "--within", "800"}, common...)...)
 	require.Equal(t, exitSoon, code, "the secret ends within 800 days\n%s%s", stdout, stderr)
 	assert.Contains(t, stdout, "samctl rotate-secret")
+}
+
+func TestConsentPlanThenApply(t *testing.T) {
+	s, common, customer := doctorSandbox(t, 2)
+	appID := samAppID(t, s)
+	require.NoError(t, s.RemoveGrantScope(customer.ID, appID, testserver.GraphAppID, "profile"))
+	require.NoError(t, s.RemoveAppRoleAssignment(customer.ID, appID, testserver.ExchangeAppID, "dc50a0fb-09a3-484d-be87-e023b12c6440"))
+
+	code, stdout, stderr := samctl(t, append([]string{"consent", "plan", "--all", "-o", "json"}, common...)...)
+	require.Equal(t, exitFailed, code, "drift is there to apply\n%s%s", stdout, stderr)
+	var plan struct {
+		OK      bool `json:"ok"`
+		Tenants []struct {
+			Tenant      string            `json:"tenant"`
+			ScopesToAdd []sam.GrantChange `json:"scopesToAdd"`
+			GrantsToAdd []sam.GrantChange `json:"grantsToAdd"`
+			RolesToAdd  []sam.RoleChange  `json:"rolesToAdd"`
+		} `json:"tenants"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &plan))
+	changed := 0
+	for _, p := range plan.Tenants {
+		if p.Tenant != customer.ID {
+			assert.Empty(t, p.ScopesToAdd, "only %s drifted", customer.ID)
+			assert.Empty(t, p.RolesToAdd, "only %s drifted", customer.ID)
+			continue
+		}
+		changed++
+		assert.Empty(t, p.GrantsToAdd)
+		require.Len(t, p.ScopesToAdd, 1)
+		assert.Equal(t, []string{"profile"}, p.ScopesToAdd[0].Scopes)
+		require.Len(t, p.RolesToAdd, 1)
+		assert.Equal(t, "Exchange.ManageAsApp", p.RolesToAdd[0].Name)
+	}
+	assert.Equal(t, 1, changed)
+
+	code, stdout, stderr = samctl(t, append([]string{"consent", "plan", customer.ID}, common...)...)
+	require.Equal(t, exitFailed, code, stderr)
+	assert.Contains(t, stdout, "+ scopes on Microsoft Graph: profile")
+
+	code, stdout, stderr = samctl(t, append([]string{"consent", "apply", "--all"}, common...)...)
+	require.Equal(t, exitOK, code, "apply\n%s%s", stdout, stderr)
+	assert.Contains(t, stdout, "verified")
+	code, stdout, stderr = samctl(t, append([]string{"consent", "plan", "--all"}, common...)...)
+	assert.Equal(t, exitOK, code, "after apply, plan shows nothing\n%s%s", stdout, stderr)
+	code, stdout, _ = samctl(t, append([]string{"consent", "apply", "--all"}, common...)...)
+	assert.Equal(t, exitOK, code)
+	assert.NotContains(t, stdout, "verified", "applying again changes nothing")
+}
+
+// samAppID finds the app samctl setup made in the sandbox.
+func samAppID(t *testing.T, s *testserver.Server) string {
+	t.Helper()
+	id := ""
+	s.Read(func(w *testserver.World) {
+		for k, a := range w.Apps {
+			if a.DisplayName == sam.DefaultDisplayName {
+				id = k
+			}
+		}
+	})
+	require.NotEmpty(t, id, "setup made the SAM app")
+	return id
 }
