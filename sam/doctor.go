@@ -37,6 +37,7 @@ const WherePartner = "partner"
 
 // The kinds of finding.
 const (
+	FindingCredentials        = "credentials"
 	FindingRefreshTokenIdle   = "refresh-token-idle"
 	FindingRefreshTokenMFA    = "refresh-token-mfa"
 	FindingSecretExpiry       = "secret-expiry"
@@ -98,6 +99,10 @@ type DoctorOptions struct {
 	Within time.Duration
 	// Now gives the current time; nil means time.Now.
 	Now func() time.Time
+	// RelationshipsOnly looks at Tenants for their GDAP relationships
+	// alone: no access check and no consent read, so no request per
+	// tenant. A keepalive run uses it.
+	RelationshipsOnly bool
 }
 
 // DoctorReport is the doctor's findings, the most urgent first.
@@ -138,12 +143,31 @@ func Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport, error) {
 	}
 	now := opts.Now()
 	d := &doctor{opts: opts, now: now, rep: &DoctorReport{Checked: now, Within: opts.Within, Tenants: len(opts.Tenants)}}
-	if err := d.partner(ctx); err != nil {
+	switch err := d.partner(ctx); {
+	case errors.Is(err, errCredentialsRefused):
+		return d.rep, nil
+	case err != nil:
 		return nil, err
 	}
-	access, err := CheckAccess(ctx, opts.CheckOptions)
+	for _, t := range opts.Tenants {
+		d.gdap(t)
+	}
+	if !opts.RelationshipsOnly {
+		if err := d.tenants(ctx); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortStableFunc(d.rep.Findings, func(a, b Finding) int {
+		return cmp.Or(strings.Compare(string(a.Severity), string(b.Severity)), a.When.Compare(b.When), strings.Compare(a.Where, b.Where))
+	})
+	return d.rep, ctx.Err()
+}
+
+// tenants runs the access check and reads the consent in each tenant.
+func (d *doctor) tenants(ctx context.Context) error {
+	access, err := CheckAccess(ctx, d.opts.CheckOptions)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	d.rep.Access = access
 	for _, t := range access.Tenants {
@@ -153,15 +177,13 @@ func Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport, error) {
 			}
 		}
 	}
-	for _, t := range opts.Tenants {
-		d.gdap(t)
-	}
 	d.drift(ctx)
-	slices.SortStableFunc(d.rep.Findings, func(a, b Finding) int {
-		return cmp.Or(strings.Compare(string(a.Severity), string(b.Severity)), a.When.Compare(b.When), strings.Compare(a.Where, b.Where))
-	})
-	return d.rep, ctx.Err()
+	return nil
 }
+
+// errCredentialsRefused ends a doctor run whose credentials are refused,
+// with that as its finding.
+var errCredentialsRefused = errors.New("sam: the credentials are refused")
 
 type doctor struct {
 	opts DoctorOptions
@@ -195,15 +217,29 @@ func (d *doctor) dated(f Finding, end time.Time) {
 func (d *doctor) partner(ctx context.Context) error {
 	p := d.opts.Provider
 	tenant := cmp.Or(d.opts.PartnerTenantID, "organizations")
-	if !d.opts.RefreshTokenObtainedAt.IsZero() {
-		d.dated(Finding{Kind: FindingRefreshTokenIdle, Where: WherePartner,
-			What: "the refresh token expires unless it is used (obtained " + d.opts.RefreshTokenObtainedAt.Format(time.DateOnly) + ")",
-			Fix:  "samctl check (any use renews it); once expired: samctl setup"}, d.opts.RefreshTokenObtainedAt.Add(RefreshTokenIdleLifetime))
-	}
 	src := p.Source(tenant, p.Cloud().Graph.Scope())
+	before := p.RefreshToken(token.RefreshSAM)
 	tok, err := src.Token(ctx)
 	if err != nil {
+		if StopsRun(CheckDelegatedGraph, err) {
+			// The credentials themselves are refused: nothing else can be
+			// read, and this is the one finding that matters.
+			d.add(Finding{Kind: FindingCredentials, Where: WherePartner, Severity: SeverityBroken,
+				What: "the credentials are refused: " + firstLine(err.Error()), Fix: "samctl setup"})
+			return errCredentialsRefused
+		}
 		return fmt.Errorf("sam: Doctor: a Graph token in the partner tenant: %w", err)
+	}
+	// Redeeming the refresh token just now rotated it when a new one
+	// came: its idle lifetime starts again today.
+	obtained := d.opts.RefreshTokenObtainedAt
+	if after := p.RefreshToken(token.RefreshSAM); !after.IsZero() && !after.Equal(before) {
+		obtained = d.now
+	}
+	if !obtained.IsZero() {
+		d.dated(Finding{Kind: FindingRefreshTokenIdle, Where: WherePartner,
+			What: "the refresh token expires unless it is used (obtained " + obtained.Format(time.DateOnly) + ")",
+			Fix:  "samctl keepalive (any use renews it); once expired: samctl setup"}, obtained.Add(RefreshTokenIdleLifetime))
 	}
 	if c, err := tok.Claims(); err == nil && !c.MFA() {
 		d.add(Finding{Kind: FindingRefreshTokenMFA, Where: WherePartner, Severity: SeverityBroken,

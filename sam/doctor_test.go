@@ -85,6 +85,10 @@ func TestDoctorReportsEveryPlantedFinding(t *testing.T) {
 		StoredSecret:           token.NewSecret(w.app.Secret),
 		Now:                    func() time.Time { return now },
 	}
+	// The partner tenant's token is in the cache already, so the doctor
+	// does not redeem, and so renew, the refresh token.
+	_, err := w.p.Token(t.Context(), w.partner.TenantID, w.s.Cloud().Graph.Scope())
+	require.NoError(t, err)
 	rep, err := sam.Doctor(t.Context(), opts)
 	require.NoError(t, err)
 
@@ -155,3 +159,32 @@ func TestDoctorCostsTwoGraphRequestsPerTenantBeyondTheCheck(t *testing.T) {
 
 // apiRequests counts the requests sent other than for tokens.
 func (w *accessWorld) apiRequests() int { return int(w.ct.Requests() - w.ct.TokenRequests()) }
+
+func TestDoctorRefreshToken(t *testing.T) {
+	t.Parallel()
+	w := newAccessWorld(t)
+	m := fakeManifest(t, w)
+	now := w.s.Clock().Now()
+	opts := sam.DoctorOptions{CheckOptions: w.options(nil, sam.Checks{}), ApplicationID: w.app.AppID, Manifest: m,
+		RefreshTokenObtainedAt: now.Add(-89 * 24 * time.Hour), Now: func() time.Time { return now }}
+
+	// The doctor's own redemption rotates the token: its idle lifetime
+	// starts again.
+	rep, err := sam.Doctor(t.Context(), opts)
+	require.NoError(t, err)
+	assert.Empty(t, findings(rep, sam.FindingRefreshTokenIdle, sam.WherePartner), "renewed by the run: %+v", rep.Findings)
+
+	// Revoked sessions: the one finding is that the credentials are refused.
+	require.NoError(t, w.s.RevokeSessions(w.partner.AdminID))
+	p, err := token.NewProvider(token.Credentials{TenantID: w.partner.TenantID, ApplicationID: w.app.AppID,
+		ClientSecret: token.NewSecret(w.app.Secret), RefreshToken: w.p.RefreshToken(token.RefreshSAM)},
+		token.WithCloud(w.s.Cloud()), token.WithHTTPClient(w.hc), token.WithRetryPolicy(fastRetry))
+	require.NoError(t, err)
+	opts.Provider = p
+	rep, err = sam.Doctor(t.Context(), opts)
+	require.NoError(t, err)
+	require.Len(t, rep.Findings, 1, "%+v", rep.Findings)
+	assert.Equal(t, sam.FindingCredentials, rep.Findings[0].Kind)
+	assert.Equal(t, sam.SeverityBroken, rep.Findings[0].Severity)
+	assert.Equal(t, "samctl setup", rep.Findings[0].Fix)
+}

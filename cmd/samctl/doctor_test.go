@@ -146,3 +146,25 @@ func samAppID(t *testing.T, s *testserver.Server) string {
 	require.NotEmpty(t, id, "setup made the SAM app")
 	return id
 }
+
+func TestKeepaliveRotatesAndSaves(t *testing.T) {
+	_, common, _ := doctorSandbox(t, 1)
+	path := common[len(common)-1]
+	before, err := sam.NewFileStore(path).Load(t.Context())
+	require.NoError(t, err)
+
+	code, stdout, stderr := samctl(t, append([]string{"keepalive", "-o", "json"}, common...)...)
+	require.Equal(t, exitOK, code, "%s%s", stdout, stderr)
+	var out keepaliveJSON
+	require.NoError(t, json.Unmarshal([]byte(stdout), &out))
+	assert.True(t, out.Saved)
+	assert.Equal(t, out.ObtainedAt.Add(sam.RefreshTokenIdleLifetime), out.IdleExpiry)
+	after, err := sam.NewFileStore(path).Load(t.Context())
+	require.NoError(t, err)
+	assert.False(t, after.RefreshToken.Equal(before.RefreshToken), "keepalive saved the rotated refresh token")
+
+	// The secret ends within 800 days: a warning, exit 3.
+	code, stdout, stderr = samctl(t, append([]string{"keepalive", "--within", "800"}, common...)...)
+	assert.Equal(t, exitSoon, code, "%s%s", stdout, stderr)
+	assert.Contains(t, stdout, "samctl rotate-secret")
+}

@@ -122,7 +122,7 @@ Exit codes:
 
 	root.AddCommand(a.demoCommand(), a.setupCommand(), a.checkCommand(), a.tenantsCommand(), a.inspectCommand(),
 		a.consentCommand(), a.rotateCommand(), a.tokenCommand(), a.sandboxCommand(), a.versionCommand(),
-		a.doctorCommand())
+		a.doctorCommand(), a.keepaliveCommand())
 	return root
 }
 
