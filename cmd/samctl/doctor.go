@@ -24,6 +24,7 @@ type doctorFlags struct {
 	within      int
 	manifest    string
 	concurrency int
+	html        string
 }
 
 func (a *app) doctorCommand() *cobra.Command {
@@ -47,6 +48,7 @@ Exit codes, for cron and monitoring:
   3  nothing is broken, but something breaks within --within days`,
 		Example: `  samctl doctor
   samctl doctor --within 60 --tenant contoso.onmicrosoft.com
+  samctl doctor --html /var/www/samkit/doctor.html
   samctl doctor -o json | jq '.findings[] | select(.severity == "broken")'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -67,6 +69,7 @@ Exit codes, for cron and monitoring:
 	c.Flags().IntVar(&f.within, "within", 30, "days ahead to look for what expires")
 	c.Flags().StringVar(&f.manifest, "manifest", "", "permissions beyond samctl's defaults (JSON, as an app's requiredResourceAccess)")
 	c.Flags().IntVar(&f.concurrency, "concurrency", sam.DefaultConcurrency, "tenants read at once")
+	c.Flags().StringVar(&f.html, "html", "", "also write the findings and a timeline of what expires to this file, as one self-contained HTML page")
 	return c
 }
 
@@ -105,6 +108,11 @@ func (a *app) doctor(ctx context.Context, f doctorFlags, list sam.ListOptions) e
 	})
 	if err != nil {
 		return err
+	}
+	if f.html != "" {
+		if err := saveDoctorHTML(f.html, rep); err != nil {
+			return err
+		}
 	}
 	if a.jsonOut {
 		out := doctorJSON{OK: len(rep.Findings) == 0, Checked: rep.Checked, Within: f.within, Tenants: rep.Tenants,
