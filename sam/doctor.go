@@ -80,7 +80,7 @@ type Finding struct {
 }
 
 // DoctorOptions configures Doctor. The embedded CheckOptions choose the
-// tenants, the access checks run on them (DelegatedGraph when none), the
+// tenants, the access checks run on them (CheckAccess's default when none), the
 // Provider, concurrency, HTTP client and logger, as for CheckAccess.
 type DoctorOptions struct {
 	CheckOptions
@@ -137,9 +137,6 @@ func Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
-	}
-	if opts.Checks == (Checks{}) {
-		opts.Checks = Checks{DelegatedGraph: true}
 	}
 	now := opts.Now()
 	d := &doctor{opts: opts, now: now, rep: &DoctorReport{Checked: now, Within: opts.Within, Tenants: len(opts.Tenants)}}
@@ -354,13 +351,21 @@ func (d *doctor) drift(ctx context.Context) {
 	r := newRun(d.opts.CheckOptions, d.opts.Checks)
 	eachIndex(ctx, d.opts.Concurrency, len(d.opts.Tenants), func(i int) {
 		t := d.opts.Tenants[i]
-		if d.rep.Access != nil && i < len(d.rep.Access.Tenants) && d.rep.Access.Tenants[i].Failed() {
+		if d.rep.Access != nil && i < len(d.rep.Access.Tenants) && graphFailed(d.rep.Access.Tenants[i]) {
+			// The consent is read with the same token: the access
+			// finding says it all.
 			return
 		}
 		dr := r.consentDrift(ctx, t.ID, d.opts.ApplicationID, d.opts.Manifest)
 		if f, ok := driftFinding(dr); ok {
 			d.add(f)
 		}
+	})
+}
+
+func graphFailed(t TenantResult) bool {
+	return slices.ContainsFunc(t.Checks, func(c CheckResult) bool {
+		return c.Check == CheckDelegatedGraph && c.Outcome != OutcomePassed
 	})
 }
 

@@ -36,7 +36,8 @@ throttled, deleted) — and runs what a partner runs:
      Center, merged;
   3. consent push: CPV consent in every customer through Partner Center;
   4. access check: Graph and Exchange as the admin in every customer,
-     with each failure's code and fix, and the old script's summary.
+     with each failure's code and fix, and the old script's summary;
+  5. doctor: a summary of what is broken and what breaks within 30 days.
 
 Its exit code is 0 when the run went as designed: the broken customers are
 part of the show, and every other one passes.
@@ -81,6 +82,7 @@ type demoJSON struct {
 	Broken  []sandboxCustomerJS `json:"broken"`
 	Setup   []stepJSON          `json:"setup"`
 	Consent *pushJSON           `json:"consent,omitempty"`
+	Doctor  *demoDoctorJSON     `json:"doctor,omitempty"`
 }
 
 // demoRun is what the demo learns as it goes.
@@ -134,11 +136,21 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 		return ctx.Err()
 	}
 	diffs := demoDifferences(d)
+	// The check's own cost, before the doctor sends more through the
+	// same client.
+	reqs, toks := d.check.counter.Requests(), d.check.counter.TokenRequests()
+	if !a.jsonOut {
+		writeReport(w, d.rep, demoNote(d, diffs))
+	}
+	doctor, err := a.demoDoctor(ctx, d, f.concurrency)
+	if err != nil {
+		return err
+	}
 	if a.jsonOut {
 		out := demoJSON{AsDesigned: len(diffs) == 0, Differences: diffs, TotalMS: time.Since(start).Milliseconds(),
 			TotalRequests: s.TotalRequests(), LatencyMS: f.latency.Milliseconds(), ThrottledWaitMS: d.rep.ThrottledWait.Milliseconds(),
-			checkJSON: reportJSON(d.rep, d.check.counter.Requests(), d.check.counter.TokenRequests(), nil),
-			Broken:    []sandboxCustomerJS{}, Setup: d.steps.steps}
+			checkJSON: reportJSON(d.rep, reqs, toks, nil),
+			Broken:    []sandboxCustomerJS{}, Setup: d.steps.steps, Doctor: doctor}
 		for _, c := range info.Broken() {
 			out.Broken = append(out.Broken, sandboxCustomerJS{ID: c.ID, Name: c.Name, Domain: c.Domain, Problem: string(c.Problem)})
 		}
@@ -149,8 +161,6 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 		if err := a.printJSON(out); err != nil {
 			return err
 		}
-	} else {
-		writeReport(w, d.rep, demoNote(d, diffs))
 	}
 	switch {
 	case checkErr != nil:
