@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -203,4 +206,42 @@ func TestJSONConventions(t *testing.T) {
 	}
 	walk(v)
 	assert.NotEmpty(t, durations)
+}
+
+// TestCtrlCShowsWhatWasChecked interrupts a check while a tenant's
+// Exchange call hangs: the report shows the tenant reached and counts the
+// others, and the exit code is 130.
+func TestCtrlCShowsWhatWasChecked(t *testing.T) {
+	isolate(t)
+	s, flags := sandboxFiles(t, testserver.SandboxSpec{Customers: 6, Healthy: true}, nil)
+	s.Inject(testserver.Fault{Kind: testserver.Hang, Service: "exchange"})
+	ctx, interrupt := context.WithCancel(t.Context())
+	defer interrupt()
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"check", "--concurrency", "1"}, flags...), strings.NewReader(""), &stdout, &stderr)
+	}()
+	// Wait until the first tenant's Exchange token is issued (a
+	// condition, not a time: the hung call is recorded only when it
+	// ends), then press Ctrl-C.
+	exchangeToken := func(r testserver.Request) bool {
+		return r.IsToken() && strings.Contains(r.Form.Get("scope"), "outlook.office365.com")
+	}
+	for !slices.ContainsFunc(s.Requests(), exchangeToken) {
+		select {
+		case code := <-done:
+			t.Fatalf("check ended (exit %d) before reaching Exchange", code)
+		case <-t.Context().Done():
+			t.Fatal("check never reached Exchange")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	interrupt()
+	assert.Equal(t, exitInterrupted, <-done)
+	assert.Contains(t, stderr.String(), "samctl: interrupted")
+	out := stdout.String()
+	assert.Contains(t, out, "5 tenants not checked: the run was cut short.")
+	assert.Equal(t, 1, strings.Count(out, "onmicrosoft.com"), "one row, for the tenant reached:\n%s", out)
+	assert.Contains(t, out, "(cancelled: 6 not fully checked)")
 }

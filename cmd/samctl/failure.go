@@ -17,6 +17,7 @@ import (
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/exchange"
 	"github.com/samkit/samkit/graph"
+	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/partner"
 	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/token"
@@ -71,10 +72,24 @@ func problemOf(err error, c cloud.Configuration, timeout time.Duration) problem 
 		return problem{what: fmt.Sprintf("%s did not answer within --timeout %s", svc, timeout),
 			fix: fmt.Sprintf("check the network path to %s (proxy, firewall) and the service's status, or allow more time with --timeout", host)}
 	}
-	if p, ok := networkProblem(err, c); ok {
-		return p
+	var (
+		he *httpx.TimeoutError
+		re *httpx.RedirectError
+	)
+	switch {
+	case errors.As(err, &he):
+		svc, _ := serviceOf(&url.Error{URL: "https://" + he.Host + "/"}, c)
+		if svc == "https://"+he.Host {
+			svc = "a service"
+		}
+		return problem{what: fmt.Sprintf("%s: %s", svc, he.Error()),
+			fix: fmt.Sprintf("check the network path to %s (proxy, firewall) and the service's status, then retry", he.Host)}
+	case errors.As(err, &re):
+		svc, _ := serviceOf(err, c)
+		return problem{what: fmt.Sprintf("%s: %s", svc, re.Error()),
+			fix: "a proxy, captive portal or wrong endpoint answers in the service's place: check the cloud's endpoints and the network path"}
 	}
-	if p, ok := networkProblem(retyped(err), c); ok {
+	if p, ok := networkProblem(err, c); ok {
 		return p
 	}
 	switch {
@@ -84,6 +99,10 @@ func problemOf(err error, c cloud.Configuration, timeout time.Duration) problem 
 		return problem{what: reason(xe), fix: xe.Hint()}
 	case errors.As(err, &ge):
 		return problem{what: reason(ge)}
+	}
+	// Only an error that is no service's answer is read for its text.
+	if p, ok := networkProblem(retyped(err), c); ok {
+		return p
 	}
 	return problem{what: oneLine(err)}
 }
@@ -202,7 +221,7 @@ func serviceOf(err error, c cloud.Configuration) (service, host string) {
 		return "a Microsoft service", "the service"
 	}
 	host = u.Scheme + "://" + u.Host
-	for _, cfg := range []cloud.Configuration{c, cloud.Public, cloud.USGovernment, cloud.China} {
+	for _, cfg := range append([]cloud.Configuration{c}, cloud.Builtins()...) {
 		for _, s := range []struct{ name, endpoint string }{
 			{"the sign-in service (Entra ID)", cfg.LoginEndpoint},
 			{"Microsoft Graph", cfg.Graph.Endpoint},

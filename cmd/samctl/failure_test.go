@@ -14,12 +14,14 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/samkit/samkit/cloud"
+	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/testserver"
 )
 
@@ -170,6 +172,10 @@ func TestNetworkProblems(t *testing.T) {
 			sandbox, "cannot reach Partner Center: https://127.0.0.1:8443 does not speak TLS", "scheme"},
 		{"timeout", at("https://outlook.office365.com/adminapi/beta/x/InvokeCommand", &net.OpError{Op: "read", Err: timeoutErr{}}),
 			cloud.Configuration{}, "Exchange Online at https://outlook.office365.com did not answer in time", "--timeout"},
+		{"attempt bound", fmt.Errorf("graph: GET /users: %w", &httpx.TimeoutError{Host: "graph.microsoft.com", Wait: 32 * time.Second}),
+			cloud.Public, "Microsoft Graph: no response from graph.microsoft.com within 32s", "network path to graph.microsoft.com"},
+		{"redirect", at("https://graph.microsoft.com/v1.0/users", &httpx.RedirectError{StatusCode: 307, Location: "https://evil.example"}),
+			cloud.Public, "Microsoft Graph: the service answered 307, a redirect to https://evil.example", "proxy"},
 		{"sign-in in a sandbox", at("https://127.0.0.1:8443/contoso.com/oauth2/v2.0/token", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}),
 			sandbox, "cannot reach the sign-in service (Entra ID)", "nothing listens"},
 	} {

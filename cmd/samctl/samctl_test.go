@@ -139,7 +139,7 @@ func TestDemoJSON(t *testing.T) {
 		// The sandbox throttles one customer: the run waited, within its
 		// duration.
 		if got.ThrottledWaitMS <= 0 || got.ThrottledWaitMS > got.DurationMS {
-			t.Errorf("%v: throttledWaitMs %d of durationMs %d; want a wait within the run", tc.args, got.ThrottledWaitMS, got.DurationMS)
+			t.Errorf("%v: throttled_wait_ms %d of duration_ms %d; want a wait within the run", tc.args, got.ThrottledWaitMS, got.DurationMS)
 		}
 		want := strconv.Itoa(tc.tenants) + " total tenants, with 5 failures"
 		if got.Summary != want {
