@@ -259,26 +259,25 @@ func (d *doctor) partner(ctx context.Context) error {
 }
 
 func (d *doctor) app(in *Inspection) {
-	stored := -1
-	for i, s := range in.Secrets {
-		if !d.opts.StoredSecret.IsZero() && s.Hint != "" && strings.HasPrefix(d.opts.StoredSecret.Reveal(), s.Hint) {
-			stored = i
-		}
-	}
+	// The stored secret, told apart by its first characters; "" when
+	// none or several match.
+	storedKey := matchSecret(in.App.PasswordCredentials, d.opts.StoredSecret)
 	leftovers := in.Leftovers(d.opts.StoredSecret)
-	for i, s := range in.Secrets {
+	for _, s := range in.Secrets {
 		if slices.ContainsFunc(leftovers, func(l SecretInfo) bool { return l.KeyID == s.KeyID }) {
 			d.add(Finding{Kind: FindingLeftoverSecret, Where: WherePartner, Severity: SeverityWarning,
 				What: fmt.Sprintf("client secret %s… is a leftover of an interrupted rotation", s.Hint), Fix: "samctl rotate-secret"})
 			continue
 		}
 		kind, what := FindingSecretExpiry, fmt.Sprintf("client secret %s… (unused) expires", s.Hint)
-		if i == stored {
+		if strings.EqualFold(s.KeyID, storedKey) {
 			kind, what = FindingStoredSecret, fmt.Sprintf("the stored client secret %s… expires", s.Hint)
 		}
 		d.dated(Finding{Kind: kind, Where: WherePartner, What: what, Fix: "samctl rotate-secret"}, s.End)
 	}
-	if !d.opts.StoredSecret.IsZero() && stored < 0 {
+	if !d.opts.StoredSecret.IsZero() && !slices.ContainsFunc(in.Secrets, func(s SecretInfo) bool {
+		return s.Hint != "" && strings.HasPrefix(d.opts.StoredSecret.Reveal(), s.Hint)
+	}) {
 		d.add(Finding{Kind: FindingStoredSecret, Where: WherePartner, Severity: SeverityBroken,
 			What: "the stored client secret is not one of the app's secrets", Fix: "samctl rotate-secret"})
 	}
