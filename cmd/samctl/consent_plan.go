@@ -60,6 +60,7 @@ func (f *consentPlanFlags) run(a *app, c *cobra.Command, args []string, do func(
 
 // sessionTenants opens the session and lists the tenants, those named
 // when any are, printing the listing's warnings unless the output is JSON.
+// When the listing fails, the session comes with the error.
 func (a *app) sessionTenants(ctx context.Context, list sam.ListOptions, named []string) (*session, []sam.Tenant, []string, error) {
 	s, err := a.session(ctx)
 	if err != nil {
@@ -67,7 +68,7 @@ func (a *app) sessionTenants(ctx context.Context, list sam.ListOptions, named []
 	}
 	tenants, warnings, err := s.listTenants(ctx, a, list)
 	if err != nil {
-		return nil, nil, nil, err
+		return s, nil, nil, err
 	}
 	if len(named) > 0 {
 		if tenants, err = pick(tenants, named); err != nil {

@@ -97,9 +97,11 @@ func (a *app) doctor(ctx context.Context, f doctorFlags, list sam.ListOptions) e
 		}
 	}
 	s, tenants, warnings, err := a.sessionTenants(ctx, list, nil)
-	if err != nil {
+	if err != nil && (s == nil || !sam.StopsRun(sam.CheckDelegatedGraph, err)) {
 		return err
 	}
+	// Refused credentials list no tenant: the doctor reports them as its
+	// finding, in the output a cron job reads.
 	rep, err := sam.Doctor(ctx, sam.DoctorOptions{
 		CheckOptions: sam.CheckOptions{Provider: s.p, Tenants: tenants, Concurrency: f.concurrency,
 			PartnerTenantID: s.creds.TenantID, HTTPClient: s.base, Logger: a.log},

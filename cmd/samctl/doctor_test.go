@@ -168,3 +168,13 @@ func TestKeepaliveRotatesAndSaves(t *testing.T) {
 	assert.Equal(t, exitSoon, code, "%s%s", stdout, stderr)
 	assert.Contains(t, stdout, "samctl rotate-secret")
 }
+
+func TestDoctorRefusedCredentials(t *testing.T) {
+	s, common, _ := doctorSandbox(t, 1)
+	require.NoError(t, s.RevokeSessions(s.Partner().AdminID))
+	code, out, stderr := runDoctor(t, common)
+	require.Equal(t, exitFailed, code, stderr)
+	require.Len(t, out.Findings, 1, "%+v", out.Findings)
+	assert.Equal(t, sam.FindingCredentials, out.Findings[0].Kind)
+	assert.Equal(t, "samctl setup", out.Findings[0].Fix)
+}
