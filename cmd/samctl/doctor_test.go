@@ -170,11 +170,21 @@ func TestKeepaliveRotatesAndSaves(t *testing.T) {
 }
 
 func TestDoctorRefusedCredentials(t *testing.T) {
-	s, common, _ := doctorSandbox(t, 1)
-	require.NoError(t, s.RevokeSessions(s.Partner().AdminID))
-	code, out, stderr := runDoctor(t, common)
-	require.Equal(t, exitFailed, code, stderr)
-	require.Len(t, out.Findings, 1, "%+v", out.Findings)
-	assert.Equal(t, sam.FindingCredentials, out.Findings[0].Kind)
-	assert.Equal(t, "samctl setup", out.Findings[0].Fix)
+	for _, tc := range []struct {
+		name  string
+		plant func(s *testserver.Server) error
+	}{
+		{"sessions revoked", func(s *testserver.Server) error { return s.RevokeSessions(s.Partner().AdminID) }},
+		{"refresh token idle for 91 days", func(s *testserver.Server) error { s.Clock().Advance(91 * 24 * time.Hour); return nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, common, _ := doctorSandbox(t, 1)
+			require.NoError(t, tc.plant(s))
+			code, out, stderr := runDoctor(t, common)
+			require.Equal(t, exitFailed, code, stderr)
+			require.Len(t, out.Findings, 1, "%+v", out.Findings)
+			assert.Equal(t, sam.FindingCredentials, out.Findings[0].Kind)
+			assert.Equal(t, "samctl setup", out.Findings[0].Fix)
+		})
+	}
 }
