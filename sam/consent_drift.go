@@ -127,6 +127,8 @@ func readConsentDrift(ctx context.Context, g *graph.Client, tenant, appID string
 		d.Err = fmt.Errorf("reading the SAM app's consent: %w", err)
 		return d
 	}
+	// One page is all there is: the SAM app holds one grant per resource
+	// (AllPrincipals) and a few app roles, far below Graph's page of 100.
 	var grants struct {
 		Value []graph.OAuth2PermissionGrant `json:"value"`
 	}
