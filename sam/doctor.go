@@ -269,11 +269,18 @@ func (d *doctor) app(in *Inspection) {
 				What: fmt.Sprintf("client secret %s… is a leftover of an interrupted rotation", s.Hint), Fix: "samctl rotate-secret"})
 			continue
 		}
-		kind, what := FindingSecretExpiry, fmt.Sprintf("client secret %s… (unused) expires", s.Hint)
 		if strings.EqualFold(s.KeyID, storedKey) {
-			kind, what = FindingStoredSecret, fmt.Sprintf("the stored client secret %s… expires", s.Hint)
+			d.dated(Finding{Kind: FindingStoredSecret, Where: WherePartner, What: fmt.Sprintf("the stored client secret %s… expires", s.Hint),
+				Fix: "samctl rotate-secret"}, s.End)
+			continue
 		}
-		d.dated(Finding{Kind: kind, Where: WherePartner, What: what, Fix: "samctl rotate-secret"}, s.End)
+		// Another tool may use another secret: its end is worth a warning
+		// before it comes. Once past, it breaks nothing samkit does, and a
+		// cron job would otherwise fail on it for good.
+		if s.End.After(d.now) {
+			d.dated(Finding{Kind: FindingSecretExpiry, Where: WherePartner, What: fmt.Sprintf("client secret %s… (not the stored one) expires", s.Hint),
+				Fix: "renew it for the tool that uses it (app registration, Certificates & secrets), or remove it"}, s.End)
+		}
 	}
 	if !d.opts.StoredSecret.IsZero() && !slices.ContainsFunc(in.Secrets, func(s SecretInfo) bool {
 		return s.Hint != "" && strings.HasPrefix(d.opts.StoredSecret.Reveal(), s.Hint)

@@ -45,12 +45,17 @@ func TestDoctorFindsEachKindOfPartnerProblem(t *testing.T) {
 				})
 				return nil
 			}},
-		{name: "another secret expiring", kind: sam.FindingSecretExpiry, severity: sam.SeverityWarning, when: 5 * day, fix: "samctl rotate-secret",
+		{name: "another secret expiring", kind: sam.FindingSecretExpiry, severity: sam.SeverityWarning, when: 5 * day,
+			fix: "renew it for the tool that uses it (app registration, Certificates & secrets), or remove it",
 			plant: func(t *testing.T, w *accessWorld, now time.Time) *token.Provider {
 				w.s.Mutate(func(world *testserver.World) {
 					app := world.Apps[w.app.AppID]
+					// One ending in five days, and one long expired, which
+					// breaks nothing and is not reported.
 					app.Passwords = append(app.Passwords, &testserver.PasswordCredential{KeyID: "0f0f0f0f-0000-4000-8000-000000000002",
-						DisplayName: "CI pipeline", Secret: "Man8Q~manual", Start: now, End: now.Add(5 * day)})
+						DisplayName: "CI pipeline", Secret: "Man8Q~manual", Start: now, End: now.Add(5 * day)},
+						&testserver.PasswordCredential{KeyID: "0f0f0f0f-0000-4000-8000-000000000004",
+							DisplayName: "old script", Secret: "Old8Q~expired", Start: now.Add(-800 * day), End: now.Add(-70 * day)})
 				})
 				return nil
 			}},
