@@ -39,7 +39,7 @@ type Response struct {
 // WithResponse returns a context whose calls, by any samkit API client,
 // record their last successful response in dst; a call that pages records
 // each page's in turn. Give each call its own dst: calls that run at once
-// (the workers of sam.CheckAccess, say) would write one concurrently.
+// (the workers of sam.Partner.Check, say) would write one concurrently.
 func WithResponse(ctx context.Context, dst *Response) context.Context {
 	return context.WithValue(ctx, respkey.Key{}, dst)
 }

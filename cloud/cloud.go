@@ -11,18 +11,22 @@
 package cloud
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/url"
+	"slices"
 	"strings"
 )
 
 // Service is one Microsoft service as samkit reaches it.
 type Service struct {
 	// Endpoint is the base URL requests are sent to, without a trailing slash.
-	Endpoint string
+	Endpoint string `json:"endpoint"`
 	// Resource is the application ID URI tokens for this service are issued
 	// to: their audience, and the prefix of their scopes.
-	Resource string
+	Resource string `json:"resource"`
 }
 
 // Scope returns the ".default" scope of the service: every permission the
@@ -33,13 +37,13 @@ func (s Service) Scope() string { return s.Resource + "/.default" }
 type Configuration struct {
 	// Name is a short identifier: "public", "usgov", "china" or, for a
 	// custom configuration, whatever its author chose.
-	Name string
+	Name string `json:"name"`
 	// LoginEndpoint is the Entra ID (identity platform) authority host, for
 	// example https://login.microsoftonline.com.
-	LoginEndpoint string
-	Graph         Service
-	PartnerCenter Service
-	Exchange      Service
+	LoginEndpoint string  `json:"loginEndpoint"`
+	Graph         Service `json:"graph"`
+	PartnerCenter Service `json:"partnerCenter"`
+	Exchange      Service `json:"exchange"`
 }
 
 // Public is Microsoft's global cloud.
@@ -113,6 +117,47 @@ func ByName(name string) (Configuration, error) {
 		return China, nil
 	}
 	return Configuration{}, fmt.Errorf("cloud: unknown cloud %q: use public, usgov, usgovdod or china", name)
+}
+
+// IsBuiltin reports whether c is one of the built-in clouds, endpoints
+// and all: a configuration its name alone describes.
+func (c Configuration) IsBuiltin() bool {
+	return slices.Contains(Builtins(), c)
+}
+
+// maxFileSize bounds a cloud description; one is a few hundred bytes.
+const maxFileSize = 64 << 10
+
+// Parse reads a custom cloud from JSON, as Configuration's field tags
+// name them, and validates it:
+//
+//	{
+//	  "name": "contoso-sovereign",
+//	  "loginEndpoint": "https://login.example",
+//	  "graph":         {"endpoint": "https://graph.example", "resource": "https://graph.example"},
+//	  "partnerCenter": {"endpoint": "https://api.partner.example", "resource": "https://api.partner.example"},
+//	  "exchange":      {"endpoint": "https://outlook.example", "resource": "https://outlook.example"}
+//	}
+//
+// Unknown fields are refused, so that a misspelt one is not silently
+// left at its zero value.
+func Parse(r io.Reader) (Configuration, error) {
+	dec := json.NewDecoder(io.LimitReader(r, maxFileSize))
+	dec.DisallowUnknownFields()
+	var c Configuration
+	if err := dec.Decode(&c); err != nil {
+		return Configuration{}, fmt.Errorf("cloud: reading a cloud description: %w", err)
+	}
+	if dec.More() {
+		return Configuration{}, errors.New("cloud: reading a cloud description: more than one JSON object")
+	}
+	if strings.TrimSpace(c.Name) == "" {
+		return Configuration{}, errors.New(`cloud: the cloud description has no "name"`)
+	}
+	if err := c.Validate(); err != nil {
+		return Configuration{}, err
+	}
+	return c, nil
 }
 
 // Validate reports whether every endpoint of c is an absolute https URL (or

@@ -31,6 +31,7 @@ type Client struct {
 	tenant   string
 	anchor   string
 	pageSize int
+	api      API
 	log      *slog.Logger
 }
 
@@ -41,6 +42,7 @@ type config struct {
 	rest.Options
 	anchor   string
 	pageSize int
+	api      API
 }
 
 // WithCloud sends requests to the Exchange Online endpoint of cloud c. The
@@ -101,6 +103,8 @@ func WithAnchorMailbox(anchor string) Option {
 
 // WithPageSize sets how many rows the client asks for per page
 // (Prefer: odata.maxpagesize), from 1 to DefaultPageSize, the default.
+// The Admin API v2.0 documents no such preference, so with APIV2 the
+// service's own page size applies.
 func WithPageSize(n int) Option {
 	return func(cfg *config) error {
 		if n < 1 || n > DefaultPageSize {
@@ -126,7 +130,9 @@ var exchangeService = rest.Service{
 // (https://outlook.office365.com/.default) in that tenant: delegated ones
 // with the Exchange.Manage permission, app-only ones with
 // Exchange.ManageAsApp, or legacy Exchange tokens
-// (token.Provider.LegacyExchangeSource).
+// (token.Provider.LegacyExchangeSource); with WithAPI(APIV2), delegated
+// ones with Exchange.ManageV2 and app-only ones with
+// Exchange.ManageAsAppV2.
 func New(src token.Source, tenant string, opts ...Option) (*Client, error) {
 	if src == nil {
 		return nil, errors.New("exchange: New: nil token.Source")
@@ -137,7 +143,7 @@ func New(src token.Source, tenant string, opts ...Option) (*Client, error) {
 	if strings.EqualFold(tenant, "common") || strings.EqualFold(tenant, "organizations") {
 		return nil, fmt.Errorf("exchange: New: %q names no tenant: give the customer's tenant id or domain", tenant)
 	}
-	cfg := config{pageSize: DefaultPageSize}
+	cfg := config{pageSize: DefaultPageSize, api: APIBeta}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -157,11 +163,14 @@ func New(src token.Source, tenant string, opts ...Option) (*Client, error) {
 	if cfg.anchor == "" {
 		cfg.anchor = systemMailboxAnchor + tenant
 	}
-	return &Client{rest: rc, root: root, tenant: tenant, anchor: cfg.anchor, pageSize: cfg.pageSize, log: rc.Log()}, nil
+	return &Client{rest: rc, root: root, tenant: tenant, anchor: cfg.anchor, pageSize: cfg.pageSize, api: cfg.api, log: rc.Log()}, nil
 }
 
 // Tenant returns the tenant the client runs cmdlets in.
 func (c *Client) Tenant() string { return c.tenant }
+
+// API returns the admin API the client calls.
+func (c *Client) API() API { return c.api }
 
 // checkAnchor accepts an X-AnchorMailbox value: a prefix ("APP:", "UPN:",
 // "SMTP:"…) and an address, printable ASCII without spaces.

@@ -9,6 +9,24 @@
 // Application Model scripts used, was switched off in October 2023; this
 // API is what works now.
 //
+// # The Admin API v2.0
+//
+// WithAPI(APIV2) calls Microsoft's documented Exchange Online Admin API
+// v2.0 instead (preview since November 2025,
+// https://learn.microsoft.com/exchange/reference/admin-api-overview): the
+// same CmdletInput body, POSTed to the endpoint that runs the cmdlet,
+//
+//	POST https://outlook.office365.com/adminapi/v2.0/{tenant}/OrganizationConfig
+//	{"CmdletInput":{"CmdletName":"Get-OrganizationConfig"}}
+//
+// on the host of the cloud (WithCloud). It runs few cmdlets (V2Endpoint;
+// others fail with ErrNotInV2 before any request) and needs other
+// permissions: Exchange.ManageV2 (delegated) or Exchange.ManageAsAppV2
+// (application). A token without them is refused with 401 2000008, which
+// errors.Is finds as ErrMissingPermission; Error.Hint names the permission
+// the client's API needs. When Microsoft switches InvokeCommand off (410,
+// ErrEndpointGone), the hint points to v2.0.
+//
 //	p, _ := token.NewProvider(creds)
 //	exo, err := exchange.New(p.Source(customerTenant, p.Cloud().Exchange.Scope()), customerTenant)
 //	type mailbox struct{ UserPrincipalName, RecipientTypeDetails string }

@@ -32,6 +32,8 @@ type Error struct {
 	ExceptionType string
 	// Cmdlet and Tenant say what was run where.
 	Cmdlet, Tenant string
+	// API is the admin API the client called (APIBeta or APIV2).
+	API API
 	// RequestID is the service's request-id, or the client-request-id the
 	// client sent when the service gave none.
 	RequestID string
@@ -49,6 +51,14 @@ var (
 	ErrCmdletNotFound = errors.New("exchange: cmdlet not found")
 	// ErrThrottled: too many requests (429), after the client's retries.
 	ErrThrottled = errors.New("exchange: throttled")
+	// ErrMissingPermission: the token holds none of the Exchange
+	// permissions the API needs (401 with x-ms-diagnostics 2000008):
+	// Exchange.Manage or Exchange.ManageAsApp for the beta,
+	// Exchange.ManageV2 or Exchange.ManageAsAppV2 for v2.0.
+	ErrMissingPermission = errors.New("exchange: the token lacks the Exchange permission")
+	// ErrEndpointGone: the endpoint is switched off (410 Gone). For
+	// InvokeCommand, Error.Hint points to the Admin API v2.0.
+	ErrEndpointGone = errors.New("exchange: endpoint switched off")
 )
 
 const cmdletNotFoundType = "System.Management.Automation.CommandNotFoundException"
@@ -87,6 +97,10 @@ func (e *Error) Is(target error) bool {
 		return e.ExceptionType == cmdletNotFoundType
 	case ErrThrottled:
 		return e.StatusCode == http.StatusTooManyRequests
+	case ErrMissingPermission:
+		return e.StatusCode == http.StatusUnauthorized && e.Code == "2000008"
+	case ErrEndpointGone:
+		return e.StatusCode == http.StatusGone
 	}
 	return false
 }
@@ -95,12 +109,23 @@ func (e *Error) Is(target error) bool {
 // "" when there is nothing more to say than the error itself.
 func (e *Error) Hint() string {
 	switch {
+	case e.StatusCode == http.StatusUnauthorized && e.Code == "2000008" && e.API == APIV2:
+		return "The token holds no permission of the Exchange Online Admin API v2.0. Delegated tokens need Exchange.ManageV2, app-only tokens " +
+			"Exchange.ManageAsAppV2 (Office 365 Exchange Online): add them to the SAM app's required permissions and consent again in tenant " +
+			e.Tenant + ", or use the InvokeCommand beta API, which Exchange.Manage and Exchange.ManageAsApp open."
 	case e.StatusCode == http.StatusUnauthorized && e.Code == "2000008":
 		return "The token holds no Exchange permission. Delegated tokens need Exchange.Manage, app-only tokens Exchange.ManageAsApp " +
 			"(Office 365 Exchange Online), consented in tenant " + e.Tenant + "; push the SAM app's consent to that tenant again."
+	case e.StatusCode == http.StatusGone && e.API != APIV2:
+		return "Microsoft has switched off the InvokeCommand (beta) endpoint of the Exchange admin API: use the Exchange Online Admin API v2.0 " +
+			"(exchange.WithAPI(exchange.APIV2); samctl check --exchange-api v2), whose tokens need Exchange.ManageV2 or Exchange.ManageAsAppV2."
 	case e.StatusCode == http.StatusUnauthorized:
 		return "Exchange Online refused the token. It must be issued for https://outlook.office365.com in tenant " + e.Tenant +
 			" (the tenant in the URL), unexpired, by an app consented there."
+	case e.StatusCode == http.StatusForbidden && e.API == APIV2 && v2RoleGroup(e.Cmdlet) != "":
+		return "The signed-in admin or the app has no Exchange role for " + e.Cmdlet + " in tenant " + e.Tenant + ": the Admin API v2.0 needs the " +
+			v2RoleGroup(e.Cmdlet) + " role group (or Exchange Administrator). Delegated: grant it through the partner's GDAP relationship " +
+			"and put the admin in its security groups. App-only: assign it to the SAM app's service principal in the tenant."
 	case e.StatusCode == http.StatusForbidden:
 		return "The signed-in admin or the app has no Exchange management role in tenant " + e.Tenant + ". Delegated: the partner's GDAP " +
 			"relationship must grant Exchange Administrator (or Global Administrator) and the admin must be in its security groups. " +

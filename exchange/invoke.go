@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -93,8 +94,12 @@ func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]an
 		if strings.HasPrefix(strings.ToLower(cmdlet), "get-") {
 			class = httpx.RetryAlways
 		}
-		endpoint := c.root.JoinPath("adminapi", "beta", url.PathEscape(c.tenant), "InvokeCommand")
-		u := endpoint
+		u, err := c.endpoint(cmdlet)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		last := path.Base(u.Path)
 		warned := map[string]bool{}
 		followed := map[string]bool{}
 		for {
@@ -122,7 +127,7 @@ func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]an
 			if page.NextLink == "" {
 				return
 			}
-			next, err := c.checkNextLink(page.NextLink)
+			next, err := c.checkNextLink(page.NextLink, last)
 			if err != nil {
 				yield(nil, fmt.Errorf("exchange: %s: %w", cmdlet, err))
 				return
@@ -159,19 +164,20 @@ func InvokeInto[T any](ctx context.Context, c *Client, cmdlet string, params map
 	}
 }
 
-// checkNextLink accepts a next link only to an InvokeCommand endpoint of
-// the host the client called, query aside, so that the token and the
-// request never go anywhere else. The service may name the tenant by id
-// where the client named it by domain, so the tenant segment may differ.
-func (c *Client) checkNextLink(raw string) (*url.URL, error) {
+// checkNextLink accepts a next link only to the endpoint the client
+// called (InvokeCommand, or the v2.0 endpoint last names) on the same host,
+// query aside, so that the token and the request never go anywhere else.
+// The service may name the tenant by id where the client named it by
+// domain, so the tenant segment may differ.
+func (c *Client) checkNextLink(raw, last string) (*url.URL, error) {
 	u, err := httpx.CheckNextLink(raw, c.root)
 	if err != nil {
 		return nil, err
 	}
-	prefix := strings.TrimSuffix(c.root.EscapedPath(), "/") + "/adminapi/beta/"
+	prefix := strings.TrimSuffix(c.root.EscapedPath(), "/") + "/adminapi/" + string(c.api) + "/"
 	tenant, ok := strings.CutPrefix(u.EscapedPath(), prefix)
 	if ok {
-		tenant, ok = strings.CutSuffix(tenant, "/InvokeCommand")
+		tenant, ok = strings.CutSuffix(tenant, "/"+last)
 	}
 	if !ok || httpx.ValidTenant(tenant) != nil {
 		return nil, fmt.Errorf("refusing to follow an @odata.nextLink to another endpoint (%s)", httpx.RedactURL(u))
@@ -183,14 +189,19 @@ func (c *Client) checkNextLink(raw string) (*url.URL, error) {
 // decodes its page. A 401 is retried once after invalidating the token,
 // when the Source supports it.
 func (c *Client) post(ctx context.Context, cmdlet string, u *url.URL, body []byte, anchor string, class httpx.RetryClass) (*envelope, error) {
-	req := rest.Request{Method: http.MethodPost, URL: u.String(), What: cmdlet, Body: body, Class: class,
-		Header: http.Header{
-			"X-Anchormailbox": {anchor},
-			"Prefer":          {"odata.maxpagesize=" + strconv.Itoa(c.pageSize)},
-			"X-Cmdletname":    {cmdlet},
-		},
+	// The v2.0 pages document Authorization, Content-Type and
+	// X-AnchorMailbox (https://learn.microsoft.com/exchange/reference/admin-api-endpoints-mailbox);
+	// the page size preference and the cmdlet name header are what
+	// Exchange Online PowerShell sends to InvokeCommand.
+	h := http.Header{"X-Anchormailbox": {anchor}}
+	if c.api != APIV2 {
+		h.Set("Prefer", "odata.maxpagesize="+strconv.Itoa(c.pageSize))
+		h.Set("X-Cmdletname", cmdlet)
+	}
+	req := rest.Request{Method: http.MethodPost, URL: u.String(), What: cmdlet, Body: body, Class: class, Header: h,
 		Fail: func(a *rest.Answer) error {
 			e := newError(cmdlet, c.tenant, a.Status, a.Header, a.Body, a.RequestID)
+			e.API = c.api
 			if a.TooLarge {
 				// The service answered, with a body no cmdlet page comes
 				// near: an *Error like any other unusable answer.
@@ -204,7 +215,7 @@ func (c *Client) post(ctx context.Context, cmdlet string, u *url.URL, body []byt
 	}
 	var page envelope
 	if err := json.Unmarshal(a.Body, &page); err != nil {
-		return nil, &Error{StatusCode: a.Status, Cmdlet: cmdlet, Tenant: c.tenant,
+		return nil, &Error{StatusCode: a.Status, Cmdlet: cmdlet, Tenant: c.tenant, API: c.api,
 			RequestID: responseRequestID(a.Header, a.RequestID), Message: describeBody(a.Header.Get("Content-Type"), a.Body)}
 	}
 	return &page, nil

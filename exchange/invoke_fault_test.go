@@ -25,16 +25,20 @@ var exchangeService = faulttest.Service{
 }
 
 // TestFaultSweep drives Invoke into every fault of the admin API's
-// answers: a cmdlet of one page, and one whose output spans pages.
+// answers: a cmdlet of one page, and one whose output spans pages, through
+// InvokeCommand and through the Admin API v2.0.
 func TestFaultSweep(t *testing.T) {
 	faulttest.NoLeaks(t)
 	ops := []struct {
 		name   string
 		cmdlet string
 		opts   []exchange.Option
+		v2     bool // v2.0: its token, and pages of the service's size
 	}{
-		{"Get-OrganizationConfig", "Get-OrganizationConfig", nil},
-		{"Get-Mailbox paged", "Get-Mailbox", []exchange.Option{exchange.WithPageSize(2)}},
+		{"Get-OrganizationConfig", "Get-OrganizationConfig", nil, false},
+		{"Get-Mailbox paged", "Get-Mailbox", []exchange.Option{exchange.WithPageSize(2)}, false},
+		{"v2.0 Get-OrganizationConfig", "Get-OrganizationConfig", []exchange.Option{exchange.WithAPI(exchange.APIV2)}, true},
+		{"v2.0 Get-Mailbox paged", "Get-Mailbox", []exchange.Option{exchange.WithAPI(exchange.APIV2)}, true},
 	}
 	var names []string
 	for _, op := range ops {
@@ -45,8 +49,13 @@ func TestFaultSweep(t *testing.T) {
 		srv := testserver.New()
 		t.Cleanup(srv.Close)
 		tenant := srv.AddCustomer(testserver.CustomerSpec{Users: 3})
+		spec := adminSpec(tenant)
+		if op.v2 {
+			spec = v2Spec(tenant)
+			srv.Mutate(func(w *testserver.World) { w.PageSize = 2 })
+		}
 		wire := faulttest.NewWire(srv)
-		exo, err := exchange.New(faulttest.StaticSource(srv.IssueAccessToken(adminSpec(tenant))), tenant,
+		exo, err := exchange.New(faulttest.StaticSource(srv.IssueAccessToken(spec)), tenant,
 			append([]exchange.Option{exchange.WithCloud(srv.Cloud()), exchange.WithHTTPClient(wire.Client()),
 				exchange.WithRetryPolicy(faulttest.Policy)}, op.opts...)...)
 		if err != nil {

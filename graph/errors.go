@@ -86,6 +86,8 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode == http.StatusNotFound
 	case ErrConflict:
 		return e.StatusCode == http.StatusConflict
+	case ErrPreconditionFailed:
+		return e.StatusCode == http.StatusPreconditionFailed
 	case ErrThrottled:
 		return e.StatusCode == http.StatusTooManyRequests
 	case ErrUnavailable:
@@ -107,6 +109,10 @@ var (
 	ErrUnavailable     = errors.New("graph: service unavailable")            // 5xx
 	ErrInvalidArgument = errors.New("graph: invalid argument, nothing sent") // refused locally
 )
+
+// ErrPreconditionFailed (412): the object changed since its ETag was read;
+// nothing was changed. Read it again and retry.
+var ErrPreconditionFailed = errors.New("graph: changed since read (ETag mismatch)")
 
 const codeInvalidToken = "InvalidAuthenticationToken"
 

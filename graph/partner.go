@@ -32,6 +32,10 @@ const (
 	RelationshipApprovalPending = "approvalPending"
 	RelationshipExpired         = "expired"
 	RelationshipTerminated      = "terminated"
+	// Created and TerminationRequested appear while a relationship is
+	// prepared and while it ends (gdap.go).
+	RelationshipCreated              = "created"
+	RelationshipTerminationRequested = "terminationRequested"
 )
 
 // relationshipStatuses are the values of Graph's
@@ -58,6 +62,9 @@ type DelegatedAdminRelationship struct {
 	ActivatedDateTime    time.Time `json:"activatedDateTime,omitzero"`
 	LastModifiedDateTime time.Time `json:"lastModifiedDateTime,omitzero"`
 	EndDateTime          time.Time `json:"endDateTime,omitzero"`
+	// ETag is the relationship's @odata.etag, which an update or delete
+	// sends back in If-Match (see gdap.go).
+	ETag string `json:"@odata.etag,omitempty"`
 }
 
 // DelegatedAdminCustomerRef names the customer of a relationship.

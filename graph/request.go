@@ -30,6 +30,8 @@ type request struct {
 	// refs are ids of objects the call addresses; when one was created
 	// lately the call rides out replication delay (see consistency.go).
 	refs []string
+	// header holds headers of the call's own (If-Match).
+	header http.Header
 }
 
 // target returns the absolute URL of r and the path reported in errors.
@@ -60,7 +62,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 // it once more with a fresh token.
 func (c *Client) send(ctx context.Context, r request, out any) error {
 	target, path := c.target(r)
-	req := rest.Request{Method: r.method, URL: target, What: r.method + " " + path, Class: r.class}
+	req := rest.Request{Method: r.method, URL: target, What: r.method + " " + path, Class: r.class, Header: r.header}
 	if r.body != nil {
 		b, err := json.Marshal(r.body)
 		if err != nil {
@@ -81,7 +83,9 @@ func (c *Client) send(ctx context.Context, r request, out any) error {
 	if err != nil {
 		return err
 	}
-	if out == nil || a.Status == http.StatusNoContent {
+	// 202 Accepted may come without a body: a long-running operation
+	// started, followed elsewhere (GDAP's Global Administrator removal).
+	if out == nil || a.Status == http.StatusNoContent || a.Status == http.StatusAccepted && len(bytes.TrimSpace(a.Body)) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(a.Body, out); err != nil {

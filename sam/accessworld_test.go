@@ -24,6 +24,8 @@ type accessWorld struct {
 	app     testserver.AppInfo
 	partner testserver.PartnerInfo
 	p       *token.Provider
+	// sp is the Partner of the world's credentials; p is its Provider.
+	sp *sam.Partner
 	// hc is the base client every request goes through; ct counts them.
 	hc *http.Client
 	ct *sam.CountingTransport
@@ -45,16 +47,30 @@ func newAccessWorld(tb testing.TB, opts ...testserver.Option) *accessWorld {
 	base := s.Client()
 	w.ct = &sam.CountingTransport{Base: base.Transport}
 	w.hc = &http.Client{Transport: w.ct}
-	w.p, err = token.NewProvider(token.Credentials{
-		TenantID:      w.partner.TenantID,
-		ApplicationID: app.AppID,
-		ClientSecret:  token.NewSecret(app.Secret),
-		RefreshToken:  token.NewSecret(rt),
-	}, token.WithCloud(s.Cloud()), token.WithHTTPClient(w.hc), token.WithRetryPolicy(fastRetry))
-	if err != nil {
-		tb.Fatalf("NewProvider: %v", err)
-	}
+	w.sp = w.newPartner(tb, w.creds(rt), w.hc, 0)
+	w.p = w.sp.Provider()
 	return w
+}
+
+// creds are the world's credentials with refresh token rt.
+func (w *accessWorld) creds(rt string) token.Credentials {
+	return token.Credentials{TenantID: w.partner.TenantID, ApplicationID: w.app.AppID,
+		ClientSecret: token.NewSecret(w.app.Secret), RefreshToken: token.NewSecret(rt)}
+}
+
+// newPartner opens creds on the fake, through hc, with concurrency
+// workers (0: the default).
+func (w *accessWorld) newPartner(tb testing.TB, creds token.Credentials, hc *http.Client, concurrency int) *sam.Partner {
+	tb.Helper()
+	opts := []sam.Option{sam.WithCloud(w.s.Cloud()), sam.WithHTTPClient(hc), sam.WithRetryPolicy(fastRetry)}
+	if concurrency != 0 {
+		opts = append(opts, sam.WithConcurrency(concurrency))
+	}
+	sp, err := sam.New(creds, opts...)
+	if err != nil {
+		tb.Fatalf("sam.New: %v", err)
+	}
+	return sp
 }
 
 // customer adds a customer tenant, consents the SAM app there when
@@ -75,9 +91,39 @@ func (w *accessWorld) customer(tb testing.TB, spec testserver.CustomerSpec, cons
 	return t
 }
 
-func (w *accessWorld) options(tenants []sam.Tenant, checks sam.Checks) sam.CheckOptions {
-	return sam.CheckOptions{Provider: w.p, Tenants: tenants, Checks: checks, HTTPClient: w.hc, RetryPolicy: fastRetry,
-		PartnerTenantID: w.partner.TenantID}
+// checkRun is one Check of a test: the tenants, the call's options, and
+// what the Partner it runs on differs in from the world's.
+type checkRun struct {
+	tenants []sam.Tenant
+	sam.CheckOptions
+	// hc and concurrency, when set, run the check on a Partner of the
+	// world's credentials (or creds) with them.
+	hc          *http.Client
+	concurrency int
+	creds       *token.Credentials
+}
+
+func (w *accessWorld) options(tenants []sam.Tenant, checks sam.Checks) *checkRun {
+	return &checkRun{tenants: tenants, CheckOptions: sam.CheckOptions{Checks: checks}}
+}
+
+// check runs r on the world's Partner, or on one built for r.
+func (w *accessWorld) check(ctx context.Context, tb testing.TB, r *checkRun) (*sam.AccessReport, error) {
+	tb.Helper()
+	sp := w.sp
+	if r.hc != nil || r.concurrency != 0 || r.creds != nil {
+		creds, hc := w.creds(""), w.hc
+		if r.creds != nil {
+			creds = *r.creds
+		} else {
+			creds.RefreshToken = w.p.RefreshToken(token.RefreshSAM)
+		}
+		if r.hc != nil {
+			hc = r.hc
+		}
+		sp = w.newPartner(tb, creds, hc, r.concurrency)
+	}
+	return sp.Check(ctx, r.tenants, r.CheckOptions)
 }
 
 // staticSource hands out one access token, minted by the fake with exactly
@@ -95,8 +141,8 @@ func (w *accessWorld) adminSource(resource string, mfa bool, scopes ...string) t
 		TenantID: w.partner.TenantID, Kind: token.Delegated}}
 }
 
-// sources returns the clients ListTenants reads: Graph with the rights
-// GDAP and contracts need, Partner Center with an MFA sign-in.
+// sources returns the clients listing tenants reads: Graph with the
+// rights GDAP and contracts need, Partner Center with an MFA sign-in.
 func (w *accessWorld) sources(tb testing.TB) sam.TenantSources {
 	tb.Helper()
 	g, err := graph.New(w.adminSource(testserver.GraphResource, true, "Directory.Read.All", "DelegatedAdminRelationship.Read.All"),

@@ -9,7 +9,6 @@ import (
 
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/sam"
-	"github.com/samkit/samkit/token"
 )
 
 // The access check's speed against the fake with a latency L injected on
@@ -94,12 +93,8 @@ func freshProvider(b *testing.B, w *accessWorld) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w.p, err = token.NewProvider(token.Credentials{TenantID: w.partner.TenantID, ApplicationID: w.app.AppID,
-		ClientSecret: token.NewSecret(w.app.Secret), RefreshToken: token.NewSecret(rt)},
-		token.WithCloud(w.s.Cloud()), token.WithHTTPClient(w.hc), token.WithRetryPolicy(fastRetry))
-	if err != nil {
-		b.Fatal(err)
-	}
+	w.sp = w.newPartner(b, w.creds(rt), w.hc, 0)
+	w.p = w.sp.Provider()
 }
 
 // measurement is what one benchmark run saw.
@@ -140,9 +135,9 @@ func benchRun(b *testing.B, n int, latency time.Duration, c int, warm bool, opts
 		w.s.ClearFaults()
 		freshProvider(b, w)
 		opts := w.options(tenants, sam.Checks{})
-		opts.Concurrency = c
+		opts.concurrency = c
 		if warm {
-			if _, err := sam.CheckAccess(b.Context(), opts); err != nil {
+			if _, err := w.check(b.Context(), b, opts); err != nil {
 				b.Fatal(err)
 			}
 			m.r = requestsPerTenant / 2
@@ -151,7 +146,7 @@ func benchRun(b *testing.B, n int, latency time.Duration, c int, warm bool, opts
 		w.s.ResetRequests()
 		start := time.Now()
 		b.StartTimer()
-		rep, err := sam.CheckAccess(b.Context(), opts)
+		rep, err := w.check(b.Context(), b, opts)
 		b.StopTimer()
 		m.wall = time.Since(start)
 		if err != nil || !rep.OK() {
@@ -204,7 +199,7 @@ func benchHeap(b *testing.B, n int) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		b.StartTimer()
-		rep, err := sam.CheckAccess(b.Context(), w.options(tenants, sam.Checks{}))
+		rep, err := w.check(b.Context(), b, w.options(tenants, sam.Checks{}))
 		b.StopTimer()
 		if err != nil || !rep.OK() {
 			b.Fatalf("CheckAccess: %v; %s", err, rep.Summary())

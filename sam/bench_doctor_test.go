@@ -34,10 +34,10 @@ func BenchmarkDoctor(b *testing.B) {
 				w.s.Inject(testserver.Fault{Kind: testserver.Latency, Latency: latency})
 				w.s.ResetRequests()
 				start := time.Now()
-				rep, err := sam.CheckAccess(b.Context(), w.options(tenants, sam.Checks{}))
+				rep, err := w.check(b.Context(), b, w.options(tenants, sam.Checks{}))
 				check = time.Since(start)
 				if err != nil || !rep.OK() {
-					b.Fatalf("CheckAccess: %v", err)
+					b.Fatalf("Check: %v", err)
 				}
 				checkReqs = w.s.TotalRequests()
 
@@ -45,8 +45,7 @@ func BenchmarkDoctor(b *testing.B) {
 				w.s.ResetRequests()
 				start = time.Now()
 				b.StartTimer()
-				drep, err := sam.Doctor(b.Context(), sam.DoctorOptions{CheckOptions: w.options(tenants, sam.Checks{}),
-					ApplicationID: w.app.AppID, Manifest: m})
+				drep, err := w.sp.Doctor(b.Context(), tenants, sam.DoctorOptions{Manifest: m})
 				b.StopTimer()
 				doctor = time.Since(start)
 				if err != nil || len(drep.Findings) > 0 {

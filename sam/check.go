@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
@@ -42,7 +41,7 @@ const (
 	CheckPartnerCenter Check = "partner-center"
 )
 
-// Checks chooses the checks CheckAccess runs. The zero value means
+// Checks chooses the checks Partner.Check runs. The zero value means
 // DelegatedGraph and DelegatedExchange: Graph and Exchange as the
 // partner's admin in every tenant, the checks the PowerShell test script
 // made.
@@ -64,7 +63,7 @@ func (c Checks) perTenant() []Check {
 	return out
 }
 
-// DefaultConcurrency is how many tenants CheckAccess checks at once by
+// DefaultConcurrency is how many tenants Partner.Check checks at once by
 // default. Each worker has one request in flight at a time, so this is
 // also the number of concurrent requests. Most service limits are per
 // tenant (Graph throttles each app in each tenant separately; Exchange and
@@ -77,40 +76,16 @@ func (c Checks) perTenant() []Check {
 // requests, all from one app, modest.
 const DefaultConcurrency = 32
 
-// CheckOptions configures CheckAccess.
+// CheckOptions configures Partner.Check.
 type CheckOptions struct {
-	// Provider issues every token; share it with the rest of the program
-	// so that tokens already in its cache are not requested again. Each
-	// tenant costs one token request per resource and kind (delegated,
-	// app-only) in a run. The services called are those of its cloud.
-	Provider *token.Provider
-	// Tenants are the tenants to check, typically from ListTenants.
-	Tenants []Tenant
 	// Checks chooses the checks (see Checks for the zero value). With
-	// CheckPartnerCenter alone, Tenants are not visited.
+	// CheckPartnerCenter alone, the tenants are not visited.
 	Checks Checks
-	// Concurrency bounds how many tenants are checked at once; 0 means
-	// DefaultConcurrency.
-	Concurrency int
-	// PartnerTenantID is the tenant the Partner Center check asks its token
-	// in. When empty the token is asked at "organizations", which stands
-	// for the admin's home tenant: the partner tenant.
-	PartnerTenantID string
-	// HTTPClient is the base client the checks' API requests go through:
-	// the checks layer their retries (RetryPolicy) on it, and under those
-	// the shared throttling backoff, which sees every throttled attempt.
-	// When nil, the Provider's HTTPClient (its base client, below its
-	// retries) is used, with its proxy and TLS settings, and the
-	// Provider's retry policy.
-	HTTPClient *http.Client
-	// RetryPolicy bounds the retries of the checks' API requests when
-	// HTTPClient is set, and caps the shared throttling backoff at its
-	// MaxRetryAfter; without HTTPClient the Provider's policy does both.
-	// Zero fields take their defaults.
-	RetryPolicy token.RetryPolicy
-	// Logger receives the API clients' debug logs, redacted; nil logs
-	// nothing.
-	Logger *slog.Logger
+	// ExchangeAPI chooses the admin API the Exchange check calls:
+	// exchange.APIBeta (InvokeCommand, which Exchange.Manage opens; the
+	// default when empty) or exchange.APIV2 (the Exchange Online Admin API
+	// v2.0, whose OrganizationConfig endpoint needs Exchange.ManageV2).
+	ExchangeAPI exchange.API
 	// Progress, when set, is called after each tenant is checked, with its
 	// result, how many tenants are done and how many there are. Calls are
 	// serialised, so it needs no locking, and a slow Progress slows the
@@ -118,34 +93,33 @@ type CheckOptions struct {
 	Progress func(r TenantResult, done, total int)
 }
 
-// CheckAccess checks, for each tenant of opts.Tenants, the access that
-// opts.Checks names, concurrently, and reports each outcome with the
-// service's error code and a hint a person can act on.
+// Check checks, for each of tenants (typically from Tenants), the access
+// that opts.Checks names, concurrently (WithConcurrency, DefaultConcurrency
+// by default), and reports each outcome with the service's error code and
+// a hint a person can act on. Each tenant costs one token request per
+// resource and kind (delegated, app-only) the checks use, unless the
+// Provider has the token cached already.
 //
 // A tenant that fails never stops the others. Throttling slows the whole
 // run: when any request is throttled, every worker waits out the
-// service's Retry-After before its next request (see
-// CheckOptions.RetryPolicy), since more requests from the same app would
-// only prolong it.
+// service's Retry-After before its next request (capped by the retry
+// policy's MaxRetryAfter, see WithRetryPolicy), since more requests from
+// the same app would only prolong it.
 //
-// When ctx ends, the checks under way return at once and CheckAccess
-// returns the report of what was done, with AccessReport.Cancelled set
-// and the checks not done marked OutcomeSkipped, together with ctx's
-// error. Any other error means the options are wrong and no check ran.
+// When ctx ends, the checks under way return at once and Check returns
+// the report of what was done, with AccessReport.Cancelled set and the
+// checks not done marked OutcomeSkipped, together with ctx's error.
 //
 // A failure of the credentials themselves (see StopsRun) stops the run
 // the same way: every other check would fail alike, and a partner with
 // 2,000 customers would spend 2,000 token requests to learn it 2,000
 // times. The report then holds that failure in AccessReport.Stopped and
-// the checks not done as OutcomeSkipped; CheckAccess returns no error.
-func CheckAccess(ctx context.Context, opts CheckOptions) (*AccessReport, error) {
-	if opts.Provider == nil {
-		return nil, errors.New("sam: CheckAccess: CheckOptions.Provider is nil")
+// the checks not done as OutcomeSkipped; Check returns no error.
+func (p *Partner) Check(ctx context.Context, tenants []Tenant, opts CheckOptions) (*AccessReport, error) {
+	if a := opts.ExchangeAPI; a != "" && a != exchange.APIBeta && a != exchange.APIV2 {
+		return nil, fmt.Errorf("sam: Partner.Check: unknown CheckOptions.ExchangeAPI %q: use exchange.APIBeta or exchange.APIV2", a)
 	}
-	if opts.Concurrency < 0 {
-		return nil, fmt.Errorf("sam: CheckAccess: negative CheckOptions.Concurrency %d", opts.Concurrency)
-	}
-	conc := opts.Concurrency
+	conc := p.concurrency
 	if conc == 0 {
 		conc = DefaultConcurrency
 	}
@@ -153,7 +127,7 @@ func CheckAccess(ctx context.Context, opts CheckOptions) (*AccessReport, error) 
 	if checks == (Checks{}) {
 		checks = Checks{DelegatedGraph: true, DelegatedExchange: true}
 	}
-	r := newRun(opts, checks)
+	r := p.newRun(checks, opts.ExchangeAPI)
 	parent := ctx
 	ctx, r.stop = context.WithCancelCause(ctx)
 	defer r.stop(nil)
@@ -174,7 +148,7 @@ func CheckAccess(ctx context.Context, opts CheckOptions) (*AccessReport, error) 
 	}
 	first := len(jobs)
 	if len(r.checks) > 0 {
-		rep.Tenants = make([]TenantResult, len(opts.Tenants))
+		rep.Tenants = make([]TenantResult, len(tenants))
 	}
 	started := make([]bool, len(rep.Tenants))
 	var (
@@ -197,7 +171,7 @@ func CheckAccess(ctx context.Context, opts CheckOptions) (*AccessReport, error) 
 				}
 				i := j - first
 				started[i] = true
-				res := r.tenant(ctx, opts.Tenants[i])
+				res := r.tenant(ctx, tenants[i])
 				rep.Tenants[i] = res
 				if opts.Progress != nil {
 					mu.Lock()
@@ -211,7 +185,7 @@ func CheckAccess(ctx context.Context, opts CheckOptions) (*AccessReport, error) 
 	wg.Wait()
 	for i, ok := range started {
 		if !ok {
-			rep.Tenants[i] = r.skipTenant(ctx, opts.Tenants[i])
+			rep.Tenants[i] = r.skipTenant(ctx, tenants[i])
 		}
 	}
 	rep.Throttled = int(r.gate.throttled.Load())
@@ -226,7 +200,7 @@ func CheckAccess(ctx context.Context, opts CheckOptions) (*AccessReport, error) 
 	return rep, nil
 }
 
-// run is what every worker of one CheckAccess call shares.
+// run is what every worker of one Check call shares.
 type run struct {
 	p             *token.Provider
 	cloud         cloud.Configuration
@@ -244,23 +218,17 @@ type run struct {
 	partnerOpts  []partner.Option
 }
 
-func newRun(opts CheckOptions, checks Checks) *run {
-	base, policy := opts.HTTPClient, opts.RetryPolicy
-	if base == nil {
-		// The Provider's client, below its retries, and its policy: the
-		// checks' retries run above the gate, which so sees every
-		// throttled attempt.
-		base, policy = opts.Provider.HTTPClient(), opts.Provider.RetryPolicy()
-	}
+func (p *Partner) newRun(checks Checks, api exchange.API) *run {
+	// The Provider's client, below its retries, and the Partner's policy:
+	// the checks' retries run above the gate, which so sees every
+	// throttled attempt.
+	base, policy := p.p.HTTPClient(), p.retry
 	r := &run{
-		p:             opts.Provider,
-		cloud:         opts.Provider.Cloud(),
+		p:             p.p,
+		cloud:         p.p.Cloud(),
 		checks:        checks.perTenant(),
-		partnerTenant: opts.PartnerTenantID,
+		partnerTenant: p.p.TenantID(),
 		gate:          newThrottleGate(httpx.RetryPolicy(policy)),
-	}
-	if r.partnerTenant == "" {
-		r.partnerTenant = "organizations"
 	}
 	next := base.Transport
 	if next == nil {
@@ -272,12 +240,13 @@ func newRun(opts CheckOptions, checks Checks) *run {
 	// source); the options, and so the connections, are shared.
 	r.graphOpts = []graph.Option{graph.WithCloud(r.cloud), graph.WithHTTPClient(hc), graph.WithRetryPolicy(policy),
 		graph.WithConsistencyRetry(0)}
-	r.exchangeOpts = []exchange.Option{exchange.WithCloud(r.cloud), exchange.WithHTTPClient(hc), exchange.WithRetryPolicy(policy)}
+	r.exchangeOpts = []exchange.Option{exchange.WithCloud(r.cloud), exchange.WithHTTPClient(hc), exchange.WithRetryPolicy(policy),
+		exchange.WithAPI(api)}
 	r.partnerOpts = []partner.Option{partner.WithCloud(r.cloud), partner.WithHTTPClient(hc), partner.WithRetryPolicy(policy)}
-	if opts.Logger != nil {
-		r.graphOpts = append(r.graphOpts, graph.WithLogger(opts.Logger))
-		r.exchangeOpts = append(r.exchangeOpts, exchange.WithLogger(opts.Logger))
-		r.partnerOpts = append(r.partnerOpts, partner.WithLogger(opts.Logger))
+	if p.log != nil {
+		r.graphOpts = append(r.graphOpts, graph.WithLogger(p.log))
+		r.exchangeOpts = append(r.exchangeOpts, exchange.WithLogger(p.log))
+		r.partnerOpts = append(r.partnerOpts, partner.WithLogger(p.log))
 	}
 	return r
 }

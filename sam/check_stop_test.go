@@ -48,18 +48,16 @@ func TestCheckAccessStopsOnRefusedCredentials(t *testing.T) {
 			tc.creds(&creds)
 			ct := &sam.CountingTransport{Base: w.s.Client().Transport}
 			hc := &http.Client{Transport: ct}
-			p, err := token.NewProvider(creds, token.WithCloud(w.s.Cloud()), token.WithHTTPClient(hc), token.WithRetryPolicy(fastRetry))
-			require.NoError(t, err)
 			opts := w.options(tenants, tc.checks)
-			opts.Provider, opts.HTTPClient, opts.Concurrency = p, hc, 4
+			opts.creds, opts.hc, opts.concurrency = &creds, hc, 4
 
-			rep, err := sam.CheckAccess(t.Context(), opts)
+			rep, err := w.check(t.Context(), t, opts)
 			require.NoError(t, err, "a stopped run is a report, not an error")
 			require.NotNil(t, rep.Stopped, "the run should stop at the refused credentials")
 			assert.Equal(t, tc.code, rep.Stopped.Code)
 			assert.NotEmpty(t, rep.Stopped.Hint)
 			assert.False(t, rep.OK())
-			assert.LessOrEqual(t, ct.TokenRequests(), int64(opts.Concurrency),
+			assert.LessOrEqual(t, ct.TokenRequests(), int64(opts.concurrency),
 				"at most one token request per worker: the run stops at the first refusal")
 			skipped := 0
 			for _, r := range rep.Tenants {
@@ -67,7 +65,7 @@ func TestCheckAccessStopsOnRefusedCredentials(t *testing.T) {
 					skipped++
 				}
 			}
-			assert.GreaterOrEqual(t, skipped, customers-opts.Concurrency, "the tenants after the refusal are not checked")
+			assert.GreaterOrEqual(t, skipped, customers-opts.concurrency, "the tenants after the refusal are not checked")
 			assert.Contains(t, rep.Summary(), "stopped, the credentials were refused")
 		})
 	}

@@ -82,7 +82,7 @@ func TestCheckAccessEveryState(t *testing.T) {
 		lastDone = done
 		progress = append(progress, r.Tenant.ID)
 	}
-	rep, err := sam.CheckAccess(t.Context(), opts)
+	rep, err := w.check(t.Context(), t, opts)
 	if err != nil {
 		t.Fatalf("CheckAccess: %v", err)
 	}
@@ -190,7 +190,7 @@ func TestCheckAccessDefaultChecksSentinels(t *testing.T) {
 	w := newAccessWorld(t)
 	ok := w.customer(t, testserver.CustomerSpec{Name: "Fine", GDAP: true}, true)
 	bad := w.customer(t, testserver.CustomerSpec{Name: "Unconsented", GDAP: true}, false)
-	rep, err := sam.CheckAccess(t.Context(), w.options([]sam.Tenant{ok, bad}, sam.Checks{}))
+	rep, err := w.check(t.Context(), t, w.options([]sam.Tenant{ok, bad}, sam.Checks{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,14 +242,14 @@ func checkAccessCancel(t *testing.T, w *accessWorld, tenants []sam.Tenant) {
 	defer cancel()
 	var cancelledAt time.Time
 	opts := w.options(tenants, sam.Checks{})
-	opts.Concurrency = 4
+	opts.concurrency = 4
 	opts.Progress = func(_ sam.TenantResult, done, _ int) {
 		if done == 3 {
 			cancelledAt = time.Now()
 			cancel()
 		}
 	}
-	rep, err := sam.CheckAccess(ctx, opts)
+	rep, err := w.check(ctx, t, opts)
 	returned := time.Since(cancelledAt)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("CheckAccess error = %v, want context.Canceled", err)
@@ -293,19 +293,13 @@ func checkAccessCancel(t *testing.T, w *accessWorld, tenants []sam.Tenant) {
 func TestCheckAccessOptions(t *testing.T) {
 	t.Parallel()
 	w := newAccessWorld(t)
-	if _, err := sam.CheckAccess(t.Context(), sam.CheckOptions{}); err == nil {
-		t.Error("CheckAccess without a Provider: nil error")
-	}
-	if _, err := sam.CheckAccess(t.Context(), sam.CheckOptions{Provider: w.p, Concurrency: -1}); err == nil {
-		t.Error("CheckAccess with negative concurrency: nil error")
-	}
-	rep, err := sam.CheckAccess(t.Context(), sam.CheckOptions{Provider: w.p, HTTPClient: w.hc, Checks: sam.Checks{PartnerCenter: true},
-		Tenants: []sam.Tenant{{ID: "00000000-0000-0000-0000-000000000001"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, err := sam.New(w.creds("unused"), sam.WithConcurrency(-1))
+	require.Error(t, err, "a negative concurrency")
+	assert.Contains(t, err.Error(), "WithConcurrency(-1)")
+	rep, err := w.sp.Check(t.Context(), []sam.Tenant{{ID: "00000000-0000-0000-0000-000000000001"}}, sam.CheckOptions{Checks: sam.Checks{PartnerCenter: true}})
+	require.NoError(t, err)
 	if len(rep.Tenants) != 0 || rep.PartnerCenter == nil || !rep.PartnerCenter.OK() {
-		t.Errorf("Partner Center only: %d tenant results, PartnerCenter %+v; want none and a pass at organizations", len(rep.Tenants), rep.PartnerCenter)
+		t.Errorf("Partner Center only: %d tenant results, PartnerCenter %+v; want none and a pass in the partner tenant", len(rep.Tenants), rep.PartnerCenter)
 	}
 	if rep.Concurrency != sam.DefaultConcurrency {
 		t.Errorf("Concurrency = %d, want DefaultConcurrency", rep.Concurrency)
@@ -322,8 +316,7 @@ func TestCheckAccessThroughProviderClient(t *testing.T) {
 	w.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "graph", Tenant: brief.ID, Count: 2, RetryAfter: "1"})
 	w.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "graph", Tenant: long.ID, Count: 10, RetryAfter: "1"})
 	opts := w.options([]sam.Tenant{brief, long}, sam.Checks{DelegatedGraph: true})
-	opts.HTTPClient = nil
-	rep, err := sam.CheckAccess(t.Context(), opts)
+	rep, err := w.check(t.Context(), t, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,9 +373,9 @@ func TestCheckAccessWorkersBoundConcurrency(t *testing.T) {
 			w.s.Inject(testserver.Fault{Kind: testserver.Latency, Latency: 5 * time.Millisecond})
 			f := &inFlight{next: w.hc.Transport}
 			opts := w.options(tenants, sam.Checks{PartnerCenter: true, DelegatedGraph: true})
-			opts.HTTPClient = &http.Client{Transport: f}
-			opts.Concurrency = c.concurrency
-			rep, err := sam.CheckAccess(t.Context(), opts)
+			opts.hc = &http.Client{Transport: f}
+			opts.concurrency = c.concurrency
+			rep, err := w.check(t.Context(), t, opts)
 			require.NoError(t, err)
 			require.True(t, rep.OK(), rep.Summary())
 			require.Len(t, rep.Tenants, c.tenants)

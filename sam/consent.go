@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/samkit/samkit/graph"
-	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/partner"
-	"github.com/samkit/samkit/token"
 )
 
 // Pushing consent makes the SAM app usable in a customer tenant. Partner
@@ -24,27 +21,16 @@ import (
 // pushing again changes nothing.
 // https://learn.microsoft.com/partner-center/developer/control-panel-vendor-apis
 
-// PushOptions configures PushConsent and PushConsents.
+// PushOptions configures Partner.PushConsent.
 type PushOptions struct {
-	// Provider holds the SAM app's credentials (refresh token included).
-	// Build it with token.WithRefreshTokenStore so rotations are kept.
-	Provider *token.Provider
-	// TenantID is the partner tenant and ApplicationID the SAM app: the
-	// Credentials the Provider was built from.
-	TenantID, ApplicationID string
 	// Manifest is what to consent; the zero Manifest means DefaultManifest().
 	Manifest Manifest
 	// DisplayName names the consent in Partner Center; DefaultDisplayName
 	// when empty.
 	DisplayName string
-	// Concurrency bounds how many tenants PushConsents works on at once;
-	// 4 when zero.
-	Concurrency int
 	// Progress, if set, receives each tenant's result as it is known,
 	// one call at a time.
 	Progress func(PushResult)
-	// Logger receives debug logs of every request, secrets redacted.
-	Logger *slog.Logger
 }
 
 // ConsentState says what Partner Center did with a consent.
@@ -74,19 +60,11 @@ type PushResult struct {
 // manifest needs one that does.
 var ErrCannotAssignRoles = errors.New("sam: the SAM app may not assign application permissions in the customer tenant")
 
-// DefaultPushConcurrency is how many tenants PushConsents works on at once.
+// DefaultPushConcurrency is how many tenants Partner.PushConsent works on
+// at once unless WithConcurrency says otherwise.
 const DefaultPushConcurrency = 4
 
 func (o PushOptions) withDefaults() (PushOptions, error) {
-	if o.Provider == nil {
-		return o, errors.New("sam: PushOptions.Provider is nil")
-	}
-	if err := httpx.ValidTenant(o.TenantID); err != nil {
-		return o, fmt.Errorf("sam: PushOptions.TenantID: %w", err)
-	}
-	if !httpx.IsGUID(o.ApplicationID) {
-		return o, fmt.Errorf("sam: PushOptions.ApplicationID %q is not a GUID", o.ApplicationID)
-	}
 	if len(o.Manifest.Resources) == 0 {
 		o.Manifest = DefaultManifest()
 	}
@@ -96,58 +74,54 @@ func (o PushOptions) withDefaults() (PushOptions, error) {
 	if o.DisplayName == "" {
 		o.DisplayName = DefaultDisplayName
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = DefaultPushConcurrency
-	}
 	return o, nil
 }
 
-// PushConsent consents the SAM app in one customer tenant: the CPV consent
-// through Partner Center, then, inside the tenant, any delegated grant the
-// consent lacks and every application permission. It is idempotent. The
-// error is also the result's Err.
-func PushConsent(ctx context.Context, opts PushOptions, customerTenantID string) (PushResult, error) {
-	o, err := opts.withDefaults()
-	if err != nil {
-		return PushResult{Tenant: customerTenantID, Err: err}, err
-	}
-	pc, err := newPushPartner(o)
-	if err != nil {
-		return PushResult{Tenant: customerTenantID, Err: err}, err
-	}
-	res := pushOne(ctx, o, pc, customerTenantID)
-	if o.Progress != nil {
-		o.Progress(res)
-	}
-	return res, res.Err
+// pushing is one PushConsent call: its options and what every tenant's
+// push shares.
+type pushing struct {
+	PushOptions
+	p     *Partner
+	appID string
+	pc    *partner.Client
 }
 
-// PushConsents runs PushConsent for each tenant, Concurrency at a time,
-// and returns the results in the order of tenants. An error in one tenant
-// does not stop the others.
-func PushConsents(ctx context.Context, opts PushOptions, tenants []string) ([]PushResult, error) {
+// PushConsent consents the SAM app in each customer tenant of tenants (ids):
+// the CPV consent through Partner Center, then, inside the tenant, any
+// delegated grant the consent lacks and every application permission. It
+// is idempotent. Tenants are worked on concurrently (WithConcurrency,
+// DefaultPushConcurrency by default), and one that fails does not stop
+// the others.
+//
+// The results are in the order of tenants, each with its Err. The error
+// joins those of the tenants that failed; when the options are wrong it
+// is the only answer and the results are nil.
+func (p *Partner) PushConsent(ctx context.Context, tenants []string, opts PushOptions) ([]PushResult, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	pc, err := newPushPartner(o)
+	pc, err := p.partnerCenter()
 	if err != nil {
 		return nil, err
+	}
+	run := &pushing{PushOptions: o, p: p, appID: p.p.ApplicationID(), pc: pc}
+	conc := p.concurrency
+	if conc == 0 {
+		conc = DefaultPushConcurrency
 	}
 	out := make([]PushResult, len(tenants))
 	var (
 		wg       sync.WaitGroup
 		progress sync.Mutex
 	)
-	sem := make(chan struct{}, o.Concurrency)
+	sem := make(chan struct{}, conc)
 	for i, t := range tenants {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			select {
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
-				out[i] = pushOne(ctx, o, pc, t)
+				out[i] = run.one(ctx, t)
 			case <-ctx.Done():
 				out[i] = PushResult{Tenant: t, Err: ctx.Err()}
 			}
@@ -156,31 +130,26 @@ func PushConsents(ctx context.Context, opts PushOptions, tenants []string) ([]Pu
 				defer progress.Unlock()
 				o.Progress(out[i])
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	return out, nil
-}
-
-func newPushPartner(o PushOptions) (*partner.Client, error) {
-	c := o.Provider.Cloud()
-	opts := []partner.Option{partner.WithCloud(c), partner.WithHTTPClient(o.Provider.HTTPClient())}
-	if o.Logger != nil {
-		opts = append(opts, partner.WithLogger(o.Logger))
+	var errs []error
+	for _, r := range out {
+		errs = append(errs, r.Err)
 	}
-	return partner.New(o.Provider.Source(o.TenantID, c.PartnerCenter.Scope()), opts...)
+	return out, errors.Join(errs...)
 }
 
-func pushOne(ctx context.Context, o PushOptions, pc *partner.Client, tenant string) PushResult {
+func (o *pushing) one(ctx context.Context, tenant string) PushResult {
 	res := PushResult{Tenant: tenant}
-	if err := pushConsent(ctx, o, pc, &res); err != nil {
+	if err := o.push(ctx, &res); err != nil {
 		res.Err = fmt.Errorf("sam: consent in tenant %s: %w", tenant, err)
 	}
 	return res
 }
 
-func pushConsent(ctx context.Context, o PushOptions, pc *partner.Client, res *PushResult) error {
-	consent := partner.ApplicationConsent{ApplicationID: o.ApplicationID, DisplayName: o.DisplayName}
+func (o *pushing) push(ctx context.Context, res *PushResult) error {
+	consent := partner.ApplicationConsent{ApplicationID: o.appID, DisplayName: o.DisplayName}
 	for _, r := range o.Manifest.Resources {
 		if len(r.Delegated) == 0 {
 			continue
@@ -191,7 +160,7 @@ func pushConsent(ctx context.Context, o PushOptions, pc *partner.Client, res *Pu
 		}
 		consent.Grants = append(consent.Grants, g)
 	}
-	cr, err := pc.CreateApplicationConsent(ctx, res.Tenant, consent)
+	cr, err := o.pc.CreateApplicationConsent(ctx, res.Tenant, consent)
 	if err != nil {
 		return fmt.Errorf("the Partner Center application consent: %w", err)
 	}
@@ -200,21 +169,16 @@ func pushConsent(ctx context.Context, o PushOptions, pc *partner.Client, res *Pu
 		res.PartnerConsent = ConsentAlreadyExisted
 	}
 
-	c := o.Provider.Cloud()
-	gopts := []graph.Option{graph.WithCloud(c), graph.WithHTTPClient(o.Provider.HTTPClient())}
-	if o.Logger != nil {
-		gopts = append(gopts, graph.WithLogger(o.Logger))
-	}
-	g, err := graph.New(o.Provider.Source(res.Tenant, c.Graph.Scope()), gopts...)
+	g, err := o.p.graph(res.Tenant)
 	if err != nil {
 		return err
 	}
 	if res.PartnerConsent == ConsentCreated {
 		// The consent has just made the service principal: reads of it
 		// may miss it for a few seconds.
-		g.MarkCreated(o.ApplicationID)
+		g.MarkCreated(o.appID)
 	}
-	client, err := g.ServicePrincipalByAppID(ctx, o.ApplicationID)
+	client, err := g.ServicePrincipalByAppID(ctx, o.appID)
 	if err != nil {
 		return fmt.Errorf("reading the SAM app's service principal: %w", err)
 	}

@@ -2,24 +2,18 @@ package sam
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/samkit/samkit/graph"
-	"github.com/samkit/samkit/partner"
 )
 
-// ConsentPlanOptions configures PlanConsent and ApplyConsent. The
-// embedded CheckOptions give the Provider, the tenants, the concurrency
-// (DefaultConcurrency when 0), the HTTP client and the logger, as for
-// CheckAccess; PartnerTenantID must be the partner tenant's id for
-// ApplyConsent, which consents through Partner Center.
+// ConsentPlanOptions configures Partner.PlanConsent and
+// Partner.ApplyConsent. The SAM app, the partner tenant (through whose
+// Partner Center ApplyConsent consents), the concurrency
+// (DefaultConcurrency when not set) and the logger are the Partner's.
 type ConsentPlanOptions struct {
-	CheckOptions
-	// ApplicationID is the SAM app.
-	ApplicationID string
 	// Manifest is what the app should hold in every tenant; the zero
 	// Manifest means DefaultManifest().
 	Manifest Manifest
@@ -29,35 +23,29 @@ type ConsentPlanOptions struct {
 }
 
 func (o ConsentPlanOptions) withDefaults() (ConsentPlanOptions, error) {
-	if o.Provider == nil {
-		return o, errors.New("sam: ConsentPlanOptions.Provider is nil")
-	}
-	if o.Concurrency < 0 {
-		return o, fmt.Errorf("sam: negative ConsentPlanOptions.Concurrency %d", o.Concurrency)
-	}
 	if len(o.Manifest.Resources) == 0 {
 		o.Manifest = DefaultManifest()
 	}
 	return o, o.Manifest.Validate()
 }
 
-// PlanConsent reads the SAM app's consent in each tenant, concurrently,
+// PlanConsent reads the SAM app's consent in each of tenants, concurrently,
 // and returns, in the order of the tenants, what each lacks and holds
 // beyond the manifest. It costs two Graph requests per tenant. A tenant
 // that cannot be read has its ConsentDrift.Err set.
-func PlanConsent(ctx context.Context, opts ConsentPlanOptions) ([]ConsentDrift, error) {
+func (p *Partner) PlanConsent(ctx context.Context, tenants []Tenant, opts ConsentPlanOptions) ([]ConsentDrift, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	r := newRun(o.CheckOptions, Checks{DelegatedGraph: true})
-	out := make([]ConsentDrift, len(o.Tenants))
-	eachIndex(ctx, o.Concurrency, len(o.Tenants), func(i int) {
-		out[i] = r.consentDrift(ctx, o.Tenants[i].ID, o.ApplicationID, o.Manifest)
+	r, appID := p.newRun(Checks{DelegatedGraph: true}, ""), p.p.ApplicationID()
+	out := make([]ConsentDrift, len(tenants))
+	eachIndex(ctx, p.concurrency, len(tenants), func(i int) {
+		out[i] = r.consentDrift(ctx, tenants[i].ID, appID, o.Manifest)
 	})
 	for i := range out {
 		if out[i].Tenant == "" {
-			out[i] = ConsentDrift{Tenant: o.Tenants[i].ID, Err: ctx.Err()}
+			out[i] = ConsentDrift{Tenant: tenants[i].ID, Err: ctx.Err()}
 		}
 	}
 	return out, ctx.Err()
@@ -83,53 +71,53 @@ type ConsentApplied struct {
 // https://learn.microsoft.com/graph/best-practices-concept#handling-expected-errors
 var readBackWaits = []time.Duration{2 * time.Second, 5 * time.Second}
 
-// ApplyConsent plans the consent in each tenant, then, concurrently,
+// ApplyConsent plans the consent in each of tenants, then, concurrently,
 // pushes what a tenant lacks (PushConsent, which completes grants and
 // assigns app roles), removes with Prune what it holds beyond the
 // manifest, and reads the consent back to verify it. Tenants without
 // drift are not written to, so applying twice changes nothing.
-func ApplyConsent(ctx context.Context, opts ConsentPlanOptions) ([]ConsentApplied, error) {
+func (p *Partner) ApplyConsent(ctx context.Context, tenants []Tenant, opts ConsentPlanOptions) ([]ConsentApplied, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	push, err := PushOptions{Provider: o.Provider, TenantID: o.PartnerTenantID, ApplicationID: o.ApplicationID,
-		Manifest: o.Manifest, Logger: o.Logger}.withDefaults()
+	push, err := PushOptions{Manifest: o.Manifest}.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	pc, err := newPushPartner(push)
+	pc, err := p.partnerCenter()
 	if err != nil {
 		return nil, err
 	}
-	r := newRun(o.CheckOptions, Checks{DelegatedGraph: true})
-	out := make([]ConsentApplied, len(o.Tenants))
-	eachIndex(ctx, o.Concurrency, len(o.Tenants), func(i int) {
-		out[i] = r.applyConsent(ctx, o, push, pc, o.Tenants[i].ID)
+	ps := &pushing{PushOptions: push, p: p, appID: p.p.ApplicationID(), pc: pc}
+	r := p.newRun(Checks{DelegatedGraph: true}, "")
+	out := make([]ConsentApplied, len(tenants))
+	eachIndex(ctx, p.concurrency, len(tenants), func(i int) {
+		out[i] = r.applyConsent(ctx, o, ps, tenants[i].ID)
 	})
 	for i := range out {
 		if out[i].Tenant == "" {
-			out[i] = ConsentApplied{Tenant: o.Tenants[i].ID, Err: ctx.Err()}
+			out[i] = ConsentApplied{Tenant: tenants[i].ID, Err: ctx.Err()}
 		}
 	}
 	return out, ctx.Err()
 }
 
-func (r *run) applyConsent(ctx context.Context, o ConsentPlanOptions, push PushOptions, pc *partner.Client, tenant string) ConsentApplied {
+func (r *run) applyConsent(ctx context.Context, o ConsentPlanOptions, push *pushing, tenant string) ConsentApplied {
 	res := ConsentApplied{Tenant: tenant}
-	res.Before = r.consentDrift(ctx, tenant, o.ApplicationID, o.Manifest)
+	res.Before = r.consentDrift(ctx, tenant, push.appID, o.Manifest)
 	res.After = res.Before
 	if res.Err = res.Before.Err; res.Err != nil {
 		return res
 	}
 	changed := false
 	if res.Before.Missing() {
-		p := pushOne(ctx, push, pc, tenant)
+		p := push.one(ctx, tenant)
 		res.Pushed, changed = &p, true
 		if res.Err = p.Err; res.Err != nil {
 			return res
 		}
-		res.After = r.consentDrift(ctx, tenant, o.ApplicationID, o.Manifest)
+		res.After = r.consentDrift(ctx, tenant, push.appID, o.Manifest)
 		if res.Err = res.After.Err; res.Err != nil {
 			return res
 		}
@@ -147,7 +135,7 @@ func (r *run) applyConsent(ctx context.Context, o ConsentPlanOptions, push PushO
 	}
 	// Read back until the consent is as planned, or the waits run out.
 	for i := 0; ; i++ {
-		res.After = r.consentDrift(ctx, tenant, o.ApplicationID, o.Manifest)
+		res.After = r.consentDrift(ctx, tenant, push.appID, o.Manifest)
 		ok := res.After.Err == nil && !res.After.Missing() && !(o.Prune && res.After.Extra())
 		if ok {
 			return res

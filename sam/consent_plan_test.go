@@ -20,9 +20,10 @@ func TestPlanShowsExactlyThePlantedDriftAndApplyRemovesIt(t *testing.T) {
 	drifted := w.customer(t, spec, true)
 	require.NoError(t, w.s.RemoveGrantScope(drifted.ID, w.app.AppID, testserver.GraphAppID, profileScope))
 	require.NoError(t, w.s.RemoveAppRoleAssignment(drifted.ID, w.app.AppID, testserver.ExchangeAppID, exchangeManageAsApp))
-	opts := sam.ConsentPlanOptions{CheckOptions: w.options([]sam.Tenant{healthy, drifted}, sam.Checks{}), ApplicationID: w.app.AppID, Manifest: m}
+	tenants := []sam.Tenant{healthy, drifted}
+	opts := sam.ConsentPlanOptions{Manifest: m}
 
-	plan, err := sam.PlanConsent(t.Context(), opts)
+	plan, err := w.sp.PlanConsent(t.Context(), tenants, opts)
 	require.NoError(t, err)
 	require.Len(t, plan, 2)
 	require.NoError(t, plan[0].Err)
@@ -37,7 +38,7 @@ func TestPlanShowsExactlyThePlantedDriftAndApplyRemovesIt(t *testing.T) {
 	assert.Equal(t, exchangeManageAsApp, d.RolesToAdd[0].AppRoleID)
 	assert.False(t, d.Extra(), "nothing beyond the manifest was planted: %+v", d)
 
-	applied, err := sam.ApplyConsent(t.Context(), opts)
+	applied, err := w.sp.ApplyConsent(t.Context(), tenants, opts)
 	require.NoError(t, err)
 	require.Len(t, applied, 2)
 	assert.Nil(t, applied[0].Pushed, "a tenant without drift is not written to")
@@ -46,12 +47,12 @@ func TestPlanShowsExactlyThePlantedDriftAndApplyRemovesIt(t *testing.T) {
 	assert.Equal(t, 1, applied[1].Pushed.GrantsUpdated)
 	assert.Equal(t, 1, applied[1].Pushed.AssignmentsCreated)
 
-	plan, err = sam.PlanConsent(t.Context(), opts)
+	plan, err = w.sp.PlanConsent(t.Context(), tenants, opts)
 	require.NoError(t, err)
 	for _, p := range plan {
 		assert.False(t, p.Missing() || p.Extra(), "after apply, %s has drift: %+v", p.Tenant, p)
 	}
-	applied, err = sam.ApplyConsent(t.Context(), opts)
+	applied, err = w.sp.ApplyConsent(t.Context(), tenants, opts)
 	require.NoError(t, err)
 	for _, a := range applied {
 		assert.Nil(t, a.Pushed, "applying again changes nothing in %s", a.Tenant)
@@ -79,8 +80,9 @@ func TestApplyPrunesWhatTheManifestNoLongerAsks(t *testing.T) {
 			}
 		}
 	}
-	opts := sam.ConsentPlanOptions{CheckOptions: w.options([]sam.Tenant{tenant}, sam.Checks{}), ApplicationID: w.app.AppID, Manifest: m}
-	plan, err := sam.PlanConsent(t.Context(), opts)
+	tenants := []sam.Tenant{tenant}
+	opts := sam.ConsentPlanOptions{Manifest: m}
+	plan, err := w.sp.PlanConsent(t.Context(), tenants, opts)
 	require.NoError(t, err)
 	require.False(t, plan[0].Missing(), "%+v", plan[0])
 	require.Len(t, plan[0].RolesToRemove, 1, "%+v", plan[0])
@@ -88,11 +90,11 @@ func TestApplyPrunesWhatTheManifestNoLongerAsks(t *testing.T) {
 	require.Len(t, plan[0].ScopesToRemove, 1)
 	assert.Equal(t, []string{profileScope}, plan[0].ScopesToRemove[0].Scopes)
 
-	applied, err := sam.ApplyConsent(t.Context(), opts)
+	applied, err := w.sp.ApplyConsent(t.Context(), tenants, opts)
 	require.NoError(t, err)
 	assert.Zero(t, applied[0].Removed, "without Prune nothing is removed")
 	opts.Prune = true
-	applied, err = sam.ApplyConsent(t.Context(), opts)
+	applied, err = w.sp.ApplyConsent(t.Context(), tenants, opts)
 	require.NoError(t, err)
 	require.NoError(t, applied[0].Err)
 	assert.Equal(t, 2, applied[0].Removed)

@@ -9,20 +9,19 @@ import (
 
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/partner"
+	"github.com/samkit/samkit/token"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-// pushOptions sets up the SAM app with manifest m and returns the options
-// to push its consent.
-func pushOptions(t *testing.T, e *setupEnv, m Manifest) PushOptions {
+// pushOptions sets up the SAM app with manifest m and returns the Partner
+// it makes and the options to push its consent.
+func pushOptions(t *testing.T, e *setupEnv, m Manifest) (*Partner, PushOptions) {
 	t.Helper()
 	opts := e.options()
 	opts.Manifest = m
 	e.setup(t.Context(), opts)
-	creds, err := e.store.Load(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return PushOptions{Provider: e.provider(), TenantID: creds.TenantID, ApplicationID: creds.ApplicationID, Manifest: m}
+	return e.partner(), PushOptions{Manifest: m}
 }
 
 func TestPushConsentsIdempotent(t *testing.T) {
@@ -31,7 +30,7 @@ func TestPushConsentsIdempotent(t *testing.T) {
 	a := e.s.AddCustomer(testserver.CustomerSpec{Name: "Alpha", GDAP: true, PartnerCenter: true})
 	blocked := e.s.AddCustomer(testserver.CustomerSpec{Name: "Blocked", GDAP: true, PartnerCenter: true, ConsentBlocked: true})
 	c := e.s.AddCustomer(testserver.CustomerSpec{Name: "Gamma", GDAP: true, PartnerCenter: true})
-	opts := pushOptions(t, e, DefaultManifest())
+	sp, opts := pushOptions(t, e, DefaultManifest())
 	var (
 		mu       sync.Mutex
 		reported []string
@@ -43,10 +42,9 @@ func TestPushConsentsIdempotent(t *testing.T) {
 	}
 	tenants := []string{a, blocked, c}
 
-	results, err := PushConsents(t.Context(), opts, tenants)
-	if err != nil {
-		t.Fatalf("PushConsents: %v", err)
-	}
+	results, err := sp.PushConsent(t.Context(), tenants, opts)
+	require.Len(t, results, len(tenants))
+	require.ErrorIs(t, err, partner.ErrForbidden, "the blocked tenant's error is the call's")
 	for i, r := range results {
 		if r.Tenant != tenants[i] {
 			t.Errorf("result %d is for %s, want %s", i, r.Tenant, tenants[i])
@@ -68,7 +66,7 @@ func TestPushConsentsIdempotent(t *testing.T) {
 
 	// Pushing again changes nothing.
 	before := e.snapshot()
-	again, err := PushConsents(t.Context(), opts, []string{a, c})
+	again, err := sp.PushConsent(t.Context(), []string{a, c}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +80,7 @@ func TestPushConsentsIdempotent(t *testing.T) {
 	}
 
 	// Both kinds of customer token work.
-	p := opts.Provider
+	p := sp.Provider()
 	if _, err := p.Token(t.Context(), a, e.s.Cloud().Exchange.Scope()); err != nil {
 		t.Errorf("delegated Exchange token: %v", err)
 	}
@@ -108,15 +106,17 @@ func TestPushConsentCannotAssign(t *testing.T) {
 			m.Resources[i].Delegated = slices.DeleteFunc(r.Delegated, func(p Permission) bool { return p.Name == "AppRoleAssignment.ReadWrite.All" })
 		}
 	}
-	opts := pushOptions(t, e, m)
-	res, err := PushConsent(t.Context(), opts, cust)
-	if !errors.Is(err, ErrCannotAssignRoles) || res.Err != err {
+	sp, opts := pushOptions(t, e, m)
+	results, err := sp.PushConsent(t.Context(), []string{cust}, opts)
+	require.Len(t, results, 1)
+	res := results[0]
+	if !errors.Is(err, ErrCannotAssignRoles) || !errors.Is(res.Err, ErrCannotAssignRoles) {
 		t.Fatalf("PushConsent = %v, want ErrCannotAssignRoles", err)
 	}
 	if res.PartnerConsent != ConsentCreated || !strings.Contains(err.Error(), "AppRoleAssignment.ReadWrite.All") {
 		t.Errorf("result = %+v", res)
 	}
-	if _, err := opts.Provider.Token(t.Context(), cust, e.s.Cloud().Graph.Scope()); err != nil {
+	if _, err := sp.Provider().Token(t.Context(), cust, e.s.Cloud().Graph.Scope()); err != nil {
 		t.Errorf("delegated Graph token after the CPV consent: %v", err)
 	}
 }
@@ -127,12 +127,11 @@ func TestPushConsentCompletesGrants(t *testing.T) {
 	t.Parallel()
 	e := newSetupEnv(t)
 	cust := e.s.AddCustomer(testserver.CustomerSpec{GDAP: true, PartnerCenter: true})
-	opts := pushOptions(t, e, DefaultManifest())
-	if _, err := PushConsent(t.Context(), opts, cust); err != nil {
-		t.Fatal(err)
-	}
+	sp, opts := pushOptions(t, e, DefaultManifest())
+	_, err := sp.PushConsent(t.Context(), []string{cust}, opts)
+	require.NoError(t, err)
 	// Someone trimmed the Graph grant and removed the Exchange one.
-	var appID = opts.ApplicationID
+	var appID = sp.Provider().ApplicationID()
 	e.s.Mutate(func(w *testserver.World) {
 		tn := w.Tenants[cust]
 		sp := tn.ServicePrincipalByAppID(appID)
@@ -146,10 +145,9 @@ func TestPushConsentCompletesGrants(t *testing.T) {
 			}
 		}
 	})
-	res, err := PushConsent(t.Context(), opts, cust)
-	if err != nil {
-		t.Fatalf("PushConsent: %v", err)
-	}
+	results, err := sp.PushConsent(t.Context(), []string{cust}, opts)
+	require.NoError(t, err)
+	res := results[0]
 	if res.PartnerConsent != ConsentAlreadyExisted || res.GrantsCreated != 1 || res.GrantsUpdated != 1 {
 		t.Errorf("result = %+v, want the Exchange grant made and the Graph one completed", res)
 	}
@@ -157,15 +155,14 @@ func TestPushConsentCompletesGrants(t *testing.T) {
 
 func TestPushOptionsValidation(t *testing.T) {
 	t.Parallel()
-	for _, o := range []PushOptions{
-		{},
-		{Provider: nil, TenantID: "contoso.com", ApplicationID: "5e1c1a2b-0000-4000-8000-00000000a11d"},
+	sp, err := New(token.Credentials{TenantID: "contoso.com", ApplicationID: "5e1c1a2b-0000-4000-8000-00000000a11d",
+		ClientSecret: token.NewSecret("not-used-here")})
+	require.NoError(t, err)
+	for name, o := range map[string]PushOptions{
+		"invalid manifest": {Manifest: Manifest{Resources: []ResourceAccess{{ResourceAppID: "not-a-guid"}}}},
 	} {
-		if _, err := PushConsent(t.Context(), o, "5e1c1a2b-0000-4000-8000-000000000001"); err == nil {
-			t.Errorf("PushConsent accepted %+v", o)
-		}
-		if _, err := PushConsents(t.Context(), o, nil); err == nil {
-			t.Errorf("PushConsents accepted %+v", o)
-		}
+		results, err := sp.PushConsent(t.Context(), []string{"5e1c1a2b-0000-4000-8000-000000000001"}, o)
+		assert.Error(t, err, name)
+		assert.Nil(t, results, name)
 	}
 }

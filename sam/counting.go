@@ -8,13 +8,11 @@ import (
 
 // CountingTransport counts the HTTP requests sent through it, and among
 // them the token requests, to measure what a run cost. Put it under
-// everything that sends: the client given to token.WithHTTPClient and
-// CheckOptions.HTTPClient, for example
+// everything that sends, the client given to WithHTTPClient:
 //
 //	ct := &sam.CountingTransport{Base: base.Transport}
-//	hc := &http.Client{Transport: ct}
-//	p, _ := token.NewProvider(creds, token.WithHTTPClient(hc))
-//	report, _ := sam.CheckAccess(ctx, sam.CheckOptions{Provider: p, HTTPClient: hc, …})
+//	p, _ := sam.Open(ctx, store, sam.WithHTTPClient(&http.Client{Transport: ct}))
+//	report, _ := p.Check(ctx, tenants, sam.CheckOptions{})
 //	fmt.Println(ct.Requests(), ct.TokenRequests())
 //
 // It sits under the retrying layers, so a retried request counts once per

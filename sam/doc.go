@@ -3,6 +3,29 @@
 // for, the consent that yields its refresh token, and the credentials that
 // keep it alive.
 //
+// A Partner is that app at work. Open one from the store Setup saved the
+// credentials to, once, and call its methods:
+//
+//	p, err := sam.Open(ctx, sam.NewFileStore(path))
+//	if err != nil {
+//		return err
+//	}
+//	tenants, err := p.Tenants(ctx, sam.ListOptions{})
+//	if err != nil {
+//		return err // see ListOptions: the tenants listed may come with it
+//	}
+//	report, err := p.Check(ctx, tenants, sam.CheckOptions{})
+//	if err != nil {
+//		return err
+//	}
+//	fmt.Println(report.Summary()) // "N total tenants, with F failures"
+//
+// Options set what every call shares: WithCloud, WithHTTPClient,
+// WithLogger, WithRetryPolicy and WithConcurrency. New builds a Partner
+// from Credentials held elsewhere; Provider gives its token provider to
+// other clients (graph, exchange, partner, azsam), so that they share its
+// cached tokens.
+//
 // # The model
 //
 // A partner registers one multi-tenant application, the SAM app, in its own
@@ -44,14 +67,12 @@
 // each write so that processes sharing it never step it back to an older
 // refresh token. EnvStore reads them
 // from environment variables, for CI and containers; it cannot save a
-// rotated token on its own.
+// rotated token on its own. KeyVaultStore keeps each credential as a
+// secret in Azure Key Vault, every rotated refresh token a new version
+// that never steps back; the identity it signs in to the vault as needs
+// the Key Vault Secrets Officer role there.
 //
-//	store := sam.NewFileStore(path)
-//	creds, err := store.Load(ctx)
-//	if err != nil {
-//		return err
-//	}
-//	p, err := token.NewProvider(creds, token.WithRefreshTokenStore(store))
+//	p, err := sam.Open(ctx, sam.NewFileStore(path))
 //
 // # Setup
 //
@@ -64,22 +85,25 @@
 // saved. Progress reports each step. A failure is a *SetupError naming the
 // step and the fix, after the run's journal has been undone: nothing the
 // run created is left behind, and an app that existed before is never
-// deleted. Running it again is safe.
+// deleted. Running it again is safe. Setup is a function, not a method:
+// there is no Partner before it has run; SetupResult.Partner is the one it
+// made.
 //
 // # Customers
 //
-// ListTenants merges the partner's active GDAP relationships, its contracts
-// and its Partner Center customers into one Tenant per tenant id.
-// PushConsent pushes CPV consent to a customer through Partner Center and
-// completes the grants and app role assignments inside it. CheckAccess
-// proves, tenant by tenant and concurrently, that Graph and Exchange can be
+// Partner.Tenants merges the partner's active GDAP relationships, its
+// contracts and its Partner Center customers into one Tenant per tenant id.
+// Partner.PushConsent pushes CPV consent to customers through Partner
+// Center and completes the grants and app role assignments inside them.
+// Partner.Check proves, tenant by tenant and concurrently, that Graph and Exchange can be
 // reached, and says for each failure what a person should do; its
 // AccessReport ends with the old test script's line, "N total tenants, with
 // F failures".
 //
 // # Upkeep
 //
-// Inspect shows the app's secrets and their expiry, its redirect URIs and
-// which permissions really have consent. RotateSecret replaces the client
-// secret without ever leaving a store with a secret that does not work.
+// Partner.Inspect shows the app's secrets and their expiry, its redirect
+// URIs and which permissions really have consent. Partner.RotateSecret
+// replaces the client secret without ever leaving a store with a secret
+// that does not work.
 package sam

@@ -79,13 +79,12 @@ type Finding struct {
 	Fix string `json:"fix"`
 }
 
-// DoctorOptions configures Doctor. The embedded CheckOptions choose the
-// tenants, the access checks run on them (CheckAccess's default when none), the
-// Provider, concurrency, HTTP client and logger, as for CheckAccess.
+// DoctorOptions configures Partner.Doctor. The SAM app, the partner
+// tenant, the concurrency and the logger are the Partner's.
 type DoctorOptions struct {
-	CheckOptions
-	// ApplicationID is the SAM app.
-	ApplicationID string
+	// Checks chooses the access checks run on the tenants (Partner.Check's
+	// default when zero).
+	Checks Checks
 	// Manifest is what the app should hold; the zero Manifest means
 	// DefaultManifest().
 	Manifest Manifest
@@ -99,7 +98,7 @@ type DoctorOptions struct {
 	Within time.Duration
 	// Now gives the current time; nil means time.Now.
 	Now func() time.Time
-	// RelationshipsOnly looks at Tenants for their GDAP relationships
+	// RelationshipsOnly looks at the tenants for their GDAP relationships
 	// alone: no access check and no consent read, so no request per
 	// tenant. A keepalive run uses it.
 	RelationshipsOnly bool
@@ -121,14 +120,11 @@ func (r *DoctorReport) Broken() bool {
 }
 
 // Doctor reads the SAM app in the partner tenant, runs the access check
-// on opts.Tenants and reads the SAM app's consent in each (two Graph
+// on tenants (typically from Tenants) and reads the SAM app's consent in each (two Graph
 // requests per tenant beyond the check's), and returns what is broken and
 // what breaks within opts.Within. An error means the partner tenant could
 // not be read at all, or the options are wrong.
-func Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport, error) {
-	if opts.Provider == nil {
-		return nil, errors.New("sam: Doctor: DoctorOptions.Provider is nil")
-	}
+func (p *Partner) Doctor(ctx context.Context, tenants []Tenant, opts DoctorOptions) (*DoctorReport, error) {
 	if len(opts.Manifest.Resources) == 0 {
 		opts.Manifest = DefaultManifest()
 	}
@@ -139,14 +135,15 @@ func Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport, error) {
 		opts.Now = time.Now
 	}
 	now := opts.Now()
-	d := &doctor{opts: opts, now: now, rep: &DoctorReport{Checked: now, Within: opts.Within, Tenants: len(opts.Tenants)}}
+	d := &doctor{p: p, customers: tenants, appID: p.p.ApplicationID(), opts: opts, now: now,
+		rep: &DoctorReport{Checked: now, Within: opts.Within, Tenants: len(tenants)}}
 	switch err := d.partner(ctx); {
 	case errors.Is(err, errCredentialsRefused):
 		return d.rep, nil
 	case err != nil:
 		return nil, err
 	}
-	for _, t := range opts.Tenants {
+	for _, t := range tenants {
 		d.gdap(t)
 	}
 	if !opts.RelationshipsOnly {
@@ -162,7 +159,7 @@ func Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport, error) {
 
 // tenants runs the access check and reads the consent in each tenant.
 func (d *doctor) tenants(ctx context.Context) error {
-	access, err := CheckAccess(ctx, d.opts.CheckOptions)
+	access, err := d.p.Check(ctx, d.customers, CheckOptions{Checks: d.opts.Checks})
 	if err != nil {
 		return err
 	}
@@ -183,10 +180,13 @@ func (d *doctor) tenants(ctx context.Context) error {
 var errCredentialsRefused = errors.New("sam: the credentials are refused")
 
 type doctor struct {
-	opts DoctorOptions
-	now  time.Time
-	mu   sync.Mutex
-	rep  *DoctorReport
+	p         *Partner
+	customers []Tenant
+	appID     string
+	opts      DoctorOptions
+	now       time.Time
+	mu        sync.Mutex
+	rep       *DoctorReport
 }
 
 func (d *doctor) add(f Finding) {
@@ -212,8 +212,8 @@ func (d *doctor) dated(f Finding, end time.Time) {
 
 // partner reads the refresh token's sign-in and the SAM app.
 func (d *doctor) partner(ctx context.Context) error {
-	p := d.opts.Provider
-	tenant := cmp.Or(d.opts.PartnerTenantID, "organizations")
+	p := d.p.p
+	tenant := cmp.Or(p.TenantID(), "organizations")
 	src := p.Source(tenant, p.Cloud().Graph.Scope())
 	before := p.RefreshToken(token.RefreshSAM)
 	tok, err := src.Token(ctx)
@@ -243,14 +243,14 @@ func (d *doctor) partner(ctx context.Context) error {
 			What: "the refresh token's sign-in carried no MFA claim: Partner Center refuses it (900421)",
 			Fix:  "samctl setup (sign in with MFA)"})
 	}
-	if d.opts.ApplicationID == "" {
+	if d.appID == "" {
 		return nil
 	}
-	g, err := graph.New(src, graph.WithCloud(p.Cloud()), graph.WithHTTPClient(p.HTTPClient()))
+	g, err := d.p.graph(tenant)
 	if err != nil {
 		return err
 	}
-	in, err := inspectAt(ctx, g, d.opts.ApplicationID, d.now)
+	in, err := inspectAt(ctx, g, d.appID, d.now)
 	if err != nil {
 		return err
 	}
@@ -351,18 +351,18 @@ func (d *doctor) gdap(t Tenant) {
 // drift reads the consent in each tenant whose access check passed,
 // concurrently.
 func (d *doctor) drift(ctx context.Context) {
-	if d.opts.ApplicationID == "" {
+	if d.appID == "" {
 		return
 	}
-	r := newRun(d.opts.CheckOptions, d.opts.Checks)
-	eachIndex(ctx, d.opts.Concurrency, len(d.opts.Tenants), func(i int) {
-		t := d.opts.Tenants[i]
+	r := d.p.newRun(d.opts.Checks, "")
+	eachIndex(ctx, d.p.concurrency, len(d.customers), func(i int) {
+		t := d.customers[i]
 		if d.rep.Access != nil && i < len(d.rep.Access.Tenants) && graphFailed(d.rep.Access.Tenants[i]) {
 			// The consent is read with the same token: the access
 			// finding says it all.
 			return
 		}
-		dr := r.consentDrift(ctx, t.ID, d.opts.ApplicationID, d.opts.Manifest)
+		dr := r.consentDrift(ctx, t.ID, d.appID, d.opts.Manifest)
 		if f, ok := driftFinding(dr); ok {
 			d.add(f)
 		}
@@ -415,7 +415,7 @@ func driftFinding(dr ConsentDrift) (Finding, bool) {
 }
 
 // eachIndex calls f(i) for i in [0, n) on conc workers (DefaultConcurrency
-// when conc <= 0), each taking the next index, as CheckAccess's workers
+// when conc <= 0), each taking the next index, as Partner.Check's workers
 // do; it stops handing out indexes when ctx ends.
 func eachIndex(ctx context.Context, conc, n int, f func(i int)) {
 	if conc <= 0 {

@@ -20,24 +20,20 @@ func TestDoctorFindsEachKindOfPartnerProblem(t *testing.T) {
 	const day = 24 * time.Hour
 	tests := []struct {
 		name     string
-		plant    func(t *testing.T, w *accessWorld, now time.Time) *token.Provider
+		plant    func(t *testing.T, w *accessWorld, now time.Time) *sam.Partner
 		kind     string
 		severity sam.Severity
 		when     time.Duration // from now; 0 means now
 		fix      string
 	}{
 		{name: "sign-in without MFA", kind: sam.FindingRefreshTokenMFA, severity: sam.SeverityBroken, fix: "samctl setup (sign in with MFA)",
-			plant: func(t *testing.T, w *accessWorld, _ time.Time) *token.Provider {
+			plant: func(t *testing.T, w *accessWorld, _ time.Time) *sam.Partner {
 				rt, err := w.s.MintRefreshToken(w.app.AppID, testserver.MintWithoutMFA())
 				require.NoError(t, err)
-				p, err := token.NewProvider(token.Credentials{TenantID: w.partner.TenantID, ApplicationID: w.app.AppID,
-					ClientSecret: token.NewSecret(w.app.Secret), RefreshToken: token.NewSecret(rt)},
-					token.WithCloud(w.s.Cloud()), token.WithHTTPClient(w.hc), token.WithRetryPolicy(fastRetry))
-				require.NoError(t, err)
-				return p
+				return w.newPartner(t, w.creds(rt), w.hc, 0)
 			}},
 		{name: "leftover secret", kind: sam.FindingLeftoverSecret, severity: sam.SeverityWarning, fix: "samctl rotate-secret",
-			plant: func(t *testing.T, w *accessWorld, now time.Time) *token.Provider {
+			plant: func(t *testing.T, w *accessWorld, now time.Time) *sam.Partner {
 				w.s.Mutate(func(world *testserver.World) {
 					app := world.Apps[w.app.AppID]
 					app.Passwords = append(app.Passwords, &testserver.PasswordCredential{KeyID: "0f0f0f0f-0000-4000-8000-000000000001",
@@ -47,7 +43,7 @@ func TestDoctorFindsEachKindOfPartnerProblem(t *testing.T) {
 			}},
 		{name: "another secret expiring", kind: sam.FindingSecretExpiry, severity: sam.SeverityWarning, when: 5 * day,
 			fix: "renew it for the tool that uses it (app registration, Certificates & secrets), or remove it",
-			plant: func(t *testing.T, w *accessWorld, now time.Time) *token.Provider {
+			plant: func(t *testing.T, w *accessWorld, now time.Time) *sam.Partner {
 				w.s.Mutate(func(world *testserver.World) {
 					app := world.Apps[w.app.AppID]
 					// One ending in five days, and one long expired, which
@@ -61,7 +57,7 @@ func TestDoctorFindsEachKindOfPartnerProblem(t *testing.T) {
 			}},
 		{name: "certificate expired", kind: sam.FindingCertificateExpiry, severity: sam.SeverityBroken, when: -day,
 			fix: "upload a new certificate to the app and point the credentials at it",
-			plant: func(t *testing.T, w *accessWorld, now time.Time) *token.Provider {
+			plant: func(t *testing.T, w *accessWorld, now time.Time) *sam.Partner {
 				w.s.Mutate(func(world *testserver.World) {
 					app := world.Apps[w.app.AppID]
 					app.Certificates = append(app.Certificates, &testserver.KeyCredential{KeyID: "0f0f0f0f-0000-4000-8000-000000000003",
@@ -70,12 +66,12 @@ func TestDoctorFindsEachKindOfPartnerProblem(t *testing.T) {
 				return nil
 			}},
 		{name: "admin consent missing", kind: sam.FindingAdminConsent, severity: sam.SeverityBroken, fix: "samctl setup",
-			plant: func(t *testing.T, w *accessWorld, _ time.Time) *token.Provider {
+			plant: func(t *testing.T, w *accessWorld, _ time.Time) *sam.Partner {
 				require.NoError(t, w.s.RemoveGrantScope(w.partner.TenantID, w.app.AppID, testserver.GraphAppID, profileScope))
 				return nil
 			}},
 		{name: "no loopback redirect URI", kind: sam.FindingRedirectURI, severity: sam.SeverityBroken, fix: "samctl setup",
-			plant: func(t *testing.T, w *accessWorld, _ time.Time) *token.Provider {
+			plant: func(t *testing.T, w *accessWorld, _ time.Time) *sam.Partner {
 				w.s.Mutate(func(world *testserver.World) {
 					world.Apps[w.app.AppID].WebRedirectURIs = []string{"https://portal.example.com/signin"}
 				})
@@ -88,16 +84,17 @@ func TestDoctorFindsEachKindOfPartnerProblem(t *testing.T) {
 			w := newAccessWorld(t)
 			m := fakeManifest(t, w)
 			now := w.s.Clock().Now()
-			opts := sam.DoctorOptions{CheckOptions: w.options(nil, sam.Checks{}), ApplicationID: w.app.AppID, Manifest: m,
+			opts := sam.DoctorOptions{Manifest: m,
 				StoredSecret: token.NewSecret(w.app.Secret), Now: func() time.Time { return now }}
-			rep, err := sam.Doctor(t.Context(), opts)
+			rep, err := w.sp.Doctor(t.Context(), nil, opts)
 			require.NoError(t, err)
 			require.Empty(t, rep.Findings, "before planting, the partner's setup is healthy")
 
+			sp := w.sp
 			if p := tc.plant(t, w, now); p != nil {
-				opts.Provider = p
+				sp = p
 			}
-			rep, err = sam.Doctor(t.Context(), opts)
+			rep, err = sp.Doctor(t.Context(), nil, opts)
 			require.NoError(t, err)
 			got := findings(rep, tc.kind, sam.WherePartner)
 			require.Len(t, got, 1, "one %s finding: %+v", tc.kind, rep.Findings)

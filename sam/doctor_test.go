@@ -77,9 +77,8 @@ func TestDoctorReportsEveryPlantedFinding(t *testing.T) {
 	var secretEnd time.Time
 	w.s.Read(func(world *testserver.World) { secretEnd = world.Apps[w.app.AppID].Passwords[0].End })
 
+	tenants := []sam.Tenant{healthy, drifted}
 	opts := sam.DoctorOptions{
-		CheckOptions:           w.options([]sam.Tenant{healthy, drifted}, sam.Checks{}),
-		ApplicationID:          w.app.AppID,
 		Manifest:               m,
 		RefreshTokenObtainedAt: obtained,
 		StoredSecret:           token.NewSecret(w.app.Secret),
@@ -89,7 +88,7 @@ func TestDoctorReportsEveryPlantedFinding(t *testing.T) {
 	// does not redeem, and so renew, the refresh token.
 	_, err := w.p.Token(t.Context(), w.partner.TenantID, w.s.Cloud().Graph.Scope())
 	require.NoError(t, err)
-	rep, err := sam.Doctor(t.Context(), opts)
+	rep, err := w.sp.Doctor(t.Context(), tenants, opts)
 	require.NoError(t, err)
 
 	idle := findings(rep, sam.FindingRefreshTokenIdle, sam.WherePartner)
@@ -115,8 +114,7 @@ func TestDoctorReportsEveryPlantedFinding(t *testing.T) {
 	// Ten days before the secret's end, the stored secret is reported
 	// with its date.
 	opts.Now = func() time.Time { return secretEnd.Add(-10 * 24 * time.Hour) }
-	opts.Tenants = nil
-	rep, err = sam.Doctor(t.Context(), opts)
+	rep, err = w.sp.Doctor(t.Context(), nil, opts)
 	require.NoError(t, err)
 	sec := findings(rep, sam.FindingStoredSecret, sam.WherePartner)
 	require.Len(t, sec, 1, "%+v", rep.Findings)
@@ -135,23 +133,23 @@ func TestDoctorCostsTwoGraphRequestsPerTenantBeyondTheCheck(t *testing.T) {
 	for range 5 {
 		tenants = append(tenants, w.customer(t, testserver.CustomerSpec{GDAP: true}, true))
 	}
-	opts := w.options(tenants, sam.Checks{DelegatedGraph: true})
-	_, err := sam.CheckAccess(t.Context(), opts)
+	checks := sam.Checks{DelegatedGraph: true}
+	_, err := w.sp.Check(t.Context(), tenants, sam.CheckOptions{Checks: checks})
 	require.NoError(t, err)
 	// Warm run: tokens are cached, so both runs below count API requests.
 	before := w.apiRequests()
-	_, err = sam.CheckAccess(t.Context(), opts)
+	_, err = w.sp.Check(t.Context(), tenants, sam.CheckOptions{Checks: checks})
 	require.NoError(t, err)
 	check := w.apiRequests() - before
 
 	before = w.apiRequests()
-	_, err = sam.Doctor(t.Context(), sam.DoctorOptions{CheckOptions: opts, ApplicationID: w.app.AppID, Manifest: m})
+	_, err = w.sp.Doctor(t.Context(), tenants, sam.DoctorOptions{Checks: checks, Manifest: m})
 	require.NoError(t, err)
 	doctor := w.apiRequests() - before
 	// The partner reads are the same whatever the number of tenants: find
 	// them with no tenant.
 	before = w.apiRequests()
-	_, err = sam.Doctor(t.Context(), sam.DoctorOptions{CheckOptions: w.options(nil, sam.Checks{DelegatedGraph: true}), ApplicationID: w.app.AppID, Manifest: m})
+	_, err = w.sp.Doctor(t.Context(), nil, sam.DoctorOptions{Checks: checks, Manifest: m})
 	require.NoError(t, err)
 	partner := w.apiRequests() - before
 	assert.LessOrEqual(t, doctor-partner-check, 2*len(tenants), "doctor %d, of which partner %d, check %d", doctor, partner, check)
@@ -165,23 +163,20 @@ func TestDoctorRefreshToken(t *testing.T) {
 	w := newAccessWorld(t)
 	m := fakeManifest(t, w)
 	now := w.s.Clock().Now()
-	opts := sam.DoctorOptions{CheckOptions: w.options(nil, sam.Checks{}), ApplicationID: w.app.AppID, Manifest: m,
+	opts := sam.DoctorOptions{Manifest: m,
 		RefreshTokenObtainedAt: now.Add(-89 * 24 * time.Hour), Now: func() time.Time { return now }}
 
 	// The doctor's own redemption rotates the token: its idle lifetime
 	// starts again.
-	rep, err := sam.Doctor(t.Context(), opts)
+	rep, err := w.sp.Doctor(t.Context(), nil, opts)
 	require.NoError(t, err)
 	assert.Empty(t, findings(rep, sam.FindingRefreshTokenIdle, sam.WherePartner), "renewed by the run: %+v", rep.Findings)
 
 	// Revoked sessions: the one finding is that the credentials are refused.
 	require.NoError(t, w.s.RevokeSessions(w.partner.AdminID))
-	p, err := token.NewProvider(token.Credentials{TenantID: w.partner.TenantID, ApplicationID: w.app.AppID,
-		ClientSecret: token.NewSecret(w.app.Secret), RefreshToken: w.p.RefreshToken(token.RefreshSAM)},
-		token.WithCloud(w.s.Cloud()), token.WithHTTPClient(w.hc), token.WithRetryPolicy(fastRetry))
-	require.NoError(t, err)
-	opts.Provider = p
-	rep, err = sam.Doctor(t.Context(), opts)
+	creds := w.creds("")
+	creds.RefreshToken = w.p.RefreshToken(token.RefreshSAM)
+	rep, err = w.newPartner(t, creds, w.hc, 0).Doctor(t.Context(), nil, opts)
 	require.NoError(t, err)
 	require.Len(t, rep.Findings, 1, "%+v", rep.Findings)
 	assert.Equal(t, sam.FindingCredentials, rep.Findings[0].Kind)

@@ -55,7 +55,7 @@ var samkitVars = []string{envTenantID, envApplicationID, envClientSecret, envRef
 // SaveRefreshToken passes each rotated refresh token to OnRotate or, when
 // OnRotate is nil, returns an error matching ErrReadOnlyStore, which fails
 // the token request of a Provider given the store: so give an EnvStore to
-// token.WithRefreshTokenStore only with OnRotate set. A Provider with no
+// token.WithRefreshTokenStore only with OnRotate set, as Open does. A Provider with no
 // store keeps rotated tokens in memory until the process exits, and every
 // run then starts again from the token in the environment. That token is
 // never replaced, so it expires (after 90 days of disuse, or sooner if the

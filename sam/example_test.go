@@ -5,48 +5,32 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/samkit/samkit/graph"
 	"github.com/samkit/samkit/internal/testserver"
-	"github.com/samkit/samkit/partner"
 	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/token"
 )
 
-// sandboxProvider returns a token provider holding the credentials of a
-// sandbox's SAM app, as token.NewProvider would hold a partner's.
-func sandboxProvider(s *testserver.Server, info testserver.SandboxInfo) *token.Provider {
-	p, err := token.NewProvider(token.Credentials{
+// sandboxPartner returns the Partner of a sandbox's SAM app, as sam.Open
+// returns a partner's from its store.
+func sandboxPartner(s *testserver.Server, info testserver.SandboxInfo) *sam.Partner {
+	p, err := sam.New(token.Credentials{
 		TenantID:      info.Partner.TenantID,
 		ApplicationID: info.App.AppID,
 		ClientSecret:  token.NewSecret(info.App.Secret),
 		RefreshToken:  token.NewSecret(info.RefreshToken),
-	}, token.WithCloud(s.Cloud()), token.WithHTTPClient(s.Client()))
+	}, sam.WithCloud(s.Cloud()), sam.WithHTTPClient(s.Client()))
 	if err != nil {
 		panic(err)
 	}
 	return p
 }
 
-// sources are the partner admin's Graph and Partner Center clients.
-func sources(p *token.Provider, partnerTenant string) sam.TenantSources {
-	c := p.Cloud()
-	g, err := graph.New(p.Source(partnerTenant, c.Graph.Scope()), graph.WithCloud(c), graph.WithHTTPClient(p.HTTPClient()))
-	if err != nil {
-		panic(err)
-	}
-	pc, err := partner.New(p.Source(partnerTenant, c.PartnerCenter.Scope()), partner.WithCloud(c), partner.WithHTTPClient(p.HTTPClient()))
-	if err != nil {
-		panic(err)
-	}
-	return sam.TenantSources{Graph: g, Partner: pc}
-}
-
-func ExampleListTenants() {
+func ExamplePartner_Tenants() {
 	s, info := testserver.NewSandbox(testserver.SandboxSpec{Customers: 5, Healthy: true, App: true})
 	defer s.Close()
-	p := sandboxProvider(s, info)
+	p := sandboxPartner(s, info)
 
-	tenants, err := sam.ListTenants(context.Background(), sources(p, info.Partner.TenantID), sam.ListOptions{})
+	tenants, err := p.Tenants(context.Background(), sam.ListOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -66,22 +50,22 @@ func ExampleListTenants() {
 	// Woodgrove Bank (woodgrovebank.onmicrosoft.com): gdap, contract, partnercenter
 }
 
-func ExampleCheckAccess() {
+func ExamplePartner_Check() {
 	// A sandbox partner with eight customers, five of them broken on
 	// purpose. Its sixth problem, a throttled tenant, is cleared: honouring
 	// its Retry-After would only make the example slower.
 	s, info := testserver.NewSandbox(testserver.SandboxSpec{Customers: 8, App: true})
 	defer s.Close()
 	s.ClearFaults()
-	p := sandboxProvider(s, info)
+	p := sandboxPartner(s, info)
 	ctx := context.Background()
 
-	tenants, err := sam.ListTenants(ctx, sources(p, info.Partner.TenantID), sam.ListOptions{})
+	tenants, err := p.Tenants(ctx, sam.ListOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	rep, err := sam.CheckAccess(ctx, sam.CheckOptions{Provider: p, Tenants: tenants, HTTPClient: s.Client()})
+	rep, err := p.Check(ctx, tenants, sam.CheckOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return

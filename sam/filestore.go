@@ -34,7 +34,8 @@ import (
 //	  "refreshTokenObtainedAt": "2026-01-01T08:55:36.5Z",
 //	  "exchangeRefreshToken": "…",         // optional, legacy Exchange token
 //	  "exchangeRefreshTokenObtainedAt": "…",
-//	  "cloud": "public",                    // public, usgov, usgovdod or china
+//	  "cloud": "public",                    // public, usgov, usgovdod, china or a custom cloud's name
+//	  "cloudEndpoints": {…},                // a custom cloud's endpoints, as cloud.Parse reads them
 //	  "savedAt": "2026-01-01T08:55:37Z"
 //	}
 //
@@ -58,7 +59,7 @@ import (
 // never steps back to an older token.
 type FileStore struct {
 	path         string
-	cloud        string
+	cloud        *cloud.Configuration
 	certPath     string
 	certPassword token.Secret
 
@@ -73,10 +74,15 @@ type FileStore struct {
 type FileStoreOption func(*FileStore)
 
 // WithFileCloud records which Microsoft cloud the credentials belong to; it
-// is written by every Save. Without it Save keeps the cloud already in the
-// file ("public" for a new file).
+// is written by every Save: a built-in cloud by its name, a custom one with
+// its endpoints, so that Cloud reads back what was saved. Without it Save
+// keeps the cloud already in the file ("public" for a new file).
 func WithFileCloud(c cloud.Configuration) FileStoreOption {
-	return func(s *FileStore) { s.cloud = c.Name }
+	return func(s *FileStore) {
+		if c != (cloud.Configuration{}) {
+			s.cloud = &c
+		}
+	}
 }
 
 // WithCertificateFile makes Save record the app's certificate by its path
@@ -132,7 +138,10 @@ type fileDoc struct {
 	RefreshTokenObtainedAt         time.Time `json:"refreshTokenObtainedAt,omitzero"`
 	ExchangeRefreshTokenObtainedAt time.Time `json:"exchangeRefreshTokenObtainedAt,omitzero"`
 	Cloud                          string    `json:"cloud,omitempty"`
-	SavedAt                        time.Time `json:"savedAt"`
+	// CloudEndpoints describe a custom cloud, whose name alone says
+	// nothing; nil for a built-in one.
+	CloudEndpoints *cloud.Configuration `json:"cloudEndpoints,omitempty"`
+	SavedAt        time.Time            `json:"savedAt"`
 }
 
 // Load reads the credentials. A missing file gives an error that matches
@@ -174,11 +183,42 @@ func (s *FileStore) Cloud(ctx context.Context) (cloud.Configuration, error) {
 	if err != nil {
 		return cloud.Configuration{}, err
 	}
+	return doc.cloud(s.path)
+}
+
+// cloud is the cloud the document records.
+func (doc *fileDoc) cloud(path string) (cloud.Configuration, error) {
+	if c := doc.CloudEndpoints; c != nil {
+		if !strings.EqualFold(c.Name, doc.Cloud) {
+			return cloud.Configuration{}, fmt.Errorf("sam: %s: the cloud is %q and its endpoints are those of %q: save the credentials again", path, doc.Cloud, c.Name)
+		}
+		if err := c.Validate(); err != nil {
+			return cloud.Configuration{}, fmt.Errorf("sam: %s: %w", path, err)
+		}
+		return *c, nil
+	}
 	c, err := cloud.ByName(doc.Cloud)
 	if err != nil {
-		return cloud.Configuration{}, fmt.Errorf("sam: %s: %w", s.path, err)
+		return cloud.Configuration{}, fmt.Errorf("sam: %s: %w; a custom cloud's endpoints were not saved with it: give them to the program (sam.WithCloud, samctl --cloud-file)", path, err)
 	}
 	return c, nil
+}
+
+// setCloud records c in the document: a built-in cloud by its name, a
+// custom one with its endpoints too.
+func (doc *fileDoc) setCloud(c cloud.Configuration) error {
+	if c.IsBuiltin() {
+		doc.Cloud, doc.CloudEndpoints = c.Name, nil
+		return nil
+	}
+	if strings.TrimSpace(c.Name) == "" {
+		return errors.New("sam: WithFileCloud: a custom cloud needs a name")
+	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("sam: WithFileCloud: %w", err)
+	}
+	doc.Cloud, doc.CloudEndpoints = c.Name, &c
+	return nil
 }
 
 // Save replaces the stored credentials with c, creating the file (0600) and
@@ -198,10 +238,14 @@ func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 			ClientSecret:         c.ClientSecret.Reveal(),
 			RefreshToken:         c.RefreshToken.Reveal(),
 			ExchangeRefreshToken: c.ExchangeRefreshToken.Reveal(),
-			Cloud:                s.cloud,
 		}
-		if old != nil && doc.Cloud == "" {
-			doc.Cloud = old.Cloud
+		switch {
+		case s.cloud != nil:
+			if err := doc.setCloud(*s.cloud); err != nil {
+				return fileDoc{}, err
+			}
+		case old != nil:
+			doc.Cloud, doc.CloudEndpoints = old.Cloud, old.CloudEndpoints
 		}
 		// Save is given tokens just obtained (by a sign-in), or the
 		// file's own, whose time is kept.

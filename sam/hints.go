@@ -98,7 +98,7 @@ func exchangeHint(t Tenant, e *exchange.Error) string {
 		return fmt.Sprintf("The admin has no Exchange management role in tenant %s: add Exchange Administrator to the GDAP relationship with this customer and put the admin in the security group it is assigned to.", t.Label())
 	}
 	if e.StatusCode == http.StatusGone {
-		return "Microsoft has switched off the Exchange Online admin API's InvokeCommand (beta) endpoint, which this check calls: move to the Exchange Online Admin API v2.0 (/adminapi/v2.0/{tenant}/{endpoint}); until samkit uses it, leave the Exchange check out (--checks without delegated-exchange)."
+		return "Microsoft has switched off the Exchange Online admin API's InvokeCommand (beta) endpoint, which this check calls: check through the Exchange Online Admin API v2.0 instead (samctl check --exchange-api v2; CheckOptions.ExchangeAPI = exchange.APIV2), after adding its permission Exchange.ManageV2 to the SAM app and consenting again."
 	}
 	if h := e.Hint(); h != "" {
 		return h

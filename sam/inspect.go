@@ -63,11 +63,11 @@ type PermissionStatus struct {
 	Granted bool
 }
 
-// Inspect reads the app with application id appID, and its consent, in
+// inspect reads the app with application id appID, and its consent, in
 // the tenant of the Graph client g (the partner tenant). It compares the
 // permissions the app asks for with the grants and assignments that exist,
 // not with the request.
-func Inspect(ctx context.Context, g *graph.Client, appID string) (*Inspection, error) {
+func inspect(ctx context.Context, g *graph.Client, appID string) (*Inspection, error) {
 	return inspectAt(ctx, g, appID, time.Now())
 }
 

@@ -13,9 +13,9 @@ import (
 // partner tenant.
 func (e *setupEnv) adminGraph() *graph.Client {
 	e.t.Helper()
-	g, err := AdminGraph(e.t.Context(), e.options())
+	g, err := adminGraph(e.t.Context(), e.options())
 	if err != nil {
-		e.t.Fatalf("AdminGraph: %v", err)
+		e.t.Fatalf("adminGraph: %v", err)
 	}
 	return g
 }
@@ -35,7 +35,7 @@ func TestInspect(t *testing.T) {
 	res := e.setup(t.Context(), e.options())
 	g := e.adminGraph()
 
-	in, err := Inspect(t.Context(), g, res.App.AppID)
+	in, err := inspect(t.Context(), g, res.App.AppID)
 	if err != nil {
 		t.Fatalf("Inspect: %v", err)
 	}
@@ -97,7 +97,7 @@ func TestInspect(t *testing.T) {
 			}
 		}
 	})
-	in, err = Inspect(t.Context(), g, res.App.AppID)
+	in, err = inspect(t.Context(), g, res.App.AppID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestInspectWithoutServicePrincipal(t *testing.T) {
 			RequiredResourceAccess: []testserver.RequiredResourceAccess{{ResourceAppID: GraphAppID,
 				ResourceAccess: []testserver.ResourceAccess{{ID: "df021288-bdef-4463-88db-98f22de89214", Type: "Role"}}}}}
 	})
-	in, err := Inspect(t.Context(), g, appID)
+	in, err := inspect(t.Context(), g, appID)
 	if err != nil {
 		t.Fatalf("Inspect: %v", err)
 	}

@@ -99,7 +99,7 @@ type Manifest struct {
 // DefaultManifest returns the smallest manifest with which every part of
 // the model works: Graph reads as the admin and as the app, Exchange
 // administration both ways, and Partner Center as the admin, for the
-// access check; DelegatedAdminRelationship.Read.All, for ListTenants to read
+// access check; DelegatedAdminRelationship.Read.All, for Partner.Tenants to read
 // the partner's GDAP relationships; AppRoleAssignment.ReadWrite.All, for
 // PushConsent to assign the app's application permissions inside a
 // customer tenant (Partner Center's consent carries delegated permissions

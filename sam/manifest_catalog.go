@@ -32,6 +32,17 @@ func (k PermissionKind) String() string {
 // (https://learn.microsoft.com/powershell/exchange/app-only-auth-powershell-v2);
 // Exchange.Manage and Partner Center's user_impersonation are the ids that
 // partner tooling has granted to SAM apps since the model began.
+//
+// The Exchange Online Admin API v2.0's permissions, Exchange.ManageV2
+// (delegated) and Exchange.ManageAsAppV2 (application), are not in the
+// catalog: "Authentication and authorization for the Exchange Online Admin
+// API" (https://learn.microsoft.com/exchange/reference/admin-api-authentication)
+// names them and has them picked in the portal, but no Microsoft page
+// publishes their ids, and an id copied from elsewhere could not be
+// confirmed. So the default manifest keeps the permissions of the default
+// API, InvokeCommand (exchange.APIBeta); a manifest file adds the V2 ones
+// with their ids, read from the Exchange service principal's
+// oauth2PermissionScopes and appRoles in the partner's tenant.
 const (
 	exchangeManageID           = "ab4f2b77-0b06-4fc1-a9de-02113fc2ab7c"
 	exchangeManageAsAppID      = "dc50a0fb-09a3-484d-be87-e023b12c6440"

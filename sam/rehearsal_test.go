@@ -35,7 +35,7 @@ func TestCheckUnderRehearsals(t *testing.T) {
 			w := newAccessWorld(t)
 			cust := w.customer(t, testserver.CustomerSpec{GDAP: true}, true)
 			require.NoError(t, w.s.Rehearse(tc.r))
-			rep, err := sam.CheckAccess(t.Context(), w.options([]sam.Tenant{cust}, tc.checks))
+			rep, err := w.check(t.Context(), t, w.options([]sam.Tenant{cust}, tc.checks))
 			require.NoError(t, err)
 			res := rep.PartnerCenter
 			if !tc.checks.PartnerCenter {

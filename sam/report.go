@@ -76,7 +76,7 @@ type Tally struct {
 // Total is how many tenants the check was meant for.
 func (t Tally) Total() int { return t.Passed + t.Failed + t.Skipped }
 
-// AccessReport is what CheckAccess found.
+// AccessReport is what Partner.Check found.
 type AccessReport struct {
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration"`
@@ -88,8 +88,8 @@ type AccessReport struct {
 	// Totals counts each check's outcomes; each check's Tally adds up to
 	// the number of tenants (to 1 for CheckPartnerCenter).
 	Totals map[Check]Tally `json:"totals"`
-	// Tenants holds one result per tenant, in the order of
-	// CheckOptions.Tenants.
+	// Tenants holds one result per tenant, in the order they were given
+	// to Check.
 	Tenants []TenantResult `json:"tenants"`
 	// PartnerCenter is the outcome of CheckPartnerCenter, nil when it was
 	// not chosen.

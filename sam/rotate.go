@@ -15,17 +15,18 @@ import (
 	"github.com/samkit/samkit/token"
 )
 
-// RotateOptions configures RotateSecret.
+// RotateOptions configures Partner.RotateSecret.
 type RotateOptions struct {
-	// Graph updates the app: a client in the partner tenant whose identity
-	// may add and remove the app's secrets (an admin, see AdminGraph).
-	Graph *graph.Client
-	// Store holds the credentials whose secret is rotated.
-	Store Store
-	// Cloud is the Microsoft cloud; the zero value means cloud.Public.
-	Cloud cloud.Configuration
-	// HTTPClient carries the verification's token requests.
-	HTTPClient *http.Client
+	// AdminSignIn signs in an admin of the partner tenant, who may add and
+	// remove the app's secrets (the SAM app's own rights do not reach
+	// them); nil means DeviceCodeSignIn{}.
+	AdminSignIn AdminSignIn
+	// BootstrapClientID is the public client the admin signs in with;
+	// GraphCommandLineToolsClientID when empty.
+	BootstrapClientID string
+	// Progress, if set, is called as the admin's sign-in starts, ends and
+	// needs the admin to act.
+	Progress func(StepEvent)
 	// Lifetime is how long the new secret is valid; DefaultSecretLifetime
 	// when zero, at most two years.
 	Lifetime time.Duration
@@ -33,6 +34,22 @@ type RotateOptions struct {
 	// app-only token in the partner tenant, waiting up to two minutes for
 	// a new secret to replicate.
 	Verify func(ctx context.Context, c token.Credentials) error
+}
+
+// rotation is what rotateSecret needs: the Graph client of a signed-in
+// admin, the store, and the settings of the Partner.
+type rotation struct {
+	// Graph updates the app: a client in the partner tenant whose identity
+	// may add and remove the app's secrets (an admin, see adminGraph).
+	Graph *graph.Client
+	// Store holds the credentials whose secret is rotated.
+	Store Store
+	// Cloud is the Microsoft cloud; the zero value means cloud.Public.
+	Cloud cloud.Configuration
+	// HTTPClient carries the verification's token requests.
+	HTTPClient *http.Client
+	Lifetime   time.Duration
+	Verify     func(ctx context.Context, c token.Credentials) error
 	// Logger receives debug logs, secrets redacted.
 	Logger *slog.Logger
 
@@ -60,7 +77,8 @@ type RotateResult struct {
 // working secret) but the old secret could not be removed from the app.
 var ErrOldSecretKept = errors.New("sam: the previous client secret is still on the app")
 
-// RotateSecret replaces the client secret in the store: it adds a new
+// RotateSecret replaces the client secret in the Partner's store, once an
+// admin of the partner tenant has signed in (opts.AdminSignIn): it adds a new
 // secret to the app, checks at the token endpoint that it works, saves it,
 // and only then removes the old one. The new secret is checked before it
 // is saved so that the store never holds a secret that does not work; if
@@ -76,9 +94,37 @@ var ErrOldSecretKept = errors.New("sam: the previous client secret is still on t
 // nor a secret samkit did not add. So keep one credential store per app,
 // and do not run two rotations of one app at once: each would take the
 // other's new secret for a leftover.
-func RotateSecret(ctx context.Context, opts RotateOptions) (RotateResult, error) {
+//
+// The Partner's Provider keeps the secret it was opened with: Open the
+// store again to use the new one for app-only tokens.
+func (p *Partner) RotateSecret(ctx context.Context, opts RotateOptions) (RotateResult, error) {
+	if p.store == nil {
+		return RotateResult{}, errors.New("sam: RotateSecret saves the new secret to the Partner's store, and this Partner has none: build it with Open")
+	}
+	if err := checkLifetime(opts.Lifetime); err != nil {
+		return RotateResult{}, err
+	}
+	g, err := adminGraph(ctx, SetupOptions{cloud: p.Cloud(), httpClient: p.p.HTTPClient(), Tenant: p.p.TenantID(),
+		AdminSignIn: opts.AdminSignIn, BootstrapClientID: opts.BootstrapClientID, Progress: opts.Progress, logger: p.log})
+	if err != nil {
+		return RotateResult{}, err
+	}
+	return rotateSecret(ctx, rotation{Graph: g, Store: p.store, Cloud: p.Cloud(), HTTPClient: p.p.HTTPClient(),
+		Lifetime: opts.Lifetime, Verify: opts.Verify, Logger: p.log})
+}
+
+// checkLifetime refuses a secret lifetime Entra would refuse; zero means
+// the default.
+func checkLifetime(d time.Duration) error {
+	if d != 0 && (d < time.Hour || d > maxSecretLifetime) {
+		return fmt.Errorf("sam: RotateOptions.Lifetime %v is outside 1h–2 years (Entra's limit)", d)
+	}
+	return nil
+}
+
+func rotateSecret(ctx context.Context, opts rotation) (RotateResult, error) {
 	if opts.Graph == nil || opts.Store == nil {
-		return RotateResult{}, errors.New("sam: RotateOptions needs Graph and Store")
+		return RotateResult{}, errors.New("sam: a rotation needs a Graph client and a store")
 	}
 	if opts.Cloud.Name == "" && opts.Cloud.LoginEndpoint == "" {
 		opts.Cloud = cloud.Public
@@ -86,8 +132,8 @@ func RotateSecret(ctx context.Context, opts RotateOptions) (RotateResult, error)
 	if opts.Lifetime == 0 {
 		opts.Lifetime = DefaultSecretLifetime
 	}
-	if opts.Lifetime < time.Hour || opts.Lifetime > maxSecretLifetime {
-		return RotateResult{}, fmt.Errorf("sam: RotateOptions.Lifetime %v is outside 1h–2 years (Entra's limit)", opts.Lifetime)
+	if err := checkLifetime(opts.Lifetime); err != nil {
+		return RotateResult{}, err
 	}
 	log := httpx.RedactingLogger(opts.Logger)
 	// verify waits for a new secret to replicate; verifyStored asks once,

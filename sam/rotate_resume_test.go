@@ -67,7 +67,7 @@ func TestRotateSecretResumes(t *testing.T) {
 			for _, c := range tt.crashes {
 				o := opts
 				o.crashAt = c.hook()
-				_, err := RotateSecret(t.Context(), o)
+				_, err := rotateSecret(t.Context(), o)
 				require.ErrorIs(t, err, errCrashed, "the rotation should stop at %s", c.point)
 				now, err := e.store.Load(t.Context())
 				require.NoError(t, err)
@@ -75,11 +75,11 @@ func TestRotateSecretResumes(t *testing.T) {
 			}
 			stored, err := e.store.Load(t.Context())
 			require.NoError(t, err)
-			in, err := Inspect(t.Context(), opts.Graph, first.ApplicationID)
+			in, err := inspect(t.Context(), opts.Graph, first.ApplicationID)
 			require.NoError(t, err)
 			assert.Len(t, in.Leftovers(stored.ClientSecret), tt.leftovers, "Inspect's leftovers after the kills")
 
-			res, err := RotateSecret(t.Context(), opts)
+			res, err := rotateSecret(t.Context(), opts)
 			require.NoError(t, err)
 			assert.Len(t, res.RemovedLeftovers, tt.leftovers, "the rotation should remove what the kills left")
 
@@ -99,7 +99,7 @@ func TestRotateSecretResumes(t *testing.T) {
 			require.Len(t, samkit, 1, "exactly one samkit secret should be left")
 			assert.Equal(t, res.KeyID, samkit[0], "the samkit secret left should be the new, stored one")
 			assert.Equal(t, []string{manual.KeyID}, others, "the secret added by hand must stay")
-			in, err = Inspect(t.Context(), opts.Graph, first.ApplicationID)
+			in, err = inspect(t.Context(), opts.Graph, first.ApplicationID)
 			require.NoError(t, err)
 			assert.Empty(t, in.Leftovers(stored.ClientSecret), "no leftovers after a whole rotation")
 		})
@@ -114,7 +114,7 @@ func TestRotateSecretKeepsLeftoversWhenStoredFails(t *testing.T) {
 	e, opts, first := rotateEnv(t)
 	o := opts
 	o.crashAt = crashOn{"added", 1}.hook()
-	_, err := RotateSecret(t.Context(), o)
+	_, err := rotateSecret(t.Context(), o)
 	require.ErrorIs(t, err, errCrashed)
 	var leftover string
 	e.s.Mutate(func(w *testserver.World) {
@@ -127,7 +127,7 @@ func TestRotateSecretKeepsLeftoversWhenStoredFails(t *testing.T) {
 		}
 	})
 	require.NotEmpty(t, leftover)
-	res, err := RotateSecret(t.Context(), opts)
+	res, err := rotateSecret(t.Context(), opts)
 	require.NoError(t, err)
 	assert.Empty(t, res.RemovedLeftovers, "leftovers must stay when the stored secret does not prove them unused")
 	var keys []string
@@ -163,16 +163,16 @@ func TestRotateSecretLostAddAnswer(t *testing.T) {
 	lossy := e.options()
 	hc := *e.s.Client()
 	hc.Transport = &writeFaults{base: e.s.Client().Transport, target: 1}
-	lossy.HTTPClient = &hc
-	g, err := AdminGraph(t.Context(), lossy)
+	lossy.httpClient = &hc
+	g, err := adminGraph(t.Context(), lossy)
 	require.NoError(t, err)
 	o := opts
 	o.Graph = g
-	_, err = RotateSecret(t.Context(), o)
+	_, err = rotateSecret(t.Context(), o)
 	require.Error(t, err, "the answer to addPassword was lost")
 	require.Equal(t, 2, e.secretCount(first.ApplicationID), "Graph should have added the secret whose answer was lost")
 
-	res, err := RotateSecret(t.Context(), opts)
+	res, err := rotateSecret(t.Context(), opts)
 	require.NoError(t, err)
 	assert.Len(t, res.RemovedLeftovers, 1, "the secret of the lost answer")
 	assert.Equal(t, 1, e.secretCount(first.ApplicationID), "the new, stored secret alone")

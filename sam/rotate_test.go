@@ -12,7 +12,7 @@ import (
 )
 
 // rotateEnv is a set-up SAM app and the options to rotate its secret.
-func rotateEnv(t *testing.T) (*setupEnv, RotateOptions, token.Credentials) {
+func rotateEnv(t *testing.T) (*setupEnv, rotation, token.Credentials) {
 	t.Helper()
 	e := newSetupEnv(t)
 	e.setup(t.Context(), e.options())
@@ -20,7 +20,7 @@ func rotateEnv(t *testing.T) (*setupEnv, RotateOptions, token.Credentials) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e, RotateOptions{Graph: e.adminGraph(), Store: e.store, Cloud: e.s.Cloud(), HTTPClient: e.s.Client()}, creds
+	return e, rotation{Graph: e.adminGraph(), Store: e.store, Cloud: e.s.Cloud(), HTTPClient: e.s.Client()}, creds
 }
 
 // secretWorks reports whether the identity platform accepts c's secret.
@@ -65,7 +65,7 @@ func TestRotateSecret(t *testing.T) {
 	var oldKey string
 	e.s.Read(func(w *testserver.World) { oldKey = w.Apps[old.ApplicationID].Passwords[0].KeyID })
 
-	res, err := RotateSecret(t.Context(), opts)
+	res, err := rotateSecret(t.Context(), opts)
 	if err != nil {
 		t.Fatalf("RotateSecret: %v", err)
 	}
@@ -97,7 +97,7 @@ func TestRotateSecretVerifyFails(t *testing.T) {
 	t.Parallel()
 	e, opts, old := rotateEnv(t)
 	e.s.Inject(testserver.Fault{Kind: testserver.Status, Status: http.StatusBadRequest, Service: "login", Path: "/oauth2/v2.0/token", Count: 100})
-	_, err := RotateSecret(t.Context(), opts)
+	_, err := rotateSecret(t.Context(), opts)
 	e.s.ClearFaults()
 	if err == nil {
 		t.Fatal("RotateSecret succeeded with a secret that could not be verified")
@@ -110,7 +110,7 @@ func TestRotateSecretCustomVerifyFails(t *testing.T) {
 	e, opts, old := rotateEnv(t)
 	bad := errors.New("not accepted")
 	opts.Verify = func(context.Context, token.Credentials) error { return bad }
-	if _, err := RotateSecret(t.Context(), opts); !errors.Is(err, bad) {
+	if _, err := rotateSecret(t.Context(), opts); !errors.Is(err, bad) {
 		t.Fatalf("RotateSecret = %v, want the verification's error", err)
 	}
 	assertKept(t, e, old)
@@ -120,7 +120,7 @@ func TestRotateSecretSaveFails(t *testing.T) {
 	t.Parallel()
 	e, opts, old := rotateEnv(t)
 	opts.Store = failingStore{Store: e.store}
-	if _, err := RotateSecret(t.Context(), opts); !errors.Is(err, errSaveFailed) {
+	if _, err := rotateSecret(t.Context(), opts); !errors.Is(err, errSaveFailed) {
 		t.Fatalf("RotateSecret = %v, want the store's error", err)
 	}
 	assertKept(t, e, old)
@@ -131,7 +131,7 @@ func TestRotateSecretCannotRemoveNew(t *testing.T) {
 	e, opts, old := rotateEnv(t)
 	opts.Store = failingStore{Store: e.store}
 	e.s.Inject(testserver.Fault{Kind: testserver.Status, Status: http.StatusBadRequest, Service: "graph", Path: "/removePassword", Count: 100})
-	_, err := RotateSecret(t.Context(), opts)
+	_, err := rotateSecret(t.Context(), opts)
 	e.s.ClearFaults()
 	if !errors.Is(err, errSaveFailed) || !errors.Is(err, graph.ErrBadRequest) {
 		t.Fatalf("RotateSecret = %v, want the store's error and the failed removal", err)
@@ -146,7 +146,7 @@ func TestRotateSecretOldRemovalFails(t *testing.T) {
 	t.Parallel()
 	e, opts, old := rotateEnv(t)
 	e.s.Inject(testserver.Fault{Kind: testserver.Status, Status: http.StatusBadRequest, Service: "graph", Path: "/removePassword", Count: 100})
-	res, err := RotateSecret(t.Context(), opts)
+	res, err := rotateSecret(t.Context(), opts)
 	e.s.ClearFaults()
 	if !errors.Is(err, ErrOldSecretKept) {
 		t.Fatalf("RotateSecret = %v, want ErrOldSecretKept", err)
@@ -168,7 +168,7 @@ func TestRotateSecretOldRemovalFails(t *testing.T) {
 
 func TestRotateOptionsValidation(t *testing.T) {
 	t.Parallel()
-	if _, err := RotateSecret(t.Context(), RotateOptions{}); err == nil {
+	if _, err := rotateSecret(t.Context(), rotation{}); err == nil {
 		t.Error("RotateSecret accepted options without Graph and Store")
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/samkit/samkit/graph"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
 )
@@ -135,19 +134,19 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	}
 
 	opts := e.options()
-	opts.HTTPClient, opts.Logger = client, log
+	opts.httpClient, opts.logger = client, log
 	res, err := Setup(ctx, opts)
 	if err != nil {
 		t.Fatalf("Setup: %v", err)
 	}
 	creds := res.Credentials
-	p, err := token.NewProvider(creds, token.WithCloud(e.s.Cloud()), token.WithHTTPClient(client),
-		token.WithLogger(log), token.WithRefreshTokenStore(e.store))
+	sp, err := Open(ctx, e.store, WithCloud(e.s.Cloud()), WithHTTPClient(client), WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := sp.Provider()
 
-	results, err := PushConsents(ctx, PushOptions{Provider: p, TenantID: creds.TenantID, ApplicationID: creds.ApplicationID, Logger: log}, customers)
+	results, err := sp.PushConsent(ctx, customers, PushOptions{})
 	keep(err)
 	for _, r := range results {
 		keep(r.Err)
@@ -161,14 +160,9 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 		}
 	}
 
-	g, err := graph.New(p.Source(creds.TenantID, e.s.Cloud().Graph.Scope()), graph.WithCloud(e.s.Cloud()), graph.WithHTTPClient(client), graph.WithLogger(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tenants, err := ListTenants(ctx, TenantSources{Graph: g}, ListOptions{})
+	tenants, err := sp.Tenants(ctx, ListOptions{})
 	keep(err)
-	report, err := CheckAccess(ctx, CheckOptions{Provider: p, Tenants: tenants, HTTPClient: client, Logger: log, PartnerTenantID: creds.TenantID,
-		Checks: Checks{DelegatedGraph: true, DelegatedExchange: true, AppGraph: true, PartnerCenter: true}})
+	report, err := sp.Check(ctx, tenants, CheckOptions{Checks: Checks{DelegatedGraph: true, DelegatedExchange: true, AppGraph: true, PartnerCenter: true}})
 	keep(err)
 	if report.OK() {
 		t.Fatal("the access check passed everywhere; the test wants failures to inspect")
@@ -183,11 +177,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 		reportText.Write(js)
 	}
 
-	admin, err := AdminGraph(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = RotateSecret(ctx, RotateOptions{Graph: admin, Store: e.store, Cloud: e.s.Cloud(), HTTPClient: client, Logger: log})
+	_, err = sp.RotateSecret(ctx, RotateOptions{AdminSignIn: opts.AdminSignIn, BootstrapClientID: opts.BootstrapClientID})
 	keep(err)
 
 	// Failures on purpose: a wrong secret, a refresh token never issued.

@@ -36,6 +36,10 @@ import (
 //     Center in the partner tenant.
 //  7. StepSave: the credentials go to the Store.
 //
+// The options are those of Open: WithCloud, WithHTTPClient and WithLogger
+// say how Microsoft is reached (retry policy and concurrency do not
+// apply), and SetupResult.Partner shares them.
+//
 // Running Setup again on an app it made before updates that app and adds
 // nothing it already has; if the Store still holds a working secret of
 // the app, no new secret is added.
@@ -59,7 +63,17 @@ import (
 //	if errors.As(err, &se) {
 //		fmt.Println("fix:", se.Fix)
 //	}
-func Setup(ctx context.Context, opts SetupOptions) (*SetupResult, error) {
+func Setup(ctx context.Context, opts SetupOptions, with ...Option) (*SetupResult, error) {
+	cfg := newPartnerConfig(with)
+	if cfg.cloud != nil {
+		opts.cloud = *cfg.cloud
+	}
+	if cfg.hc != nil {
+		opts.httpClient = cfg.hc
+	}
+	if cfg.log != nil {
+		opts.logger = cfg.log
+	}
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -68,16 +82,15 @@ func Setup(ctx context.Context, opts SetupOptions) (*SetupResult, error) {
 }
 
 func newSetupRun(o SetupOptions) *setupRun {
-	log := httpx.RedactingLogger(o.Logger)
-	return &setupRun{opts: o, log: log, journal: &journal{log: log}, hc: httpx.NewClient(o.HTTPClient, httpx.RetryPolicy{}, log)}
+	log := httpx.RedactingLogger(o.logger)
+	return &setupRun{opts: o, log: log, journal: &journal{log: log}, hc: httpx.NewClient(o.httpClient, httpx.RetryPolicy{}, log)}
 }
 
-// AdminGraph signs an admin in as Setup's first step does (AdminSignIn,
+// adminGraph signs an admin in as Setup's first step does (AdminSignIn,
 // BootstrapClientID, Tenant, Cloud, HTTPClient, Progress and Logger of
 // opts apply) and returns a Graph client acting as that admin in the
-// partner tenant: what Inspect and RotateSecret need to read and change
-// the app.
-func AdminGraph(ctx context.Context, opts SetupOptions) (*graph.Client, error) {
+// partner tenant: what RotateSecret needs to change the app.
+func adminGraph(ctx context.Context, opts SetupOptions) (*graph.Client, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -106,14 +119,10 @@ const maxSecretLifetime = 2 * 365 * 24 * time.Hour
 // with MFA, short enough that an abandoned run ends.
 const DefaultConsentTimeout = 5 * time.Minute
 
-// SetupOptions configures Setup. The zero value works against the public
-// cloud with the device code sign-in and the browser consent.
+// SetupOptions says what Setup sets up and how the admin signs in; Setup's
+// options say which cloud and HTTP client. The zero value works against
+// the public cloud with the device code sign-in and the browser consent.
 type SetupOptions struct {
-	// Cloud is the Microsoft cloud; the zero value means cloud.Public.
-	Cloud cloud.Configuration
-	// HTTPClient carries every request; nil means a default client.
-	// Retries are layered on it.
-	HTTPClient *http.Client
 	// Tenant is the partner tenant (id or domain) to sign in to; empty
 	// means "organizations", the admin's home tenant.
 	Tenant string
@@ -146,16 +155,21 @@ type SetupOptions struct {
 	// Progress, if set, is called synchronously as steps start, end and
 	// need the admin to act.
 	Progress func(StepEvent)
-	// Logger receives debug logs of every request, secrets redacted.
-	Logger *slog.Logger
+
+	// cloud, httpClient and logger are what Setup's options (WithCloud,
+	// WithHTTPClient, WithLogger) say: the zero cloud means cloud.Public,
+	// a nil client a default one, with retries layered on it.
+	cloud      cloud.Configuration
+	httpClient *http.Client
+	logger     *slog.Logger
 }
 
 func (o SetupOptions) withDefaults() (SetupOptions, error) {
-	if o.Cloud.Name == "" && o.Cloud.LoginEndpoint == "" {
-		o.Cloud = cloud.Public
+	if o.cloud.Name == "" && o.cloud.LoginEndpoint == "" {
+		o.cloud = cloud.Public
 	}
-	if err := o.Cloud.Validate(); err != nil {
-		return o, fmt.Errorf("sam: SetupOptions.Cloud: %w", err)
+	if err := o.cloud.Validate(); err != nil {
+		return o, fmt.Errorf("sam: WithCloud: %w", err)
 	}
 	if o.Tenant == "" {
 		o.Tenant = "organizations"
@@ -231,6 +245,11 @@ type SetupResult struct {
 	Created bool
 	// Warnings are what Setup could not check or chose not to do.
 	Warnings []string
+	// Partner is the SAM app ready for work: the Credentials, in the
+	// cloud and through the HTTP client and logger Setup used, saving
+	// rotated refresh tokens to the Store (when there is one). It is nil
+	// only when a warning says why.
+	Partner *Partner
 }
 
 // Step names a step of Setup.
@@ -399,7 +418,25 @@ func (r *setupRun) run(ctx context.Context) (*SetupResult, error) {
 		}
 		r.emit(StepEvent{Step: s.step, Status: StepDone})
 	}
-	return &SetupResult{Credentials: r.credentials(), App: r.app, Created: r.created, Warnings: r.warnings}, nil
+	res := &SetupResult{Credentials: r.credentials(), App: r.app, Created: r.created, Warnings: r.warnings}
+	// The credentials were verified and saved: a Partner that cannot be
+	// made of them is worth a warning, never an undo.
+	if p, err := r.openPartner(res.Credentials); err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the credentials work, but open them with sam.Open: %v", err))
+	} else {
+		res.Partner = p
+	}
+	return res, nil
+}
+
+// openPartner is the Partner of the credentials the run made.
+func (r *setupRun) openPartner(c token.Credentials) (*Partner, error) {
+	cfg := partnerConfig{cloud: &r.opts.cloud, hc: r.opts.httpClient, log: r.opts.logger}
+	var extra []token.Option
+	if r.opts.Store != nil {
+		extra = append(extra, token.WithRefreshTokenStore(r.opts.Store))
+	}
+	return newPartner(c, r.opts.Store, cfg, extra...)
 }
 
 // checkStore fails the run before the admin signs in when the store
@@ -477,8 +514,8 @@ func (r *setupRun) fail(ctx context.Context, step Step, err error) error {
 
 // signIn is step 1: the admin's Graph token in the partner tenant.
 func (r *setupRun) signIn(ctx context.Context) error {
-	src, err := r.opts.AdminSignIn.SignIn(ctx, SignInParams{Cloud: r.opts.Cloud, HTTPClient: r.opts.HTTPClient,
-		ClientID: r.opts.BootstrapClientID, Tenant: r.opts.Tenant, Scopes: adminScopes(r.opts.Cloud.Graph.Resource),
+	src, err := r.opts.AdminSignIn.SignIn(ctx, SignInParams{Cloud: r.opts.cloud, HTTPClient: r.opts.httpClient,
+		ClientID: r.opts.BootstrapClientID, Tenant: r.opts.Tenant, Scopes: adminScopes(r.opts.cloud.Graph.Resource),
 		Notify: r.notify(StepSignIn)})
 	if err != nil {
 		return err
@@ -495,9 +532,9 @@ func (r *setupRun) signIn(ctx context.Context) error {
 		return fmt.Errorf("sam: the admin's token names no tenant (tid %q)", c.TenantID)
 	}
 	r.admin, r.partner, r.adminUPN = src, strings.ToLower(c.TenantID), c.UPN
-	opts := []graph.Option{graph.WithCloud(r.opts.Cloud), graph.WithHTTPClient(r.hc)}
-	if r.opts.Logger != nil {
-		opts = append(opts, graph.WithLogger(r.opts.Logger))
+	opts := []graph.Option{graph.WithCloud(r.opts.cloud), graph.WithHTTPClient(r.hc)}
+	if r.opts.logger != nil {
+		opts = append(opts, graph.WithLogger(r.opts.logger))
 	}
 	if r.graph, err = graph.New(src, opts...); err != nil {
 		return err
@@ -581,7 +618,7 @@ func fixFor(step Step, err error, o SetupOptions) string {
 	}
 	switch step {
 	case StepSignIn:
-		return "sign in as a Global Administrator of the partner tenant; check the network path to " + o.Cloud.LoginEndpoint
+		return "sign in as a Global Administrator of the partner tenant; check the network path to " + o.cloud.LoginEndpoint
 	case StepSave:
 		return "check that the credential store can be written (path, permissions, free space), then run setup again"
 	case StepConsent:

@@ -41,7 +41,7 @@ func (r *setupRun) wantApp() graph.Application {
 		SignInAudience:         graph.SignInAudienceMultipleOrgs,
 		RequiredResourceAccess: toGraphAccess(r.opts.Manifest.RequiredResourceAccess()),
 		Web:                    graph.WebApplication{RedirectURIs: slices.Clone(loopbackRedirectURIs)},
-		PublicClient:           graph.PublicClientApplication{RedirectURIs: []string{nativeRedirectURI(r.opts.Cloud.LoginEndpoint)}},
+		PublicClient:           graph.PublicClientApplication{RedirectURIs: []string{nativeRedirectURI(r.opts.cloud.LoginEndpoint)}},
 	}
 }
 
@@ -418,11 +418,11 @@ func (r *setupRun) reconcileSecrets(before []string, name string) func(context.C
 // tenant: the cheapest proof that the identity platform accepts it.
 func (r *setupRun) appTokenWorks(ctx context.Context, secret token.Secret) error {
 	p, err := token.NewProvider(token.Credentials{TenantID: r.partner, ApplicationID: r.app.AppID, ClientSecret: secret},
-		token.WithCloud(r.opts.Cloud), token.WithHTTPClient(r.hc), token.WithLogger(r.opts.Logger))
+		token.WithCloud(r.opts.cloud), token.WithHTTPClient(r.hc), token.WithLogger(r.opts.logger))
 	if err != nil {
 		return err
 	}
-	_, err = p.AppToken(ctx, r.partner, r.opts.Cloud.Graph.Scope())
+	_, err = p.AppToken(ctx, r.partner, r.opts.cloud.Graph.Scope())
 	return err
 }
 

@@ -142,7 +142,7 @@ func (c HeadlessConsent) Consent(ctx context.Context, req ConsentRequest) (Conse
 // resource: the refresh token is not bound to the resource named here,
 // and .default takes the permissions admin consent granted.
 func (r *setupRun) consentScope() string {
-	return r.opts.Cloud.Graph.Scope() + " offline_access openid profile"
+	return r.opts.cloud.Graph.Scope() + " offline_access openid profile"
 }
 
 // consent is step 4: the admin signs in through the SAM app and the code
@@ -152,7 +152,7 @@ func (r *setupRun) consent(ctx context.Context) error {
 	state := rand.Text()
 	verifier := oauth2.GenerateVerifier()
 	scope := r.consentScope()
-	base := r.opts.Cloud.LoginEndpoint + "/" + r.partner + "/oauth2/v2.0/"
+	base := r.opts.cloud.LoginEndpoint + "/" + r.partner + "/oauth2/v2.0/"
 	authorize := func(redirectURI string) string {
 		q := url.Values{
 			"client_id":     {r.app.AppID},
@@ -217,10 +217,10 @@ func (r *setupRun) consent(ctx context.Context) error {
 // legacyExchange is step 5: a refresh token of the Exchange Online
 // PowerShell public client, for scripts that still expect one.
 func (r *setupRun) legacyExchange(ctx context.Context) error {
-	scope := r.opts.Cloud.Exchange.Scope() + " offline_access"
+	scope := r.opts.cloud.Exchange.Scope() + " offline_access"
 	cctx, cancel := context.WithTimeout(ctx, r.opts.ConsentTimeout)
 	defer cancel()
-	rep, err := deviceCodeToken(cctx, r.hc, r.opts.Cloud.LoginEndpoint, r.partner, token.ExchangePowerShellClientID, scope, r.notify(StepExchange))
+	rep, err := deviceCodeToken(cctx, r.hc, r.opts.cloud.LoginEndpoint, r.partner, token.ExchangePowerShellClientID, scope, r.notify(StepExchange))
 	if err != nil {
 		return fmt.Errorf("sam: the Exchange Online PowerShell sign-in: %w", err)
 	}
@@ -235,14 +235,14 @@ func (r *setupRun) legacyExchange(ctx context.Context) error {
 // Center in the partner tenant, and the tokens carry MFA. The rotated
 // refresh tokens of these redemptions are the ones saved.
 func (r *setupRun) verify(ctx context.Context) error {
-	p, err := token.NewProvider(r.credentials(), token.WithCloud(r.opts.Cloud), token.WithHTTPClient(r.hc), token.WithLogger(r.opts.Logger))
+	p, err := token.NewProvider(r.credentials(), token.WithCloud(r.opts.cloud), token.WithHTTPClient(r.hc), token.WithLogger(r.opts.logger))
 	if err != nil {
 		return err
 	}
-	if _, err := p.Token(ctx, r.partner, r.opts.Cloud.Graph.Scope()); err != nil {
+	if _, err := p.Token(ctx, r.partner, r.opts.cloud.Graph.Scope()); err != nil {
 		return fmt.Errorf("sam: redeeming the refresh token for Microsoft Graph: %w", err)
 	}
-	pc, err := p.Token(ctx, r.partner, r.opts.Cloud.PartnerCenter.Scope())
+	pc, err := p.Token(ctx, r.partner, r.opts.cloud.PartnerCenter.Scope())
 	if err != nil {
 		return fmt.Errorf("sam: redeeming the refresh token for Partner Center: %w", err)
 	}

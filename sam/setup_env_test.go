@@ -86,8 +86,8 @@ var (
 
 func (e *setupEnv) options() SetupOptions {
 	return SetupOptions{
-		Cloud:             e.s.Cloud(),
-		HTTPClient:        e.s.Client(),
+		cloud:             e.s.Cloud(),
+		httpClient:        e.s.Client(),
 		BootstrapClientID: e.s.BootstrapClientID,
 		AdminSignIn:       DeviceCodeSignIn{Prompt: func(string) {}},
 		Consent:           LoopbackConsent{OpenBrowser: e.browse},
@@ -128,13 +128,15 @@ func (e *setupEnv) setup(ctx context.Context, opts SetupOptions) *SetupResult {
 // provider returns a token provider over the stored credentials.
 func (e *setupEnv) provider() *token.Provider {
 	e.t.Helper()
-	creds, err := e.store.Load(e.t.Context())
+	return e.partner().Provider()
+}
+
+// partner opens the saved credentials as a Partner on the fake.
+func (e *setupEnv) partner(opts ...Option) *Partner {
+	e.t.Helper()
+	p, err := Open(e.t.Context(), e.store, append([]Option{WithCloud(e.s.Cloud()), WithHTTPClient(e.s.Client())}, opts...)...)
 	if err != nil {
-		e.t.Fatalf("loading the saved credentials: %v", err)
-	}
-	p, err := token.NewProvider(creds, token.WithCloud(e.s.Cloud()), token.WithHTTPClient(e.s.Client()), token.WithRefreshTokenStore(e.store))
-	if err != nil {
-		e.t.Fatalf("NewProvider: %v", err)
+		e.t.Fatalf("Open: %v", err)
 	}
 	return p
 }

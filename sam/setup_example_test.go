@@ -24,8 +24,6 @@ func ExampleSetup() {
 	defer os.RemoveAll(dir)
 
 	res, err := sam.Setup(context.Background(), sam.SetupOptions{
-		Cloud:             s.Cloud(),
-		HTTPClient:        s.Client(),
 		BootstrapClientID: s.BootstrapClientID,
 		AdminSignIn:       sam.DeviceCodeSignIn{Prompt: func(string) {}},
 		Consent: sam.LoopbackConsent{OpenBrowser: func(url string) error {
@@ -43,7 +41,7 @@ func ExampleSetup() {
 				fmt.Println(e.Step, e.Status)
 			}
 		},
-	})
+	}, sam.WithCloud(s.Cloud()), sam.WithHTTPClient(s.Client()))
 	if err != nil {
 		fmt.Println(err)
 		return

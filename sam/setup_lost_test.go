@@ -230,7 +230,7 @@ func cleanRunWrites(t *testing.T, world lostWriteWorld) []string {
 	f := &writeFaults{base: e.s.Client().Transport}
 	hc := *e.s.Client()
 	hc.Transport = f
-	opts.HTTPClient = &hc
+	opts.httpClient = &hc
 	e.setup(t.Context(), opts)
 	return f.seen()
 }
@@ -246,7 +246,7 @@ func lostWriteCase(t *testing.T, world lostWriteWorld, mode lossMode, target int
 	f := &writeFaults{base: e.s.Client().Transport, target: target, mode: mode, cancel: cancel}
 	hc := *e.s.Client()
 	hc.Transport = f
-	opts.HTTPClient = &hc
+	opts.httpClient = &hc
 	progress := opts.Progress
 	opts.Progress = func(ev StepEvent) {
 		if ev.Step == StepRollback && ev.Status == StepStarted {
@@ -275,7 +275,7 @@ func TestWriteFaultsLosesTheAnswerOnly(t *testing.T) {
 	hc := *e.s.Client()
 	hc.Transport = f
 	opts := e.options()
-	opts.HTTPClient = &hc
+	opts.httpClient = &hc
 	opts.Progress = func(StepEvent) {}
 	// Without a rollback, the app whose create lost its answer stays.
 	run := newSetupRun(mustDefaults(t, opts))

@@ -1,6 +1,9 @@
 package sam
 
 import (
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"bufio"
 	"context"
 	"errors"
@@ -88,12 +91,17 @@ func TestSetupEndToEnd(t *testing.T) {
 		}
 	})
 
-	// The saved credentials reach a customer once consent is pushed.
-	p := e.provider()
-	push, err := PushConsent(t.Context(), PushOptions{Provider: p, TenantID: creds.TenantID, ApplicationID: creds.ApplicationID}, customer)
+	// The Partner Setup returns reaches a customer once consent is pushed,
+	// and shares the store.
+	sp := res.Partner
+	require.NotNil(t, sp, "Setup's Partner")
+	assert.Same(t, e.store, sp.Store())
+	p := sp.Provider()
+	pushed, err := sp.PushConsent(t.Context(), []string{customer}, PushOptions{})
 	if err != nil {
 		t.Fatalf("PushConsent: %v", err)
 	}
+	push := pushed[0]
 	if push.PartnerConsent != ConsentCreated || push.AssignmentsCreated != 2 {
 		t.Errorf("PushConsent = %+v, want a created consent and 2 assignments", push)
 	}
@@ -555,7 +563,7 @@ func TestSetupReconcilesLostCreate(t *testing.T) {
 			before := e.snapshot()
 			opts := e.options()
 			lost := &loseAnswer{next: e.s.Client().Transport, method: http.MethodPost, path: "/graph/v1.0" + tt.path}
-			opts.HTTPClient = &http.Client{Transport: lost}
+			opts.httpClient = &http.Client{Transport: lost}
 			_, err := Setup(t.Context(), opts)
 			var se *SetupError
 			if !errors.As(err, &se) || se.Step != tt.step || !se.RolledBack {

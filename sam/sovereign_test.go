@@ -18,7 +18,6 @@ import (
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/internal/faulttest"
 	"github.com/samkit/samkit/internal/testserver"
-	"github.com/samkit/samkit/token"
 )
 
 // TestSovereignCloudSetupThenCheck runs setup, then every access check, in
@@ -42,24 +41,24 @@ func TestSovereignCloudSetupThenCheck(t *testing.T) {
 			store := NewFileStore(filepath.Join(t.TempDir(), "credentials.json"), WithFileCloud(c))
 			e := &setupEnv{t: t, s: s, store: store, browser: &http.Client{Transport: sovereignTransport(t, s, c)}}
 			opts := e.options()
-			opts.Cloud, opts.HTTPClient = c, hc
+			opts.cloud, opts.httpClient = c, hc
 			res := e.setup(ctx, opts)
 			require.NoError(t, s.GrantConsent(res.App.AppID, customer), "the customer's CPV consent")
 
 			saved, err := store.Cloud(ctx)
 			require.NoError(t, err)
 			require.Equal(t, c, saved, "the credentials record their cloud")
-			creds, err := store.Load(ctx)
+			// Open finds the cloud in the store: no WithCloud.
+			sp, err := Open(ctx, store, WithHTTPClient(hc))
 			require.NoError(t, err)
-			p, err := token.NewProvider(creds, token.WithCloud(saved), token.WithHTTPClient(hc), token.WithRefreshTokenStore(store))
-			require.NoError(t, err)
+			require.Equal(t, c, sp.Cloud())
 			var tenant Tenant
 			s.Read(func(w *testserver.World) {
 				ct := w.Tenants[customer]
 				tenant = Tenant{ID: customer, DisplayName: ct.DisplayName, DefaultDomain: ct.DefaultDomain, Domains: []string{ct.DefaultDomain}}
 			})
-			rep, err := CheckAccess(ctx, CheckOptions{Provider: p, HTTPClient: hc, Tenants: []Tenant{tenant},
-				Checks: Checks{DelegatedGraph: true, DelegatedExchange: true, AppGraph: true, PartnerCenter: true}})
+			rep, err := sp.Check(ctx, []Tenant{tenant},
+				CheckOptions{Checks: Checks{DelegatedGraph: true, DelegatedExchange: true, AppGraph: true, PartnerCenter: true}})
 			require.NoError(t, err)
 			require.Len(t, rep.Tenants, 1)
 			for _, cr := range rep.Tenants[0].Checks {

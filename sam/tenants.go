@@ -14,7 +14,7 @@ import (
 	"github.com/samkit/samkit/partner"
 )
 
-// Source names where ListTenants learnt of a customer.
+// Source names where Partner.Tenants learnt of a customer.
 type Source string
 
 // The sources of customer tenants.
@@ -105,8 +105,8 @@ func isMLT(displayName string) bool {
 	return strings.HasPrefix(strings.ToUpper(displayName), "MLT_")
 }
 
-// TenantSources are the clients ListTenants reads from.
-type TenantSources struct {
+// tenantSources are the clients listTenants reads from.
+type tenantSources struct {
 	// Graph calls Microsoft Graph in the partner tenant, as the partner's
 	// admin (a delegated token): GDAP relationships need
 	// DelegatedAdminRelationship.Read.All, contracts Directory.Read.All.
@@ -115,13 +115,11 @@ type TenantSources struct {
 	Partner *partner.Client
 }
 
-// ListOptions chooses the sources ListTenants reads and filters what they
-// list.
+// ListOptions chooses the sources Partner.Tenants reads and filters what
+// they list.
 type ListOptions struct {
 	// GDAP, Contracts and PartnerCenter choose the sources. When all three
-	// are false every available source is read: GDAP and contracts with a
-	// Graph client, Partner Center with a Partner client. Asking for a
-	// source whose client is missing is an error.
+	// are false every source is read.
 	GDAP, Contracts, PartnerCenter bool
 	// IncludeMLT lists the Microsoft-led transition relationships (MLT_…)
 	// with the active ones, marked (Tenant.ReadOnlyMLT, RelationshipInfo.MLT).
@@ -136,18 +134,14 @@ type ListOptions struct {
 	// Exclude drops the tenants matching one of its entries, as Include
 	// matches them. It wins over Include.
 	Exclude []string
-	// PartnerTenantID is the partner's own tenant, which is never listed as
-	// a customer. When empty it is read from Graph (GET /organization);
-	// without a Graph client, nothing is left out.
-	PartnerTenantID string
 }
 
-// ErrTenantNotListed is wrapped by the error of ListTenants when an entry
+// ErrTenantNotListed is wrapped by the error of Partner.Tenants when an entry
 // of ListOptions.Include matches no listed tenant: a mistyped domain would
 // otherwise yield an empty run that looks like success.
 var ErrTenantNotListed = errors.New("sam: no listed tenant matches")
 
-// SourceError is a source that ListTenants could not read.
+// SourceError is a source that Partner.Tenants could not read.
 type SourceError struct {
 	Source Source
 	Err    error
@@ -159,27 +153,29 @@ func (e *SourceError) Error() string {
 
 func (e *SourceError) Unwrap() error { return e.Err }
 
-// ListTenants lists the partner's customer tenants from GDAP relationships
+// listTenants lists the partner's customer tenants from GDAP relationships
 // (active ones), contracts and Partner Center's customer list, merged by
 // tenant id, filtered by opts, sorted by display name (without regard to
-// case), then id. The sources are read concurrently.
+// case), then id. The sources are read concurrently. partnerID, the
+// partner's own tenant, is never listed; when empty it is read from Graph
+// (GET /organization), and without a Graph client nothing is left out.
 //
-// A source that fails does not hide the others: ListTenants returns what
+// A source that fails does not hide the others: listTenants returns what
 // the sources that worked listed (nothing of a source that failed part
 // way), and an error joining a *SourceError for each that failed (find
-// them with errors.As). A caller that needs the
-// whole list treats any error as fatal; one that checks access can go on
-// with the tenants it has and report the missing source.
-func ListTenants(ctx context.Context, src TenantSources, opts ListOptions) ([]Tenant, error) {
+// them with errors.As). A caller that needs the whole list treats any
+// error as fatal; one that checks access can go on with the tenants it
+// has and report the missing source.
+func listTenants(ctx context.Context, src tenantSources, opts ListOptions, partnerID string) ([]Tenant, error) {
 	want, err := opts.sources(src)
 	if err != nil {
 		return nil, err
 	}
-	partnerID := strings.ToLower(opts.PartnerTenantID)
+	partnerID = strings.ToLower(partnerID)
 	if partnerID == "" && src.Graph != nil {
 		org, err := src.Graph.Organization(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("sam: reading the partner tenant's id (set ListOptions.PartnerTenantID to skip this): %w", err)
+			return nil, fmt.Errorf("sam: reading the partner tenant's id: %w", err)
 		}
 		partnerID = strings.ToLower(org.ID)
 	}
@@ -209,18 +205,18 @@ func ListTenants(ctx context.Context, src TenantSources, opts ListOptions) ([]Te
 	return out, errors.Join(errs...)
 }
 
-func (o ListOptions) sources(src TenantSources) ([]Source, error) {
+func (o ListOptions) sources(src tenantSources) ([]Source, error) {
 	if src.Graph == nil && src.Partner == nil {
-		return nil, errors.New("sam: ListTenants: TenantSources has neither a Graph nor a Partner client")
+		return nil, errors.New("sam: listing tenants: neither a Graph nor a Partner client")
 	}
 	if !o.GDAP && !o.Contracts && !o.PartnerCenter {
 		o.GDAP, o.Contracts, o.PartnerCenter = src.Graph != nil, src.Graph != nil, src.Partner != nil
 	}
 	if (o.GDAP || o.Contracts) && src.Graph == nil {
-		return nil, errors.New("sam: ListTenants: GDAP relationships and contracts are read through Graph: TenantSources.Graph is nil")
+		return nil, errors.New("sam: listing tenants: GDAP relationships and contracts are read through Graph, and there is no Graph client")
 	}
 	if o.PartnerCenter && src.Partner == nil {
-		return nil, errors.New("sam: ListTenants: ListOptions.PartnerCenter needs TenantSources.Partner")
+		return nil, errors.New("sam: listing tenants: ListOptions.PartnerCenter needs a Partner Center client")
 	}
 	var out []Source
 	for _, s := range []struct {
@@ -247,7 +243,7 @@ type listing struct {
 	err     error
 }
 
-func read(ctx context.Context, src TenantSources, s Source, includeMLT bool) listing {
+func read(ctx context.Context, src tenantSources, s Source, includeMLT bool) listing {
 	l := listing{source: s}
 	switch s {
 	case SourceGDAP:

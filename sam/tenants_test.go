@@ -93,7 +93,7 @@ func find(t *testing.T, ts []sam.Tenant, id string) sam.Tenant {
 func TestListTenantsMergesSources(t *testing.T) {
 	t.Parallel()
 	w := newEnumWorld(t)
-	got, err := sam.ListTenants(t.Context(), w.sources(t), sam.ListOptions{})
+	got, err := sam.ListTenants(t.Context(), w.sources(t), sam.ListOptions{}, "")
 	if err != nil {
 		t.Fatalf("ListTenants: %v", err)
 	}
@@ -153,7 +153,7 @@ func TestListTenantsMergesSources(t *testing.T) {
 func TestListTenantsMLT(t *testing.T) {
 	t.Parallel()
 	w := newEnumWorld(t)
-	got, err := sam.ListTenants(t.Context(), w.sources(t), sam.ListOptions{IncludeMLT: true})
+	got, err := sam.ListTenants(t.Context(), w.sources(t), sam.ListOptions{IncludeMLT: true}, "")
 	if err != nil {
 		t.Fatalf("ListTenants: %v", err)
 	}
@@ -178,18 +178,19 @@ func TestListTenantsFilters(t *testing.T) {
 	w := newEnumWorld(t)
 	src := w.sources(t)
 	cases := []struct {
-		name string
-		opts sam.ListOptions
-		want []string
+		name      string
+		opts      sam.ListOptions
+		want      []string
+		partnerID string
 	}{
-		{"include by id and domain", sam.ListOptions{Include: []string{strings.ToUpper(w.delta), "BRAVO.example"}}, []string{w.bravo, w.delta}},
-		{"include by second domain", sam.ListOptions{Include: []string{"hotelrenamed.onmicrosoft.com"}}, []string{w.hotel}},
-		{"exclude wins", sam.ListOptions{Include: []string{w.alpha, w.bravo}, Exclude: []string{"alpha.example"}}, []string{w.bravo}},
-		{"contracts only", sam.ListOptions{Contracts: true}, []string{w.alpha, w.bravo, w.hotel}},
-		{"partner given", sam.ListOptions{PartnerCenter: true, PartnerTenantID: w.partner.TenantID}, []string{w.alpha, w.charlie, w.hotel}},
+		{"include by id and domain", sam.ListOptions{Include: []string{strings.ToUpper(w.delta), "BRAVO.example"}}, []string{w.bravo, w.delta}, ""},
+		{"include by second domain", sam.ListOptions{Include: []string{"hotelrenamed.onmicrosoft.com"}}, []string{w.hotel}, ""},
+		{"exclude wins", sam.ListOptions{Include: []string{w.alpha, w.bravo}, Exclude: []string{"alpha.example"}}, []string{w.bravo}, ""},
+		{"contracts only", sam.ListOptions{Contracts: true}, []string{w.alpha, w.bravo, w.hotel}, ""},
+		{"partner given", sam.ListOptions{PartnerCenter: true}, []string{w.alpha, w.charlie, w.hotel}, w.partner.TenantID},
 	}
 	for _, c := range cases {
-		got, err := sam.ListTenants(t.Context(), src, c.opts)
+		got, err := sam.ListTenants(t.Context(), src, c.opts, c.partnerID)
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
@@ -199,7 +200,7 @@ func TestListTenantsFilters(t *testing.T) {
 		}
 	}
 
-	got, err := sam.ListTenants(t.Context(), src, sam.ListOptions{Include: []string{w.alpha, "typo.example"}})
+	got, err := sam.ListTenants(t.Context(), src, sam.ListOptions{Include: []string{w.alpha, "typo.example"}}, "")
 	if !errors.Is(err, sam.ErrTenantNotListed) || !strings.Contains(err.Error(), "typo.example") {
 		t.Errorf("unmatched Include: error %v, want ErrTenantNotListed naming it", err)
 	}
@@ -214,7 +215,7 @@ func TestListTenantsSourceFails(t *testing.T) {
 	src := w.sources(t)
 	// A sign-in without MFA: Partner Center refuses it (900421).
 	src.Partner = w.partnerClient(t, false)
-	got, err := sam.ListTenants(t.Context(), src, sam.ListOptions{})
+	got, err := sam.ListTenants(t.Context(), src, sam.ListOptions{}, "")
 	var se *sam.SourceError
 	if !errors.As(err, &se) || se.Source != sam.SourcePartnerCenter || !errors.Is(err, partner.ErrMFARequired) {
 		t.Fatalf("error %v, want a SourceError of Partner Center matching partner.ErrMFARequired", err)
@@ -239,7 +240,7 @@ func TestListTenantsOptions(t *testing.T) {
 		"GDAP without Graph":        {sam.TenantSources{Partner: src.Partner}, sam.ListOptions{GDAP: true}},
 		"Partner Center, no client": {sam.TenantSources{Graph: src.Graph}, sam.ListOptions{PartnerCenter: true}},
 	} {
-		if _, err := sam.ListTenants(t.Context(), c.src, c.opts); err == nil {
+		if _, err := sam.ListTenants(t.Context(), c.src, c.opts, ""); err == nil {
 			t.Errorf("%s: nil error", name)
 		}
 	}

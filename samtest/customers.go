@@ -60,7 +60,7 @@ type CustomerSpec struct {
 	Problem Problem
 	// NotConsented leaves the SAM app unconsented in the customer, as in
 	// one that has just signed: token requests answer AADSTS65001 until
-	// consent is pushed (sam.PushConsent).
+	// consent is pushed (sam.Partner.PushConsent).
 	NotConsented bool
 }
 

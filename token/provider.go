@@ -141,6 +141,16 @@ func (p *Provider) legacyExchangeKey(tenant string) cacheKey {
 // Cloud returns the cloud the Provider talks to.
 func (p *Provider) Cloud() cloud.Configuration { return p.cloud }
 
+// TenantID returns the tenant of the Credentials the Provider was built
+// from: the partner tenant, where app registration and Partner Center
+// calls are made.
+func (p *Provider) TenantID() string { return p.creds.TenantID }
+
+// ApplicationID returns the application (client) id of the Credentials the
+// Provider was built from. Neither accessor reaches a secret: those stay
+// inside the Provider.
+func (p *Provider) ApplicationID() string { return p.creds.ApplicationID }
+
 // HTTPClient returns the client the Provider's token requests go through,
 // below its retries: the one given to WithHTTPClient (a copy, which
 // follows no redirect) or the default one. Give it to API clients

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/samkit/samkit/exchange"
 	"github.com/samkit/samkit/sam"
 )
 
@@ -77,6 +78,7 @@ func (a *app) checkCommand() *cobra.Command {
 		filter      tenantFilter
 		checks      []string
 		concurrency int
+		exoAPI      string
 	)
 	c := &cobra.Command{
 		Use:   "check",
@@ -87,10 +89,15 @@ token works: a Graph read and Exchange's Get-OrganizationConfig, as the
 partner's admin. Each failure comes with the service's error code and what
 to do about it; the last line is the old test script's summary.
 
+--exchange-api chooses the Exchange admin API: beta (InvokeCommand, which
+Exchange.Manage opens; the default) or v2 (the Exchange Online Admin API
+v2.0, in preview, whose tokens need Exchange.ManageV2).
+
 The exit code is 0 only when every check passed.`,
 		Example: `  samctl check
   samctl check --tenant contoso.onmicrosoft.com --tenant 1c8f…
   samctl check --checks delegated-graph,app-graph,partner-center --concurrency 64
+  samctl check --exchange-api v2
   samctl check --json | jq '.failures[] | [.tenant, .code] | @tsv'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -101,17 +108,23 @@ The exit code is 0 only when every check passed.`,
 			if concurrency < 0 {
 				return usageError{err: fmt.Errorf("--concurrency %d is negative", concurrency), cmd: c.CommandPath()}
 			}
+			api, err := exchange.ParseAPI(exoAPI)
+			if err != nil {
+				return usageError{err: withFix(fmt.Errorf("--exchange-api %q is unknown", exoAPI), "use v2 or beta"), cmd: c.CommandPath()}
+			}
 			list, err := filter.options(c)
 			if err != nil {
 				return err
 			}
-			return a.check(c.Context(), list, cs, concurrency)
+			return a.check(c.Context(), list, cs, concurrency, api)
 		},
 	}
 	filter.flags(c)
 	c.Flags().StringSliceVar(&checks, "checks", []string{string(sam.CheckDelegatedGraph), string(sam.CheckDelegatedExchange)},
 		"checks to run: "+joinChecks(allChecks))
 	c.Flags().IntVar(&concurrency, "concurrency", sam.DefaultConcurrency, "tenants checked at once")
+	c.Flags().StringVar(&exoAPI, "exchange-api", "beta", "Exchange admin API the check calls: v2 (Admin API v2.0) or beta (InvokeCommand)")
+	_ = c.RegisterFlagCompletionFunc("exchange-api", fixedCompletion("v2", "beta"))
 	names := make([]string, len(allChecks))
 	for i, k := range allChecks {
 		names[i] = string(k)
@@ -120,12 +133,12 @@ The exit code is 0 only when every check passed.`,
 	return c
 }
 
-func (a *app) check(ctx context.Context, list sam.ListOptions, checks sam.Checks, concurrency int) error {
-	s, err := a.session(ctx)
+func (a *app) check(ctx context.Context, list sam.ListOptions, checks sam.Checks, concurrency int, api exchange.API) error {
+	s, err := a.session(ctx, sam.WithConcurrency(concurrency))
 	if err != nil {
 		return err
 	}
-	tenants, warnings, err := s.listTenants(ctx, a, list)
+	tenants, warnings, err := s.listTenants(ctx, list)
 	if err != nil {
 		return err
 	}
@@ -135,7 +148,7 @@ func (a *app) check(ctx context.Context, list sam.ListOptions, checks sam.Checks
 		}
 		printf(a.stderr, "Checking %s…\n", plural(len(tenants), "tenant", "tenants"))
 	}
-	rep, err := a.runCheck(ctx, s, tenants, checks, concurrency)
+	rep, err := a.runCheck(ctx, s, tenants, checks, api)
 	if err != nil && rep == nil {
 		return err
 	}
@@ -163,13 +176,13 @@ func (a *app) check(ctx context.Context, list sam.ListOptions, checks sam.Checks
 	return nil
 }
 
-// runCheck runs sam.CheckAccess with a progress display.
-func (a *app) runCheck(ctx context.Context, s *session, tenants []sam.Tenant, checks sam.Checks, concurrency int) (*sam.AccessReport, error) {
+// runCheck runs the session's Partner.Check with a progress display,
+// through the Exchange admin API api (the default when empty).
+func (a *app) runCheck(ctx context.Context, s *session, tenants []sam.Tenant, checks sam.Checks, api exchange.API) (*sam.AccessReport, error) {
 	bar := a.progress(len(tenants), "checking")
 	failed := 0
-	rep, err := sam.CheckAccess(ctx, sam.CheckOptions{
-		Provider: s.p, Tenants: tenants, Checks: checks, Concurrency: concurrency,
-		PartnerTenantID: s.creds.TenantID, HTTPClient: s.base, Logger: a.log,
+	rep, err := s.sp.Check(ctx, tenants, sam.CheckOptions{
+		Checks: checks, ExchangeAPI: api,
 		Progress: func(r sam.TenantResult, done, _ int) {
 			if r.Failed() {
 				failed++

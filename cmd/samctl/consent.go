@@ -98,11 +98,15 @@ type pushResultJSON struct {
 }
 
 func (a *app) consentPush(ctx context.Context, list sam.ListOptions, named []string, m sam.Manifest, concurrency int) error {
-	s, err := a.session(ctx)
+	var opts []sam.Option
+	if concurrency > 0 {
+		opts = append(opts, sam.WithConcurrency(concurrency))
+	}
+	s, err := a.session(ctx, opts...)
 	if err != nil {
 		return err
 	}
-	tenants, warnings, err := s.listTenants(ctx, a, list)
+	tenants, warnings, err := s.listTenants(ctx, list)
 	if err != nil {
 		return err
 	}
@@ -114,7 +118,7 @@ func (a *app) consentPush(ctx context.Context, list sam.ListOptions, named []str
 	for _, w := range warnings {
 		printf(a.stderr, "warning: %s\n", w)
 	}
-	results, err := a.push(ctx, s, tenants, m, concurrency)
+	results, err := a.push(ctx, s, tenants, m)
 	if err != nil {
 		return err
 	}
@@ -149,17 +153,17 @@ func pick(listed []sam.Tenant, named []string) ([]sam.Tenant, error) {
 	return out, nil
 }
 
-// push consents the app in tenants, showing progress.
-func (a *app) push(ctx context.Context, s *session, tenants []sam.Tenant, m sam.Manifest, concurrency int) ([]sam.PushResult, error) {
+// push consents the app in tenants, showing progress. Each tenant's
+// failure is in its result; the error is for a push that could not start.
+func (a *app) push(ctx context.Context, s *session, tenants []sam.Tenant, m sam.Manifest) ([]sam.PushResult, error) {
 	ids := make([]string, len(tenants))
 	for i, t := range tenants {
 		ids[i] = t.ID
 	}
 	bar := a.progress(len(ids), "consenting")
 	done, failed := 0, 0
-	results, err := sam.PushConsents(ctx, sam.PushOptions{
-		Provider: s.p, TenantID: s.creds.TenantID, ApplicationID: s.creds.ApplicationID, Manifest: m,
-		Concurrency: concurrency, Logger: a.log,
+	results, err := s.sp.PushConsent(ctx, ids, sam.PushOptions{
+		Manifest: m,
 		Progress: func(r sam.PushResult) {
 			done++
 			if r.Err != nil {
@@ -167,9 +171,12 @@ func (a *app) push(ctx context.Context, s *session, tenants []sam.Tenant, m sam.
 			}
 			bar.set(done, failed)
 		},
-	}, ids)
+	})
 	bar.finish()
-	return results, err
+	if results != nil {
+		return results, nil
+	}
+	return nil, err
 }
 
 // pushJSONOf describes the consent of each tenant.

@@ -51,7 +51,7 @@ func (f *consentPlanFlags) run(a *app, c *cobra.Command, args []string, do func(
 		return err
 	}
 	ctx := c.Context()
-	s, tenants, _, err := a.sessionTenants(ctx, list, args)
+	s, tenants, _, err := a.sessionTenants(ctx, list, args, sam.WithConcurrency(f.concurrency))
 	if err != nil {
 		return err
 	}
@@ -60,13 +60,14 @@ func (f *consentPlanFlags) run(a *app, c *cobra.Command, args []string, do func(
 
 // sessionTenants opens the session and lists the tenants, those named
 // when any are, printing the listing's warnings unless the output is JSON.
-// When the listing fails, the session comes with the error.
-func (a *app) sessionTenants(ctx context.Context, list sam.ListOptions, named []string) (*session, []sam.Tenant, []string, error) {
-	s, err := a.session(ctx)
+// When the listing fails, the session comes with the error. opts are the
+// Partner's options (the command's concurrency).
+func (a *app) sessionTenants(ctx context.Context, list sam.ListOptions, named []string, opts ...sam.Option) (*session, []sam.Tenant, []string, error) {
+	s, err := a.session(ctx, opts...)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tenants, warnings, err := s.listTenants(ctx, a, list)
+	tenants, warnings, err := s.listTenants(ctx, list)
 	if err != nil {
 		return s, nil, nil, err
 	}
@@ -83,12 +84,8 @@ func (a *app) sessionTenants(ctx context.Context, list sam.ListOptions, named []
 	return s, tenants, warnings, nil
 }
 
-func (f *consentPlanFlags) options(s *session, a *app, tenants []sam.Tenant, m sam.Manifest) sam.ConsentPlanOptions {
-	return sam.ConsentPlanOptions{
-		CheckOptions: sam.CheckOptions{Provider: s.p, Tenants: tenants, Concurrency: f.concurrency,
-			PartnerTenantID: s.creds.TenantID, HTTPClient: s.base, Logger: a.log},
-		ApplicationID: s.creds.ApplicationID, Manifest: m, Prune: f.prune,
-	}
+func (f *consentPlanFlags) options(m sam.Manifest) sam.ConsentPlanOptions {
+	return sam.ConsentPlanOptions{Manifest: m, Prune: f.prune}
 }
 
 func (a *app) consentPlanCommand() *cobra.Command {
@@ -109,7 +106,7 @@ or could not be read.`,
   samctl consent plan --all -o json | jq '.tenants[] | select(.scopesToAdd)'`,
 		RunE: func(c *cobra.Command, args []string) error {
 			return f.run(a, c, args, func(ctx context.Context, s *session, tenants []sam.Tenant, m sam.Manifest) error {
-				plan, err := sam.PlanConsent(ctx, f.options(s, a, tenants, m))
+				plan, err := s.sp.PlanConsent(ctx, tenants, f.options(m))
 				if err != nil && plan == nil {
 					return err
 				}
@@ -138,7 +135,7 @@ The exit code is 0 when every tenant was verified, 1 otherwise.`,
   samctl consent apply contoso.onmicrosoft.com --prune`,
 		RunE: func(c *cobra.Command, args []string) error {
 			return f.run(a, c, args, func(ctx context.Context, s *session, tenants []sam.Tenant, m sam.Manifest) error {
-				res, err := sam.ApplyConsent(ctx, f.options(s, a, tenants, m))
+				res, err := s.sp.ApplyConsent(ctx, tenants, f.options(m))
 				if err != nil && res == nil {
 					return err
 				}

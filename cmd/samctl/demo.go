@@ -142,7 +142,7 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	if !a.jsonOut {
 		writeReport(w, d.rep, demoNote(d, diffs))
 	}
-	doctor, err := a.demoDoctor(ctx, d, f.concurrency)
+	doctor, err := a.demoDoctor(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -189,26 +189,26 @@ func (a *app) demoSetup(ctx context.Context, d *demoRun, m sam.Manifest) (*sessi
 	api := &http.Client{Transport: counter, CheckRedirect: httpx.RefuseRedirect}
 	c := d.s.Cloud()
 	res, err := sam.Setup(ctx, sam.SetupOptions{
-		Cloud: c, HTTPClient: api, Tenant: d.info.Partner.TenantID, BootstrapClientID: d.info.BootstrapClientID, Manifest: m,
+		Tenant: d.info.Partner.TenantID, BootstrapClientID: d.info.BootstrapClientID, Manifest: m,
 		Consent: sam.LoopbackConsent{OpenBrowser: simulatedAdmin(ctx, hc)}, ConsentTimeout: sandboxConsentTimeout,
-		Progress: d.steps.print, Logger: a.log,
-	})
+		Progress: d.steps.print,
+	}, a.partnerOptions(c, api)...)
 	if err != nil {
 		return nil, setupFailure(err, c)
 	}
 	if !a.jsonOut {
 		printf(a.stdout, "  The SAM app %s and its refresh token are ready (kept in memory: the demo saves nothing).\n", res.Credentials.ApplicationID)
 	}
-	p, err := token.NewProvider(res.Credentials, token.WithCloud(c), token.WithHTTPClient(api), token.WithLogger(a.log))
+	sp, err := sam.New(res.Credentials, append(a.partnerOptions(c, api), sam.WithConcurrency(sam.DefaultPushConcurrency*2))...)
 	if err != nil {
 		return nil, err
 	}
-	return &session{creds: res.Credentials, cloud: c, base: api, counter: counter, p: p}, nil
+	return newSession(res.Credentials, sp, api, counter), nil
 }
 
 func (a *app) demoTenants(ctx context.Context, d *demoRun, admin *session) error {
 	a.section("2. Customer tenants")
-	tenants, warnings, err := admin.listTenants(ctx, a, sam.ListOptions{})
+	tenants, warnings, err := admin.listTenants(ctx, sam.ListOptions{})
 	if err != nil {
 		return err
 	}
@@ -246,7 +246,7 @@ func (a *app) demoConsent(ctx context.Context, d *demoRun, admin *session, m sam
 		}
 		return nil
 	}
-	results, err := a.push(ctx, admin, d.tenants, m, sam.DefaultPushConcurrency*2)
+	results, err := a.push(ctx, admin, d.tenants, m)
 	if err != nil {
 		return err
 	}
@@ -270,7 +270,7 @@ func (a *app) demoConsent(ctx context.Context, d *demoRun, admin *session, m sam
 	return ctx.Err()
 }
 
-// demoCheck checks access with a provider of its own, whose empty cache
+// demoCheck checks access with a Partner of its own, whose empty cache
 // makes the run cost what a first check costs, counted on its own.
 func (a *app) demoCheck(ctx context.Context, d *demoRun, admin *session, concurrency int) error {
 	a.section(fmt.Sprintf("4. Access check: Graph and Exchange as the admin, in every tenant (%d at once)", concurrency))
@@ -278,12 +278,12 @@ func (a *app) demoCheck(ctx context.Context, d *demoRun, admin *session, concurr
 	hc := &http.Client{Transport: counter, CheckRedirect: httpx.RefuseRedirect}
 	creds := admin.creds
 	creds.RefreshToken = admin.p.RefreshToken(token.RefreshSAM)
-	p, err := token.NewProvider(creds, token.WithCloud(admin.cloud), token.WithHTTPClient(hc), token.WithLogger(a.log))
+	sp, err := sam.New(creds, append(a.partnerOptions(admin.cloud, hc), sam.WithConcurrency(concurrency))...)
 	if err != nil {
 		return err
 	}
-	d.check = &session{creds: creds, cloud: admin.cloud, base: hc, counter: counter, p: p}
-	rep, err := a.runCheck(ctx, d.check, d.tenants, sam.Checks{}, concurrency)
+	d.check = newSession(creds, sp, hc, counter)
+	rep, err := a.runCheck(ctx, d.check, d.tenants, sam.Checks{}, "")
 	d.rep = rep
 	if !a.jsonOut && rep != nil {
 		printf(a.stdout, "  %d requests, %d of them for tokens, in %v\n\n", counter.Requests(), counter.TokenRequests(), rep.Duration.Round(time.Millisecond))

@@ -23,14 +23,11 @@ type demoDoctorJSON struct {
 }
 
 // demoDoctor ends the demo with the doctor over the same tenants.
-func (a *app) demoDoctor(ctx context.Context, d *demoRun, concurrency int) (*demoDoctorJSON, error) {
+// The check session's Partner has the demo's concurrency.
+func (a *app) demoDoctor(ctx context.Context, d *demoRun) (*demoDoctorJSON, error) {
 	a.section("5. Doctor: what is broken, and what breaks within 30 days")
 	start := time.Now()
-	rep, err := sam.Doctor(ctx, sam.DoctorOptions{
-		CheckOptions: sam.CheckOptions{Provider: d.check.p, Tenants: d.tenants, Concurrency: concurrency,
-			PartnerTenantID: d.check.creds.TenantID, HTTPClient: d.check.base, Logger: a.log},
-		ApplicationID: d.check.creds.ApplicationID, StoredSecret: d.check.creds.ClientSecret,
-	})
+	rep, err := d.check.sp.Doctor(ctx, d.tenants, sam.DoctorOptions{StoredSecret: d.check.creds.ClientSecret})
 	if err != nil {
 		return nil, err
 	}

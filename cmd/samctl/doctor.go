@@ -96,16 +96,14 @@ func (a *app) doctor(ctx context.Context, f doctorFlags, list sam.ListOptions) e
 			obtained, _ = fs.RefreshTokenObtainedAt(ctx)
 		}
 	}
-	s, tenants, warnings, err := a.sessionTenants(ctx, list, nil)
+	s, tenants, warnings, err := a.sessionTenants(ctx, list, nil, sam.WithConcurrency(f.concurrency))
 	if err != nil && (s == nil || !sam.StopsRun(sam.CheckDelegatedGraph, err)) {
 		return err
 	}
 	// Refused credentials list no tenant: the doctor reports them as its
 	// finding, in the output a cron job reads.
-	rep, err := sam.Doctor(ctx, sam.DoctorOptions{
-		CheckOptions: sam.CheckOptions{Provider: s.p, Tenants: tenants, Concurrency: f.concurrency,
-			PartnerTenantID: s.creds.TenantID, HTTPClient: s.base, Logger: a.log},
-		ApplicationID: s.creds.ApplicationID, Manifest: m, RefreshTokenObtainedAt: obtained,
+	rep, err := s.sp.Doctor(ctx, tenants, sam.DoctorOptions{
+		Manifest: m, RefreshTokenObtainedAt: obtained,
 		StoredSecret: s.creds.ClientSecret, Within: time.Duration(f.within) * 24 * time.Hour,
 	})
 	if err != nil {

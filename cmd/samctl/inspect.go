@@ -89,11 +89,7 @@ func (a *app) inspect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	g, err := s.graph(s.creds.TenantID, a)
-	if err != nil {
-		return err
-	}
-	in, err := sam.Inspect(ctx, g, s.creds.ApplicationID)
+	in, err := s.sp.Inspect(ctx)
 	if err != nil {
 		return err
 	}

@@ -73,13 +73,12 @@ func (a *app) keepalive(ctx context.Context, within time.Duration) error {
 			out.IdleExpiry = out.ObtainedAt.Add(sam.RefreshTokenIdleLifetime)
 		}
 	}
-	tenants, _, err := s.listTenants(ctx, a, sam.ListOptions{GDAP: true, PartnerTenantID: s.creds.TenantID})
+	tenants, _, err := s.listTenants(ctx, sam.ListOptions{GDAP: true})
 	if err != nil {
 		return err
 	}
-	rep, err := sam.Doctor(ctx, sam.DoctorOptions{
-		CheckOptions:  sam.CheckOptions{Provider: s.p, Tenants: tenants, PartnerTenantID: s.creds.TenantID, HTTPClient: s.base, Logger: a.log},
-		ApplicationID: s.creds.ApplicationID, StoredSecret: s.creds.ClientSecret, Within: within,
+	rep, err := s.sp.Doctor(ctx, tenants, sam.DoctorOptions{
+		StoredSecret: s.creds.ClientSecret, Within: within,
 		RefreshTokenObtainedAt: out.ObtainedAt, RelationshipsOnly: true,
 	})
 	if err != nil {

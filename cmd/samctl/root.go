@@ -34,13 +34,17 @@ type app struct {
 	stdout, stderr io.Writer
 
 	credentials string
+	stores      storeFlags
 	cloudName   string
-	jsonOut     bool
-	output      string
-	sandboxURL  string
-	sandboxCA   string
-	verbose     bool
-	timeout     time.Duration
+	cloudFile   string
+	// custom is the cloud --cloud-file describes.
+	custom     *cloud.Configuration
+	jsonOut    bool
+	output     string
+	sandboxURL string
+	sandboxCA  string
+	verbose    bool
+	timeout    time.Duration
 
 	log *slog.Logger
 	// deadline is the context --timeout bounds, and stop releases it.
@@ -109,12 +113,14 @@ Exit codes:
 	f := root.PersistentFlags()
 	f.StringVar(&a.credentials, "credentials", "", "credentials file (default: samkit/credentials.json in your configuration directory)")
 	f.StringVar(&a.cloudName, "cloud", "", "Microsoft cloud: public, usgov, usgovdod or china (default: the one saved with the credentials)")
+	f.StringVar(&a.cloudFile, "cloud-file", "", "a custom cloud: a JSON file naming its login, Graph, Partner Center and Exchange endpoints")
 	f.StringVarP(&a.output, "output", "o", "table", "output format: table (text for people) or json (one JSON object for scripts)")
 	f.BoolVar(&a.jsonOut, "json", false, "print one JSON object instead of text (same as -o json)")
 	f.StringVar(&a.sandboxURL, "sandbox", "", "use the sandbox served by 'samctl sandbox' at this URL instead of Microsoft's cloud")
 	f.StringVar(&a.sandboxCA, "sandbox-ca", "", "the sandbox's TLS certificate (PEM); default: the file 'samctl sandbox' wrote for that URL")
 	f.BoolVarP(&a.verbose, "verbose", "v", false, "log every request to stderr (secrets redacted)")
 	f.DurationVar(&a.timeout, "timeout", 0, "give up after this long (e.g. 30s, 5m), naming the service that did not answer; 0 waits as long as the services answer")
+	a.addStoreFlags(root)
 	_ = root.RegisterFlagCompletionFunc("cloud", fixedCompletion(cloudNames()...))
 	_ = root.RegisterFlagCompletionFunc("output", fixedCompletion("table", "json"))
 	root.SetVersionTemplate("{{.Version}}\n")
@@ -122,7 +128,7 @@ Exit codes:
 
 	root.AddCommand(a.demoCommand(), a.setupCommand(), a.checkCommand(), a.tenantsCommand(), a.inspectCommand(),
 		a.consentCommand(), a.rotateCommand(), a.tokenCommand(), a.sandboxCommand(), a.versionCommand(),
-		a.doctorCommand(), a.keepaliveCommand())
+		a.doctorCommand(), a.keepaliveCommand(), a.gdapCommand())
 	return root
 }
 
@@ -151,8 +157,15 @@ func (a *app) prepare(c *cobra.Command) error {
 	if !a.jsonOut && useColor(a.stdout, os.Getenv) {
 		a.stdout = colorWriter{a.stdout}
 	}
-	if a.sandboxURL != "" && a.cloudName != "" {
-		return usageError{err: errors.New("--sandbox and --cloud cannot be used together"), cmd: c.CommandPath()}
+	if err := oneCloud(a); err != nil {
+		return usageError{err: err, cmd: c.CommandPath()}
+	}
+	if a.cloudFile != "" {
+		custom, err := readCloudFile(a.cloudFile)
+		if err != nil {
+			return usageError{err: err, cmd: c.CommandPath()}
+		}
+		a.custom = &custom
 	}
 	if a.cloudName != "" {
 		if _, err := cloud.ByName(a.cloudName); err != nil {
@@ -310,4 +323,33 @@ func cloudNames() []string {
 		names = append(names, c.Name)
 	}
 	return names
+}
+
+// oneCloud refuses more than one of --sandbox, --cloud and --cloud-file.
+func oneCloud(a *app) error {
+	var set []string
+	for _, f := range []struct{ name, value string }{{"--sandbox", a.sandboxURL}, {"--cloud", a.cloudName}, {"--cloud-file", a.cloudFile}} {
+		if f.value != "" {
+			set = append(set, f.name)
+		}
+	}
+	if len(set) > 1 {
+		return fmt.Errorf("%s cannot be used together: choose one cloud", strings.Join(set, " and "))
+	}
+	return nil
+}
+
+// readCloudFile reads the custom cloud of --cloud-file.
+func readCloudFile(path string) (cloud.Configuration, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return cloud.Configuration{}, withFix(fmt.Errorf("--cloud-file: %w", err), "pass the path of a JSON file describing the cloud's endpoints")
+	}
+	defer f.Close()
+	c, err := cloud.Parse(f)
+	if err != nil {
+		return cloud.Configuration{}, withFix(fmt.Errorf("--cloud-file %s: %w", path, err),
+			`write {"name": …, "loginEndpoint": "https://…", "graph": {"endpoint": …, "resource": …}, "partnerCenter": {…}, "exchange": {…}} with every endpoint an https URL`)
+	}
+	return c, nil
 }

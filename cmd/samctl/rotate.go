@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -75,15 +76,15 @@ func (a *app) rotate(ctx context.Context, browser bool, clientID string, lifetim
 	a.cloud, a.partnerTenant = c, creds.TenantID
 	steps := a.stepPrinter()
 	steps.simulated = a.sandboxURL != ""
-	opts := sam.SetupOptions{Cloud: c, HTTPClient: hc, Tenant: creds.TenantID, BootstrapClientID: clientID, Logger: a.log, Progress: steps.print}
+	sp, err := sam.Open(ctx, fs, a.partnerOptions(c, hc)...)
+	if err != nil {
+		return withFix(fmt.Errorf("the credentials in %s: %w", where, err), "run 'samctl setup' again to write complete credentials")
+	}
+	opts := sam.RotateOptions{BootstrapClientID: clientID, Progress: steps.print, Lifetime: lifetime}
 	if browser {
 		opts.AdminSignIn = sam.BrowserSignIn{}
 	}
-	g, err := sam.AdminGraph(ctx, opts)
-	if err != nil {
-		return err
-	}
-	res, err := sam.RotateSecret(ctx, sam.RotateOptions{Graph: g, Store: fs, Cloud: c, HTTPClient: hc, Lifetime: lifetime, Logger: a.log})
+	res, err := sp.RotateSecret(ctx, opts)
 	kept := errors.Is(err, sam.ErrOldSecretKept)
 	if err != nil && !kept {
 		return err

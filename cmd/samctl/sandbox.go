@@ -59,6 +59,11 @@ while it runs through its loopback admin endpoint
 The one-way ones change the sandbox's tokens, sessions or secrets; a new
 sign-in (samctl setup --sandbox) or secret mends them.
 
+A GDAP invitation (samctl gdap invite, by a SAM app whose manifest adds
+DelegatedAdminRelationship.ReadWrite.All) waits for the customer's admin,
+whom the same endpoint plays: POST {url}/_sandbox/gdap/relationships/ID/approve,
+with ?customer=TENANT-ID when the invitation named no customer.
+
 Without --state the world lives in memory only: a new sandbox has new
 tenants, a new app and new credentials, and those of the last one no longer
 work. With --state DIR it is saved in DIR while it changes and when the
@@ -118,6 +123,7 @@ type sandboxJSON struct {
 	Graph             string              `json:"graph"`
 	PartnerCenter     string              `json:"partnerCenter"`
 	Exchange          string              `json:"exchange"`
+	KeyVault          string              `json:"keyVault,omitempty"`
 	Rehearsals        string              `json:"rehearsals"`
 	Rehearsing        []string            `json:"rehearsing"`
 	State             string              `json:"state,omitempty"`
@@ -162,7 +168,11 @@ func (a *app) serveSandbox(ctx context.Context, f sandboxFlags) error {
 	if err != nil {
 		return err
 	}
-	out := sandboxJSON{URL: s.URL(), Login: s.URL(), Graph: s.URL() + "/graph", PartnerCenter: s.URL() + "/partner", Exchange: s.URL() + "/exchange",
+	vault, err := addSandboxVault(s, info)
+	if err != nil {
+		return err
+	}
+	out := sandboxJSON{URL: s.URL(), Login: s.URL(), Graph: s.URL() + "/graph", PartnerCenter: s.URL() + "/partner", Exchange: s.URL() + "/exchange", KeyVault: vault,
 		Rehearsals: s.URL() + "/_sandbox/rehearsals", Rehearsing: []string{}, State: f.state, Restored: restored,
 		CAFile: caPath, CredentialsFile: credPath, PartnerTenantID: info.Partner.TenantID, PartnerDomain: info.Partner.Domain,
 		AdminUPN: info.Partner.AdminUPN, BootstrapClientID: info.BootstrapClientID, ApplicationID: info.App.AppID,
@@ -274,6 +284,9 @@ func writeSandbox(w io.Writer, out sandboxJSON, info testserver.SandboxInfo) {
 	fmt.Fprintf(tw, "  Microsoft Graph\t%s\ttokens for https://graph.microsoft.com\n", out.Graph)
 	fmt.Fprintf(tw, "  Partner Center\t%s\ttokens for https://api.partnercenter.microsoft.com\n", out.PartnerCenter)
 	fmt.Fprintf(tw, "  Exchange Online\t%s\ttokens for https://outlook.office365.com\n", out.Exchange)
+	if out.KeyVault != "" {
+		fmt.Fprintf(tw, "  Key Vault\t%s\tkeyvault://%s; tokens for https://vault.azure.net\n", out.KeyVault, sandboxVaultName)
+	}
 	fmt.Fprintf(tw, "  TLS certificate\t%s\n", out.CAFile)
 	fmt.Fprintf(tw, "  rehearsals\t%s\tloopback only; POST or DELETE .../NAME (samctl sandbox --help lists them)\n", out.Rehearsals)
 	if out.State != "" {
@@ -322,5 +335,9 @@ func writeSandbox(w io.Writer, out sandboxJSON, info testserver.SandboxInfo) {
 	fmt.Fprintln(w, "\nTry")
 	fmt.Fprintf(w, "  samctl check --sandbox %s --credentials %s\n", out.URL, out.CredentialsFile)
 	fmt.Fprintf(w, "  samctl setup --sandbox %s --credentials ./sandbox-setup.json\n", out.URL)
+	if out.KeyVault != "" {
+		fmt.Fprintf(w, "  AZURE_TENANT_ID=%s AZURE_CLIENT_ID=%s AZURE_CLIENT_SECRET=… \\\n    samctl store migrate --sandbox %s --credentials %s --to keyvault://%s\n",
+			out.PartnerTenantID, out.ApplicationID, out.URL, out.CredentialsFile, sandboxVaultName)
+	}
 	fmt.Fprintf(w, "  curl --cacert %s %s/common/v2.0/.well-known/openid-configuration\n", out.CAFile, out.URL)
 }

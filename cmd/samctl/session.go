@@ -15,9 +15,7 @@ import (
 	"strings"
 
 	"github.com/samkit/samkit/cloud"
-	"github.com/samkit/samkit/graph"
 	"github.com/samkit/samkit/internal/httpx"
-	"github.com/samkit/samkit/partner"
 	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/token"
 )
@@ -35,13 +33,17 @@ type session struct {
 	// retrying layers of each client; counter counts what it sends.
 	base    *http.Client
 	counter *sam.CountingTransport
-	p       *token.Provider
+	sp      *sam.Partner
+	p       *token.Provider // sp's
 }
 
-// openStore finds the credential store: the file of --credentials when
-// given, else the environment when it holds SAMKIT_ (or the PowerShell
+// openStore finds the credential store: the vault of --store (or
+// SAMKIT_STORE) when given, else the file of --credentials when given, else the environment when it holds SAMKIT_ (or the PowerShell
 // scripts') variables, else the default file.
 func (a *app) openStore(ctx context.Context) (sam.Store, string, token.Credentials, error) {
+	if spec := a.storeSpec(); spec != "" {
+		return a.openKeyVault(ctx, spec)
+	}
 	if a.credentials == "" {
 		env := &sam.EnvStore{}
 		c, err := env.Load(ctx)
@@ -71,8 +73,9 @@ func (a *app) credentialsPath() (string, error) {
 	return sam.DefaultPath()
 }
 
-// session loads the credentials and builds the token provider.
-func (a *app) session(ctx context.Context) (*session, error) {
+// session loads the credentials and opens the Partner they make, with
+// opts (the command's concurrency).
+func (a *app) session(ctx context.Context, opts ...sam.Option) (*session, error) {
 	store, where, creds, err := a.openStore(ctx)
 	if err != nil {
 		return nil, err
@@ -87,32 +90,45 @@ func (a *app) session(ctx context.Context) (*session, error) {
 		return nil, err
 	}
 	base.Transport = a.watch(base.Transport)
-	s := &session{creds: creds, cloud: c}
-	s.counter = &sam.CountingTransport{Base: base.Transport}
+	counter := &sam.CountingTransport{Base: base.Transport}
 	// Every request of a session carries a credential: none follows a
 	// redirect, whichever client carries it.
-	s.base = &http.Client{Transport: s.counter, CheckRedirect: httpx.RefuseRedirect}
-	opts := []token.Option{token.WithCloud(c), token.WithHTTPClient(s.base), token.WithLogger(a.log)}
+	hc := &http.Client{Transport: counter, CheckRedirect: httpx.RefuseRedirect}
 	// Every rotated refresh token goes back to the file, so the chain
 	// never expires while samctl is used. Environment variables cannot be
-	// written: rotations then live only as long as the process.
-	if fs, ok := store.(*sam.FileStore); ok {
-		opts = append(opts, token.WithRefreshTokenStore(fs))
-	}
-	if s.p, err = token.NewProvider(creds, opts...); err != nil {
+	// written: rotations then live only as long as the process (Open
+	// leaves an EnvStore out).
+	sp, err := sam.Open(ctx, store, append(a.partnerOptions(c, hc), opts...)...)
+	if err != nil {
 		return nil, withFix(fmt.Errorf("the credentials in %s: %w", where, err), "run 'samctl setup' again to write complete credentials")
 	}
-	return s, nil
+	return newSession(creds, sp, hc, counter), nil
 }
 
-// cloudFor picks the Microsoft cloud: --sandbox, else --cloud, else the one
-// saved with the credentials.
+// partnerOptions are the options of every Partner samctl opens: the cloud
+// chosen, hc under every request, and --debug's logger.
+func (a *app) partnerOptions(c cloud.Configuration, hc *http.Client) []sam.Option {
+	opts := []sam.Option{sam.WithCloud(c), sam.WithHTTPClient(hc)}
+	if a.log != nil {
+		opts = append(opts, sam.WithLogger(a.log))
+	}
+	return opts
+}
+
+func newSession(creds token.Credentials, sp *sam.Partner, hc *http.Client, counter *sam.CountingTransport) *session {
+	return &session{creds: creds, cloud: sp.Cloud(), base: hc, counter: counter, sp: sp, p: sp.Provider()}
+}
+
+// cloudFor picks the Microsoft cloud: --sandbox, else --cloud or
+// --cloud-file, else the one saved with the credentials.
 func (a *app) cloudFor(ctx context.Context, store sam.Store) (cloud.Configuration, error) {
 	switch {
 	case a.sandboxURL != "":
 		return sandboxCloud(a.sandboxURL)
 	case a.cloudName != "":
 		return cloud.ByName(a.cloudName)
+	case a.custom != nil:
+		return *a.custom, nil
 	}
 	var (
 		c   cloud.Configuration
@@ -123,10 +139,14 @@ func (a *app) cloudFor(ctx context.Context, store sam.Store) (cloud.Configuratio
 		c, err = s.Cloud(ctx)
 	case *sam.EnvStore:
 		c, err = s.Cloud()
+	case *sam.KeyVaultStore:
+		c, err = s.Cloud(ctx)
 	default:
 		return cloud.Public, nil
 	}
-	if err != nil && strings.Contains(err.Error(), `"`+sandboxCloudName+`"`) {
+	// A sandbox's credentials record its endpoints, or, saved by an older
+	// samctl, its name alone.
+	if c.Name == sandboxCloudName || err != nil && strings.Contains(err.Error(), `"`+sandboxCloudName+`"`) {
 		return c, withFix(errors.New("these credentials belong to a sandbox, not to Microsoft's cloud"), "add --sandbox URL (the address 'samctl sandbox' printed)")
 	}
 	return c, err
@@ -197,45 +217,16 @@ func (a *app) httpClient() (*http.Client, error) {
 	return &http.Client{Transport: t}, nil
 }
 
-// graph returns a Graph client acting as the SAM app's admin in tenant.
-func (s *session) graph(tenant string, a *app) (*graph.Client, error) {
-	opts := []graph.Option{graph.WithCloud(s.cloud), graph.WithHTTPClient(s.p.HTTPClient())}
-	if a.log != nil {
-		opts = append(opts, graph.WithLogger(a.log))
-	}
-	return graph.New(s.p.Source(tenant, s.cloud.Graph.Scope()), opts...)
-}
-
-// partner returns a Partner Center client acting as the SAM app's admin.
-func (s *session) partner(a *app) (*partner.Client, error) {
-	opts := []partner.Option{partner.WithCloud(s.cloud), partner.WithHTTPClient(s.p.HTTPClient())}
-	if a.log != nil {
-		opts = append(opts, partner.WithLogger(a.log))
-	}
-	return partner.New(s.p.Source(s.creds.TenantID, s.cloud.PartnerCenter.Scope()), opts...)
-}
-
 // listTenants lists the partner's customers from every source. A source
 // that fails is reported in warnings, and the others still count.
-func (s *session) listTenants(ctx context.Context, a *app, opts sam.ListOptions) ([]sam.Tenant, []string, error) {
-	g, err := s.graph(s.creds.TenantID, a)
-	if err != nil {
-		return nil, nil, err
-	}
-	pc, err := s.partner(a)
-	if err != nil {
-		return nil, nil, err
-	}
-	if opts.PartnerTenantID == "" && httpx.IsGUID(s.creds.TenantID) {
-		opts.PartnerTenantID = s.creds.TenantID
-	}
-	return listTenants(ctx, sam.TenantSources{Graph: g, Partner: pc}, opts)
+func (s *session) listTenants(ctx context.Context, opts sam.ListOptions) ([]sam.Tenant, []string, error) {
+	tenants, err := s.sp.Tenants(ctx, opts)
+	return listed(ctx, tenants, err, opts)
 }
 
-// listTenants runs sam.ListTenants and turns the failure of some sources
-// into warnings: the tenants the others listed are still worth checking.
-func listTenants(ctx context.Context, src sam.TenantSources, opts sam.ListOptions) ([]sam.Tenant, []string, error) {
-	tenants, err := sam.ListTenants(ctx, src, opts)
+// listed turns the failure of some sources of a listing into warnings:
+// the tenants the others listed are still worth checking.
+func listed(ctx context.Context, tenants []sam.Tenant, err error, opts sam.ListOptions) ([]sam.Tenant, []string, error) {
 	if err == nil {
 		return tenants, nil, nil
 	}

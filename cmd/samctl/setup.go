@@ -114,6 +114,8 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 		c, err = sandboxCloud(a.sandboxURL)
 	case a.cloudName != "":
 		c, err = cloud.ByName(a.cloudName)
+	case a.custom != nil:
+		c = *a.custom
 	}
 	if err != nil {
 		return err
@@ -132,9 +134,13 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	if err != nil {
 		return err
 	}
+	store, where, err := a.setupStore(path, c)
+	if err != nil {
+		return err
+	}
 	opts := sam.SetupOptions{
-		Cloud: c, HTTPClient: hc, Tenant: f.tenant, DisplayName: f.name, Manifest: m, BootstrapClientID: f.clientID,
-		LegacyExchange: f.exchange, Store: sam.NewFileStore(path, sam.WithFileCloud(c)), Logger: a.log,
+		Tenant: f.tenant, DisplayName: f.name, Manifest: m, BootstrapClientID: f.clientID,
+		LegacyExchange: f.exchange, Store: store,
 	}
 	if f.browser {
 		opts.AdminSignIn = sam.BrowserSignIn{}
@@ -152,7 +158,7 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	if !a.jsonOut {
 		printf(a.stdout, "Setting up the SAM app %q in %s\n", f.name, cloudLabel(c))
 	}
-	res, err := sam.Setup(ctx, opts)
+	res, err := sam.Setup(ctx, opts, a.partnerOptions(c, hc)...)
 	if err != nil {
 		return setupFailure(err, c)
 	}
@@ -162,14 +168,18 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 			w = []string{}
 		}
 		return a.printJSON(setupJSON{OK: true, TenantID: res.Credentials.TenantID, ApplicationID: res.Credentials.ApplicationID,
-			DisplayName: res.App.DisplayName, Created: res.Created, Credentials: path, Cloud: c.Name, Warnings: w, Steps: steps.steps})
+			DisplayName: res.App.DisplayName, Created: res.Created, Credentials: where, Cloud: c.Name, Warnings: w, Steps: steps.steps})
 	}
 	verb := "updated"
 	if res.Created {
 		verb = "created"
 	}
 	printf(a.stdout, "\nThe SAM app %q (application id %s) was %s in tenant %s.\n", res.App.DisplayName, res.Credentials.ApplicationID, verb, res.Credentials.TenantID)
-	printf(a.stdout, "Credentials saved to %s (readable only by you).\n", path)
+	if where == path {
+		printf(a.stdout, "Credentials saved to %s (readable only by you).\n", path)
+	} else {
+		printf(a.stdout, "Credentials saved to %s.\n", where)
+	}
 	for _, w := range res.Warnings {
 		printf(a.stdout, "Note: %s\n", w)
 	}

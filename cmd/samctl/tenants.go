@@ -40,7 +40,7 @@ func (a *app) tenants(ctx context.Context, opts sam.ListOptions) error {
 	if err != nil {
 		return err
 	}
-	tenants, warnings, err := s.listTenants(ctx, a, opts)
+	tenants, warnings, err := s.listTenants(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -33,12 +33,8 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := sam.CheckAccess(ctx, sam.CheckOptions{
-		Provider:        env.Provider,
-		Tenants:         tenants,
-		Checks:          sam.Checks{DelegatedGraph: true, DelegatedExchange: true, PartnerCenter: true},
-		PartnerTenantID: env.Credentials.TenantID,
-		HTTPClient:      env.HTTPClient,
+	rep, err := env.Partner.Check(ctx, tenants, sam.CheckOptions{
+		Checks: sam.Checks{DelegatedGraph: true, DelegatedExchange: true, PartnerCenter: true},
 		// Called once per tenant as it finishes, never concurrently.
 		Progress: func(r sam.TenantResult, done, total int) {
 			mark := "✓"

@@ -15,8 +15,6 @@ import (
 	"net/http"
 
 	"github.com/samkit/samkit/cloud"
-	"github.com/samkit/samkit/graph"
-	"github.com/samkit/samkit/partner"
 	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/samtest"
 	"github.com/samkit/samkit/token"
@@ -34,6 +32,8 @@ func UseSandbox() { sandboxOnly = true }
 
 // Env is what an example works with.
 type Env struct {
+	// Partner is the SAM app at work; Provider is its token provider.
+	Partner     *sam.Partner
 	Provider    *token.Provider
 	Credentials token.Credentials
 	Cloud       cloud.Configuration
@@ -69,21 +69,14 @@ func Open(ctx context.Context) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := cloud.Public
-	var opts []token.Option
-	if fs, ok := store.(*sam.FileStore); ok {
-		if c, err = fs.Cloud(ctx); err != nil {
-			return nil, err
-		}
-		// Every rotated refresh token goes back to the file.
-		opts = append(opts, token.WithRefreshTokenStore(fs))
-	}
+	// The cloud is the one saved with the credentials, and every rotated
+	// refresh token goes back to the file.
 	hc := &http.Client{}
-	p, err := token.NewProvider(creds, append(opts, token.WithCloud(c), token.WithHTTPClient(hc))...)
+	p, err := sam.Open(ctx, store, sam.WithHTTPClient(hc))
 	if err != nil {
 		return nil, err
 	}
-	return &Env{Provider: p, Credentials: creds, Cloud: c, HTTPClient: hc}, nil
+	return &Env{Partner: p, Provider: p.Provider(), Credentials: creds, Cloud: p.Cloud(), HTTPClient: hc}, nil
 }
 
 // sandboxHealthy is how many of the sandbox's customers are healthy,
@@ -99,12 +92,12 @@ func openSandbox() (*Env, error) {
 	partner, _ := s.Tenant(creds.TenantID)
 	fmt.Printf("(running against a sandbox of the Microsoft cloud: partner %q, %d customers; -credentials FILE for real ones)\n\n",
 		partner.Name, len(s.Customers()))
-	p, err := s.Provider()
+	p, err := sam.New(creds, sam.WithCloud(s.Cloud()), sam.WithHTTPClient(s.Client()))
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	return &Env{Provider: p, Credentials: creds, Cloud: s.Cloud(), HTTPClient: s.Client(), Sandbox: s}, nil
+	return &Env{Partner: p, Provider: p.Provider(), Credentials: creds, Cloud: s.Cloud(), HTTPClient: s.Client(), Sandbox: s}, nil
 }
 
 // Close stops the sandbox, if any.
@@ -115,17 +108,7 @@ func (e *Env) Close() {
 }
 
 // Tenants lists the partner's customer tenants, as examples/list-tenants
-// shows step by step.
+// shows.
 func (e *Env) Tenants(ctx context.Context) ([]sam.Tenant, error) {
-	g, err := graph.New(e.Provider.Source(e.Credentials.TenantID, e.Cloud.Graph.Scope()),
-		graph.WithCloud(e.Cloud), graph.WithHTTPClient(e.Provider.HTTPClient()))
-	if err != nil {
-		return nil, err
-	}
-	pc, err := partner.New(e.Provider.Source(e.Credentials.TenantID, e.Cloud.PartnerCenter.Scope()),
-		partner.WithCloud(e.Cloud), partner.WithHTTPClient(e.Provider.HTTPClient()))
-	if err != nil {
-		return nil, err
-	}
-	return sam.ListTenants(ctx, sam.TenantSources{Graph: g, Partner: pc}, sam.ListOptions{})
+	return e.Partner.Tenants(ctx, sam.ListOptions{})
 }

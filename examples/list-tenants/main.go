@@ -15,8 +15,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/samkit/samkit/examples/connect"
-	"github.com/samkit/samkit/graph"
-	"github.com/samkit/samkit/partner"
 	"github.com/samkit/samkit/sam"
 )
 
@@ -33,18 +31,9 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer env.Close()
-	p, c, home := env.Provider, env.Cloud, env.Credentials.TenantID
-
-	// Both sources are read as the partner's admin, in the partner tenant.
-	g, err := graph.New(p.Source(home, c.Graph.Scope()), graph.WithCloud(c), graph.WithHTTPClient(p.HTTPClient()))
-	if err != nil {
-		return err
-	}
-	pc, err := partner.New(p.Source(home, c.PartnerCenter.Scope()), partner.WithCloud(c), partner.WithHTTPClient(p.HTTPClient()))
-	if err != nil {
-		return err
-	}
-	tenants, err := sam.ListTenants(ctx, sam.TenantSources{Graph: g, Partner: pc}, sam.ListOptions{IncludeMLT: true})
+	// GDAP relationships, contracts and Partner Center's customers, read
+	// as the partner's admin in the partner tenant and merged by tenant id.
+	tenants, err := env.Partner.Tenants(ctx, sam.ListOptions{IncludeMLT: true})
 	// A source that cannot be read does not hide what the others list.
 	var se *sam.SourceError
 	if errors.As(err, &se) {

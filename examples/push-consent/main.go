@@ -60,19 +60,17 @@ func run(ctx context.Context) error {
 		}
 	}
 	try("before")
-	res, err := sam.PushConsent(ctx, sam.PushOptions{
-		Provider:      env.Provider,
-		TenantID:      env.Credentials.TenantID,
-		ApplicationID: env.Credentials.ApplicationID,
+	results, err := env.Partner.PushConsent(ctx, []string{target}, sam.PushOptions{
 		// The default permissions, and the delegated one that lets the push
 		// assign the app's application permissions inside the tenant
 		// (samctl's setup asks for it, and the sandbox's app holds it).
 		Manifest: sam.DefaultManifest().Merge(sam.Manifest{Resources: []sam.ResourceAccess{{ResourceAppID: sam.GraphAppID,
 			Delegated: []sam.Permission{{ID: "84bccea3-f856-4a8a-967b-dbe0a3d53a64", Name: "AppRoleAssignment.ReadWrite.All"}}}}}),
-	}, target)
+	})
 	if err != nil {
 		return err
 	}
+	res := results[0]
 	fmt.Printf("consent: Partner Center %s it; %d application permissions assigned in the tenant\n", res.PartnerConsent, res.AssignmentsCreated)
 	try("after")
 	return nil

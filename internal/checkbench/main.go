@@ -4,7 +4,7 @@
 // it serves the fake cloud from a child process, so that the fake's work
 // (TLS, signing every token with RSA-2048) is not counted, and checks its
 // customers from this one, reading this process's own CPU time
-// (getrusage RUSAGE_SELF) around sam.CheckAccess. Each tenant costs R = 4
+// (getrusage RUSAGE_SELF) around Partner.Check. Each tenant costs R = 4
 // requests (a token and a read for Graph, the same for Exchange), so no
 // schedule beats N·R·L/C; the report shows how close a run comes to that,
 // how many token requests each tenant cost per resource (1 is the goal)
@@ -219,13 +219,13 @@ func run(ctx context.Context, f flags, ch *child, w world, hc *http.Client, tena
 	runtime.GC()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	p, err := provider(w, hc)
+	p, err := partnerOf(w, hc, f.c)
 	if err != nil {
 		return result{}, err
 	}
 	cpu0 := cpuTime(syscall.RUSAGE_SELF)
 	start := time.Now()
-	rep, err := sam.CheckAccess(ctx, options(w, p, hc, tenants, f.c))
+	rep, err := p.Check(ctx, tenants, sam.CheckOptions{})
 	wall := time.Since(start)
 	cpu := cpuTime(syscall.RUSAGE_SELF) - cpu0
 	if err != nil {
@@ -263,24 +263,21 @@ func run(ctx context.Context, f flags, ch *child, w world, hc *http.Client, tena
 	return r, nil
 }
 
-// check runs one access check with a fresh Provider, for the warm-up.
+// check runs one access check with a fresh Partner, for the warm-up.
 func check(ctx context.Context, w world, hc *http.Client, tenants []sam.Tenant, c int) (*sam.AccessReport, error) {
-	p, err := provider(w, hc)
+	p, err := partnerOf(w, hc, c)
 	if err != nil {
 		return nil, err
 	}
-	return sam.CheckAccess(ctx, options(w, p, hc, tenants, c))
+	return p.Check(ctx, tenants, sam.CheckOptions{})
 }
 
-// options are those samctl check passes.
-func options(w world, p *token.Provider, hc *http.Client, tenants []sam.Tenant, c int) sam.CheckOptions {
-	return sam.CheckOptions{Provider: p, Tenants: tenants, Concurrency: c, PartnerTenantID: w.PartnerTenant, HTTPClient: hc}
-}
-
-func provider(w world, hc *http.Client) (*token.Provider, error) {
-	return token.NewProvider(token.Credentials{TenantID: w.PartnerTenant, ApplicationID: w.AppID,
+// partnerOf opens the world's credentials as samctl check does, with an
+// empty token cache and c workers.
+func partnerOf(w world, hc *http.Client, c int) (*sam.Partner, error) {
+	return sam.New(token.Credentials{TenantID: w.PartnerTenant, ApplicationID: w.AppID,
 		ClientSecret: token.NewSecret(w.Secret), RefreshToken: token.NewSecret(w.RefreshToken)},
-		token.WithCloud(w.Cloud), token.WithHTTPClient(hc))
+		sam.WithCloud(w.Cloud), sam.WithHTTPClient(hc), sam.WithConcurrency(c))
 }
 
 // trusting returns a client like http.DefaultClient that trusts the

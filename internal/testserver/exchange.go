@@ -30,12 +30,16 @@ import (
 // unknown tenant, 2000008 for a token without Exchange permissions), as
 // Exchange Online's other REST endpoints answer.
 //
+// The documented Exchange Online Admin API v2.0, which runs the same
+// cmdlets on endpoints of their own, is in exchange_v2.go.
+//
 // X-AnchorMailbox routes the request to a mailbox server; the module sends
 // APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@{tenant} for
 // organization-wide cmdlets. Routing needs nothing of it in one process, so
 // the fake accepts requests with or without it.
 func (s *Server) routeExchange(mux *http.ServeMux) {
 	mux.HandleFunc("POST /adminapi/beta/{tenant}/InvokeCommand", s.exoInvoke)
+	mux.HandleFunc("POST /adminapi/v2.0/{tenant}/{endpoint}", s.exoV2)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.exoCmdletError(w, http.StatusNotFound, "NotFound", "", "The resource "+r.URL.Path+" was not found.")
 	})
@@ -160,10 +164,19 @@ func (s *Server) exoInvoke(w http.ResponseWriter, r *http.Request) {
 			"has been switched off. Use the Exchange Online Admin API v2.0 (/adminapi/v2.0/{tenant}/{endpoint}).")
 		return
 	}
-	t, ok := s.exoAuth(w, r)
+	t, ok := s.exoAuth(w, r, exoBetaPerms)
 	if !ok {
 		return
 	}
+	s.exoRun(w, r, t, "beta", "InvokeCommand", nil)
+}
+
+// exoRun runs the cmdlet of r's body in t and writes its page. api and
+// endpoint are the path segments the request came to ("beta" and
+// "InvokeCommand", or "v2.0" and an endpoint), which its next link
+// repeats; allowed, when not nil, says whether the endpoint runs a cmdlet
+// (by lower-case name).
+func (s *Server) exoRun(w http.ResponseWriter, r *http.Request, t *Tenant, api, endpoint string, allowed map[string]bool) {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	var req exoRequest
 	if err != nil || json.Unmarshal(raw, &req) != nil || req.CmdletInput.CmdletName == "" {
@@ -173,6 +186,9 @@ func (s *Server) exoInvoke(w http.ResponseWriter, r *http.Request) {
 	}
 	name := req.CmdletInput.CmdletName
 	cmd, known := exoCmdlets[strings.ToLower(name)]
+	if allowed != nil && !allowed[strings.ToLower(name)] {
+		known = false
+	}
 	if !known {
 		s.exoCmdletError(w, http.StatusBadRequest, "BadRequest", "System.Management.Automation.CommandNotFoundException",
 			"The term '"+name+"' is not recognized as the name of a cmdlet, function, script file, or operable program. "+
@@ -224,7 +240,7 @@ func (s *Server) exoInvoke(w http.ResponseWriter, r *http.Request) {
 	offset := 0
 	if tok := r.URL.Query().Get("$skiptoken"); tok != "" {
 		fields, ok := s.openCursor(tok)
-		if !ok || len(fields) != 5 || fields[0] != "exo" || fields[1] != t.ID || fields[2] != bodyHash {
+		if !ok || len(fields) != 5 || fields[0] != "exo"+api || fields[1] != t.ID || fields[2] != bodyHash {
 			s.exoCmdletError(w, http.StatusBadRequest, "BadRequest", "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
 				"The $skiptoken is not valid for this request. Send the same CmdletInput to the @odata.nextLink that returned it.")
 			return
@@ -234,7 +250,7 @@ func (s *Server) exoInvoke(w http.ResponseWriter, r *http.Request) {
 	}
 	end := min(offset+page, len(rows))
 	value := rows[min(offset, len(rows)):end]
-	base := s.ts.URL + "/exchange/adminapi/beta/" + r.PathValue("tenant")
+	base := s.ts.URL + "/exchange/adminapi/" + api + "/" + r.PathValue("tenant")
 	body := map[string]any{
 		"@odata.context":               base + "/$metadata#Collection(Exchange.GenericHashTable)",
 		"adminapi.warnings@odata.type": "#Collection(String)",
@@ -242,7 +258,7 @@ func (s *Server) exoInvoke(w http.ResponseWriter, r *http.Request) {
 		"value":                        value,
 	}
 	if end < len(rows) {
-		body["@odata.nextLink"] = base + "/InvokeCommand?$skiptoken=" + s.sealCursor("exo", t.ID, bodyHash, strconv.Itoa(end), strconv.Itoa(page))
+		body["@odata.nextLink"] = base + "/" + endpoint + "?$skiptoken=" + s.sealCursor("exo"+api, t.ID, bodyHash, strconv.Itoa(end), strconv.Itoa(page))
 	}
 	w.Header().Set("request-id", newID())
 	writeJSON(w, http.StatusOK, body)

@@ -6,16 +6,17 @@ import (
 	"strings"
 )
 
-// exoAuth authenticates an InvokeCommand request and returns the tenant it
+// exoAuth authenticates an admin API request and returns the tenant it
 // addresses; when the request may not proceed it has written the refusal.
 //
 // The token must be for https://outlook.office365.com and issued in the
-// tenant of the path; a delegated token needs the Exchange.Manage scope, an
-// app-only token the Exchange.ManageAsApp role. (In Exchange Online the app
+// tenant of the path; a delegated token needs the scope perms.scope
+// (Exchange.Manage for InvokeCommand), an app-only token the role
+// perms.role (Exchange.ManageAsApp). (In Exchange Online the app
 // also needs an Exchange administrator role in the tenant; the fake takes
 // the role as enough.) Tenant.ExchangeDeny stands for the signed-in user or
 // app lacking any Exchange management role: 403.
-func (s *Server) exoAuth(w http.ResponseWriter, r *http.Request) (*Tenant, bool) {
+func (s *Server) exoAuth(w http.ResponseWriter, r *http.Request, perms exoPerms) (*Tenant, bool) {
 	c, fail := s.authenticate(r, ExchangeResource)
 	if fail != nil {
 		switch {
@@ -42,7 +43,7 @@ func (s *Server) exoAuth(w http.ResponseWriter, r *http.Request) (*Tenant, bool)
 		s.exoUnauthorized(w, fmt.Sprintf(`2000004;reason="The token was issued for tenant '%s', not for tenant '%s' of the request.";error_category="invalid_tenant"`, c.String("tid"), t.ID))
 		return nil, false
 	}
-	if (c.AppOnly() && !c.Has("Exchange.ManageAsApp")) || (!c.AppOnly() && !c.Has("Exchange.Manage")) {
+	if (c.AppOnly() && !c.Has(perms.role)) || (!c.AppOnly() && !c.Has(perms.scope)) {
 		s.exoUnauthorized(w, `2000008;reason="The token contains no permissions, or permissions can not be understood.";error_category="invalid_grant"`)
 		return nil, false
 	}
@@ -57,6 +58,14 @@ func (s *Server) exoAuth(w http.ResponseWriter, r *http.Request) (*Tenant, bool)
 	}
 	return t, true
 }
+
+// exoPerms names the permissions an admin API needs: a delegated scope and
+// an application role.
+type exoPerms struct{ scope, role string }
+
+// exoBetaPerms are InvokeCommand's permissions, those of Exchange Online
+// PowerShell (https://learn.microsoft.com/powershell/exchange/app-only-auth-powershell-v2).
+var exoBetaPerms = exoPerms{scope: "Exchange.Manage", role: "Exchange.ManageAsApp"}
 
 // tokenTenant returns the tid of the request's bearer token, unverified.
 func tokenTenant(r *http.Request) string {

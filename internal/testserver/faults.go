@@ -48,10 +48,12 @@ func (k FaultKind) String() string {
 // Fault is a misbehaviour injected into matching requests.
 type Fault struct {
 	Kind FaultKind
-	// Service limits the fault to "login", "graph", "partner" or "exchange".
+	// Service limits the fault to "login", "graph", "partner", "exchange"
+	// or "keyvault".
 	Service string
 	// Path limits the fault to requests whose path (with the service prefix,
-	// e.g. "/graph/v1.0/users") contains it.
+	// e.g. "/graph/v1.0/users", "/keyvault/{vault}/secrets/{name}") contains
+	// it.
 	Path string
 	// Method limits the fault to one HTTP method.
 	Method string
@@ -216,6 +218,13 @@ func serviceError(w http.ResponseWriter, r *http.Request, service string, status
 		writePartnerErrorBody(w, r, status, fmt.Sprint(status), text)
 	case "exchange":
 		writeJSON(w, status, map[string]any{"error": map[string]any{"code": fmt.Sprint(status), "message": text}})
+	case "keyvault":
+		// https://learn.microsoft.com/azure/key-vault/general/overview-throttling
+		code := "InternalServerError"
+		if status == http.StatusTooManyRequests {
+			code, text = "Throttled", "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached"
+		}
+		writeKVError(w, status, code, text)
 	default:
 		// The identity platform throttles with AADSTS90055 (TenantThrottlingError)
 		// and reports server faults as temporarily_unavailable.

@@ -114,6 +114,7 @@ func (s *Server) routeGraph(mux *http.ServeMux) {
 	s.routeGraphApps(api)
 	s.routeGraphConsent(api)
 	s.routeGraphPartner(api)
+	s.routeGraphGroups(api)
 	entry := s.graphEntry(api)
 	api.HandleFunc("POST /v1.0/$batch", s.graphOp(nil, s.graphBatch(entry)))
 	mux.Handle("/", entry)
@@ -353,21 +354,15 @@ func (s *Server) graphTenantLocked(c Claims) *Tenant {
 
 // graphRolesLocked returns the directory role templates the signed-in
 // user of a delegated token holds in t: a member's own roles, or, for the
-// partner's admin in a customer tenant, the roles of the partner's active
-// GDAP relationship when the admin is in its groups.
+// partner's admin in a customer tenant, the roles the partner's active
+// GDAP relationships give the admin (partnerAccessLocked).
 func (s *Server) graphRolesLocked(t *Tenant, c Claims) []string {
 	oid := c.String("oid")
 	if u := t.Users[oid]; u != nil {
 		return u.Roles
 	}
-	p := s.world.Partner
-	if t.ID == p.ID || p.Users[oid] == nil {
-		return nil
-	}
-	if rel := p.RelationshipFor(t.ID); rel != nil && rel.Status == "active" && rel.AdminInGroups {
-		return rel.RoleIDs
-	}
-	return nil
+	roles, _ := s.partnerAccessLocked(s.world.Partner.Users[oid], t)
+	return roles
 }
 
 // graphAdminMayLocked reports whether the caller may make a change that needs

@@ -13,6 +13,7 @@ func (s *Server) routeGraphPartner(api *http.ServeMux) {
 	api.HandleFunc("GET /v1.0/contracts", s.graphOp(permContracts, s.graphContracts))
 	api.HandleFunc("GET /v1.0/tenantRelationships/delegatedAdminRelationships", s.graphOp(permGDAP, s.graphRelationships))
 	api.HandleFunc("GET /v1.0/tenantRelationships/delegatedAdminCustomers", s.graphOp(permGDAP, s.graphGDAPCustomers))
+	s.routeGraphGDAP(api)
 }
 
 // graphGDAPTop is the largest page the GDAP collections serve
@@ -46,7 +47,9 @@ func (s *Server) graphRelationships(w http.ResponseWriter, r *http.Request, c Cl
 	items := []map[string]any{}
 	s.mu.Lock()
 	if t := s.graphTenantLocked(c); t != nil && t == s.world.Partner {
+		now := s.clock.Now()
 		for _, rel := range t.Relationships {
+			gdapAdvance(rel, now)
 			items = append(items, graphRelationshipJSON(rel, t.ID))
 		}
 	}
@@ -62,7 +65,9 @@ func (s *Server) graphGDAPCustomers(w http.ResponseWriter, r *http.Request, c Cl
 	s.mu.Lock()
 	if t := s.graphTenantLocked(c); t != nil && t == s.world.Partner {
 		seen := map[string]bool{}
+		now := s.clock.Now()
 		for _, rel := range t.Relationships {
+			gdapAdvance(rel, now)
 			if rel.Status != "active" || seen[rel.CustomerTenantID] {
 				continue
 			}
@@ -91,20 +96,38 @@ func graphRelationshipJSON(rel *Relationship, partnerID string) map[string]any {
 	if rel.AutoExtend {
 		extend = "P180D"
 	}
-	days := int(math.Round(rel.End.Sub(rel.Created).Hours() / 24))
-	var activated any
-	if rel.Status != "approvalPending" && rel.Status != "created" {
+	st := rel.GDAP
+	duration := st.Duration
+	if duration == "" {
+		duration = fmt.Sprintf("P%dD", int(math.Round(rel.End.Sub(rel.Created).Hours()/24)))
+	}
+	var activated, end any
+	switch {
+	case !st.Activated.IsZero():
+		activated = graphTime(st.Activated)
+	case rel.Status != RelApprovalPending && rel.Status != RelCreated:
 		activated = graphTime(rel.Created)
 	}
+	if !rel.End.IsZero() {
+		end = graphTime(rel.End)
+	}
+	modified := rel.Created
+	if !st.Modified.IsZero() {
+		modified = st.Modified
+	}
+	var customer any
+	if rel.CustomerTenantID != "" {
+		customer = map[string]any{"tenantId": rel.CustomerTenantID, "displayName": rel.CustomerName}
+	}
 	return map[string]any{
-		"@odata.type": "#microsoft.graph.delegatedAdminRelationship", "@odata.etag": graphETag(rel.ID + rel.Status),
+		"@odata.type": "#microsoft.graph.delegatedAdminRelationship", "@odata.etag": graphETag(fmt.Sprintf("%s/%d", rel.ID, st.Version)),
 		"id": rel.ID, "displayName": rel.DisplayName, "status": rel.Status,
-		"duration": fmt.Sprintf("P%dD", days), "autoExtendDuration": extend,
-		"customer":        map[string]any{"tenantId": rel.CustomerTenantID, "displayName": rel.CustomerName},
+		"duration": duration, "autoExtendDuration": extend,
+		"customer":        customer,
 		"partner":         map[string]any{"tenantId": partnerID},
 		"accessDetails":   map[string]any{"unifiedRoles": roles},
-		"createdDateTime": graphTime(rel.Created), "lastModifiedDateTime": graphTime(rel.Created),
-		"activatedDateTime": activated, "endDateTime": graphTime(rel.End),
+		"createdDateTime": graphTime(rel.Created), "lastModifiedDateTime": graphTime(modified),
+		"activatedDateTime": activated, "endDateTime": end,
 	}
 }
 

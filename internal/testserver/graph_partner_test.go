@@ -45,7 +45,7 @@ func TestGraphPartnerData(t *testing.T) {
 		}
 		r := byTenant[active]
 		roles := r["accessDetails"].(map[string]any)["unifiedRoles"].([]any)
-		if r["duration"] != "P730D" || r["autoExtendDuration"] != "P180D" || r["status"] != "active" ||
+		if r["duration"] != "P730D" || r["autoExtendDuration"] != "PT0S" || r["status"] != "active" ||
 			r["customer"].(map[string]any)["displayName"] != "Fabrikam" || r["createdDateTime"] == nil || r["endDateTime"] == nil ||
 			len(roles) != 1 || roles[0].(map[string]any)["roleDefinitionId"] != GlobalAdminTemplateID {
 			t.Errorf("relationship = %v", r)

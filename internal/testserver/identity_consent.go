@@ -30,10 +30,8 @@ func (s *Server) signInLocked(u *User, t *Tenant, client *App) *aadError {
 	if u.HomeTenant == t.ID {
 		return nil
 	}
-	if p := s.world.Partner; u.HomeTenant == p.ID {
-		if rel := p.RelationshipFor(t.ID); rel != nil && rel.Status == "active" && rel.AdminInGroups {
-			return nil
-		}
+	if _, ok := s.partnerAccessLocked(u, t); ok {
+		return nil
 	}
 	return &aadError{Code: "invalid_grant", AADSTS: 50020, Message: fmt.Sprintf(
 		"User account '%s' from identity provider 'https://sts.windows.net/%s/' does not exist in tenant '%s' and cannot access "+
@@ -48,9 +46,8 @@ func (s *Server) isAdminIn(u *User, t *Tenant) bool {
 	if u.HomeTenant == t.ID {
 		return slices.Contains(u.Roles, GlobalAdminTemplateID)
 	}
-	rel := s.world.Partner.RelationshipFor(t.ID)
-	return u.HomeTenant == s.world.Partner.ID && rel != nil && rel.Status == "active" && rel.AdminInGroups &&
-		slices.Contains(rel.RoleIDs, GlobalAdminTemplateID)
+	roles, _ := s.partnerAccessLocked(u, t)
+	return slices.Contains(roles, GlobalAdminTemplateID)
 }
 
 // delegatedScopesLocked decides what a delegated token for rr carries in

@@ -226,6 +226,8 @@ func applicationDisabled(app *App) *aadError {
 //	GET    /_sandbox/rehearsals         the rehearsals, as JSON
 //	POST   /_sandbox/rehearsals/{name}  stage one
 //	DELETE /_sandbox/rehearsals/{name}  stop one
+//	POST   /_sandbox/gdap/relationships/{id}/approve[?customer=…]
+//	                                    the customer's admin approves
 //
 // It answers only requests from a loopback address.
 const adminPrefix = "/_sandbox/"
@@ -241,6 +243,7 @@ func (s *Server) routeAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /_sandbox/rehearsals/{name}", func(w http.ResponseWriter, r *http.Request) {
 		s.adminAnswer(w, s.StopRehearsal(Rehearsal(r.PathValue("name"))))
 	})
+	s.routeAdminGDAP(mux)
 }
 
 func (s *Server) adminAnswer(w http.ResponseWriter, err error) {

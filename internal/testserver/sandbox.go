@@ -273,6 +273,12 @@ func NewSandbox(spec SandboxSpec, opts ...Option) (*Server, SandboxInfo) {
 			s.addMLTRelationship(c.ID)
 			c.MLT = true
 		}
+		switch i {
+		case 5:
+			s.addPastRelationship(c.ID, RelExpired)
+		case 6:
+			s.addPastRelationship(c.ID, RelTerminated)
+		}
 		info.Customers = append(info.Customers, c)
 	}
 
@@ -350,6 +356,29 @@ func (s *Server) addMLTRelationship(customer string) {
 			Created: now.Add(-400 * 24 * time.Hour), End: now.Add(330 * 24 * time.Hour), AdminInGroups: true,
 		}
 		w.Partner.Relationships = append([]*Relationship{mlt}, w.Partner.Relationships...)
+	})
+}
+
+// addPastRelationship gives the partner an ended relationship with a
+// customer, older than its current one: one that expired after its two
+// years, or one the partner terminated. Real partner lists keep both; they
+// grant nothing.
+func (s *Server) addPastRelationship(customer, status string) {
+	now := s.clock.Now()
+	s.Mutate(func(w *World) {
+		t := w.Tenants[customer]
+		created := now.Add(-800 * 24 * time.Hour)
+		end := created.Add(730 * 24 * time.Hour)
+		if status == RelTerminated {
+			end = created.Add(200 * 24 * time.Hour)
+		}
+		past := &Relationship{
+			ID: newID() + "-" + newID(), DisplayName: "Past " + t.DisplayName, Status: status,
+			CustomerTenantID: customer, CustomerName: t.DisplayName, RoleIDs: []string{GlobalAdminTemplateID},
+			Created: created, End: end, AdminInGroups: true,
+		}
+		past.GDAP.Duration, past.GDAP.Activated = "P730D", created
+		w.Partner.Relationships = append([]*Relationship{past}, w.Partner.Relationships...)
 	})
 }
 

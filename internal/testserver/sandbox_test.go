@@ -50,16 +50,22 @@ func TestSandboxWorld(t *testing.T) {
 		if w.Apps[GraphCommandLineToolsID] == nil || w.Partner.ServicePrincipalByAppID(GraphCommandLineToolsID) == nil {
 			t.Error("the bootstrap client is not registered and consented under Graph Command Line Tools' id")
 		}
-		mlt, gdap := 0, 0
+		mlt, gdap, ended := 0, 0, map[string]int{}
 		for _, r := range w.Partner.Relationships {
-			if strings.HasPrefix(r.DisplayName, "MLT_") {
+			switch {
+			case r.Status == RelExpired || r.Status == RelTerminated:
+				ended[r.Status]++
+			case strings.HasPrefix(r.DisplayName, "MLT_"):
 				mlt++
-			} else {
+			default:
 				gdap++
 			}
 		}
 		if mlt != 2 || gdap != DefaultSandboxCustomers {
 			t.Errorf("got %d MLT and %d other relationships, want 2 and %d", mlt, gdap, DefaultSandboxCustomers)
+		}
+		if ended[RelExpired] != 1 || ended[RelTerminated] != 1 {
+			t.Errorf("ended relationships %v, want one expired and one terminated", ended)
 		}
 		if n := len(w.Partner.Customers); n != DefaultSandboxCustomers-1 {
 			t.Errorf("Partner Center lists %d customers, want %d (all but the deleted one)", n, DefaultSandboxCustomers-1)

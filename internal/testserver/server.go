@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -256,6 +257,7 @@ func (s *Server) newWorld(partnerName string) *World {
 		DeviceCodes:         map[string]*DeviceCode{},
 		PageSize:            100,
 		RefreshIdleLifetime: defaultRefreshIdleLife,
+		GDAPDelay:           time.Minute,
 		DeviceCode:          DeviceCodePolicy{PendingPolls: 1, Interval: 1, Lifetime: 15 * time.Minute},
 	}
 	for _, a := range firstPartyApps() {
@@ -344,11 +346,14 @@ func (s *Server) AddCustomer(spec CustomerSpec) string {
 		}
 		rel := &Relationship{ID: newID() + "-" + newID(), DisplayName: "SAM " + name, Status: status, CustomerTenantID: id, CustomerName: name,
 			RoleIDs: []string{GlobalAdminTemplateID}, Created: now.Add(-30 * 24 * time.Hour), End: now.Add(700 * 24 * time.Hour),
-			AutoExtend: true, AdminInGroups: !spec.AdminOutsideGDAPGroups}
+			AdminInGroups: !spec.AdminOutsideGDAPGroups}
 		if spec.MLT {
 			rel.DisplayName = "MLT_" + newID()
 			rel.RoleIDs = []string{"88d8e3e3-8f55-4a1e-953a-9b9898b8876b"} // Directory Readers
 		}
+		// Microsoft never auto-extends a relationship holding Global
+		// Administrator (graph_gdap.go, gdapCheckExtend); others extend.
+		rel.AutoExtend = !slices.Contains(rel.RoleIDs, GlobalAdminTemplateID)
 		p.Relationships = append(p.Relationships, rel)
 	}
 	if spec.PartnerCenter {
@@ -441,6 +446,8 @@ func (s *Server) handler() http.Handler {
 	s.routeGraph(graph)
 	s.routePartner(partner)
 	s.routeExchange(exchange)
+	keyVault := http.NewServeMux()
+	s.routeKeyVault(keyVault)
 	byName := map[string]http.Handler{"graph": graph, "partner": partner, "exchange": exchange}
 	admin := http.NewServeMux()
 	s.routeAdmin(admin)
@@ -457,6 +464,10 @@ func (s *Server) handler() http.Handler {
 		}
 		if svc := serviceHosts[strings.ToLower(host)]; svc != "" {
 			service, h = svc, byName[svc]
+		} else if kr, ok := keyVaultRoute(r, host); ok {
+			// Faults and the record see the path as sent; the vault's
+			// handlers see it relative to the vault.
+			service, h = "keyvault", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { keyVault.ServeHTTP(w, kr) })
 		}
 		for _, svc := range []struct {
 			prefix string

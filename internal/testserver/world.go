@@ -38,6 +38,8 @@ type World struct {
 	AuthCodes map[string]*AuthCode
 	// DeviceCodes by device_code value.
 	DeviceCodes map[string]*DeviceCode
+	// Vaults holds the key vaults (keyvault.go) by lower-cased name.
+	Vaults map[string]*Vault
 	// PageSize is how many items Graph, Partner Center and Exchange return
 	// per page when the client asks for more (or nothing). Small values make
 	// tests cross pages.
@@ -61,6 +63,11 @@ type World struct {
 	DeviceCode DeviceCodePolicy
 	// Authorize governs the simulated admin at /authorize.
 	Authorize AuthorizePolicy
+	// GDAPDelay is how long GDAP's asynchronous work takes: an access
+	// assignment stays pending, a termination stays requested and a
+	// long-running operation stays running this long (one minute by
+	// default; 0 makes them complete at the next read).
+	GDAPDelay time.Duration
 }
 
 // DeviceCodePolicy says how the simulated admin answers device codes.
@@ -149,6 +156,8 @@ type Group struct {
 	ID          string
 	DisplayName string
 	Members     map[string]bool
+	// Description and MailNickname are what Graph's group create sets.
+	Description, MailNickname string
 }
 
 // App is an application registration (or a first-party app).
@@ -251,8 +260,13 @@ type Relationship struct {
 	Created, End     time.Time
 	AutoExtend       bool
 	// AdminInGroups says whether the partner admin is in the security
-	// groups this relationship's access assignments name.
+	// groups this relationship's access assignments name: a seeded
+	// shorthand for assignments of every role to groups holding the
+	// partner's users. Assignments made through Graph are in GDAP.
 	AdminInGroups bool
+	// GDAP holds what the Graph GDAP API adds: requested duration,
+	// activation, requests, access assignments, operations (gdap_world.go).
+	GDAP RelationshipState
 }
 
 // PCCustomer is a Partner Center customer record.
