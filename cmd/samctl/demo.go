@@ -333,11 +333,13 @@ func demoDifferences(d *demoRun) []string {
 	return diffs
 }
 
-// demoNote says, before the summary, how the run compares with the design.
-func demoNote(d *demoRun, diffs []string) string {
+// demoNote says, before the summary, how the run compares with the design,
+// a line per element: the report escapes each line's control characters,
+// a line break included.
+func demoNote(d *demoRun, diffs []string) []string {
 	if len(diffs) > 0 {
-		return fmt.Sprintf("The run did NOT go as designed (%d differences); the first: %s.", len(diffs), diffs[0])
+		return []string{fmt.Sprintf("The run did NOT go as designed (%d differences); the first: %s.", len(diffs), diffs[0])}
 	}
-	return fmt.Sprintf("As designed: the failures are the %d customers broken on purpose, each with its fix.\n"+
-		"Next: 'samctl sandbox' serves this fake cloud for your own tools; 'samctl setup' does this for real.", len(d.info.Broken()))
+	return []string{fmt.Sprintf("As designed: the failures are the %d customers broken on purpose, each with its fix.", len(d.info.Broken())),
+		"Next: 'samctl sandbox' serves this fake cloud for your own tools; 'samctl setup' does this for real."}
 }

@@ -162,6 +162,9 @@ func TestDemoText(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
+	if strings.Contains(stdout, `fix.\nNext`) || !strings.Contains(stdout, "each with its fix.\nNext: 'samctl sandbox'") {
+		t.Errorf("the note's two lines are not printed as two lines:\n%s", stdout)
+	}
 	summary, doctor := strings.Index(stdout, "\n25 total tenants, with 5 failures\n"), strings.Index(stdout, "\n5. Doctor")
 	if summary < 0 || doctor < summary {
 		t.Errorf("output lacks the summary, or the doctor's section after it:\n%s", stdout)
