@@ -163,7 +163,7 @@ func (a *app) check(ctx context.Context, list sam.ListOptions, checks sam.Checks
 			return jerr
 		}
 	} else {
-		writeReport(a.stdout, rep, "")
+		writeReport(a.stdout, rep, nil)
 	}
 	switch {
 	case err != nil:

@@ -17,14 +17,17 @@ func (a *app) consentCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "consent",
 		Short: "Manage the SAM app's consent in customer tenants",
-		Long: `consent groups the commands that install the SAM app in customer tenants.
-Run "samctl consent push --help" for the one that does it.`,
+		Long: `consent groups the commands that install the SAM app in customer tenants:
+push consents it; plan shows how each tenant's consent differs from the
+manifest, and apply makes it so.`,
 		Example: `  samctl consent push contoso.onmicrosoft.com
-  samctl consent push --all`,
+  samctl consent push --all
+  samctl consent plan --all
+  samctl consent apply --all`,
 		Args: subcommandArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
-	c.AddCommand(a.consentPushCommand())
+	c.AddCommand(a.consentPushCommand(), a.consentPlanCommand(), a.consentApplyCommand())
 	return c
 }
 

@@ -139,7 +139,7 @@ func TestReportFits80Columns(t *testing.T) {
 			{Check: sam.CheckDelegatedExchange, Outcome: sam.OutcomePassed},
 			{Check: sam.CheckAppGraph, Outcome: sam.OutcomePassed}}}}}
 	var b bytes.Buffer
-	writeReport(&b, rep, "")
+	writeReport(&b, rep, nil)
 	guids := 0
 	for _, line := range strings.Split(b.String(), "\n") {
 		assert.LessOrEqual(t, utf8.RuneCountInString(line), tableWidth, "line too wide: %q", line)
@@ -161,7 +161,7 @@ func TestInterruptedReport(t *testing.T) {
 			Checks: []sam.CheckResult{{Check: sam.CheckDelegatedGraph, Outcome: sam.OutcomeSkipped}}})
 	}
 	var b bytes.Buffer
-	writeReport(&b, rep, "")
+	writeReport(&b, rep, nil)
 	assert.Contains(t, b.String(), "Checked")
 	assert.NotContains(t, b.String(), "Unchecked")
 	assert.Contains(t, b.String(), "2000 tenants not checked")

@@ -36,7 +36,8 @@ throttled, deleted) — and runs what a partner runs:
      Center, merged;
   3. consent push: CPV consent in every customer through Partner Center;
   4. access check: Graph and Exchange as the admin in every customer,
-     with each failure's code and fix, and the old script's summary.
+     with each failure's code and fix, and the old script's summary;
+  5. doctor: a summary of what is broken and what breaks within 30 days.
 
 Its exit code is 0 when the run went as designed: the broken customers are
 part of the show, and every other one passes.
@@ -81,6 +82,7 @@ type demoJSON struct {
 	Broken  []sandboxCustomerJS `json:"broken"`
 	Setup   []stepJSON          `json:"setup"`
 	Consent *pushJSON           `json:"consent,omitempty"`
+	Doctor  *demoDoctorJSON     `json:"doctor,omitempty"`
 }
 
 // demoRun is what the demo learns as it goes.
@@ -134,11 +136,21 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 		return ctx.Err()
 	}
 	diffs := demoDifferences(d)
+	// The check's own cost, before the doctor sends more through the
+	// same client.
+	reqs, toks := d.check.counter.Requests(), d.check.counter.TokenRequests()
+	if !a.jsonOut {
+		writeReport(w, d.rep, demoNote(d, diffs))
+	}
+	doctor, err := a.demoDoctor(ctx, d)
+	if err != nil {
+		return err
+	}
 	if a.jsonOut {
 		out := demoJSON{AsDesigned: len(diffs) == 0, Differences: diffs, TotalMS: time.Since(start).Milliseconds(),
 			TotalRequests: s.TotalRequests(), LatencyMS: f.latency.Milliseconds(), ThrottledWaitMS: d.rep.ThrottledWait.Milliseconds(),
-			checkJSON: reportJSON(d.rep, d.check.counter.Requests(), d.check.counter.TokenRequests(), nil),
-			Broken:    []sandboxCustomerJS{}, Setup: d.steps.steps}
+			checkJSON: reportJSON(d.rep, reqs, toks, nil),
+			Broken:    []sandboxCustomerJS{}, Setup: d.steps.steps, Doctor: doctor}
 		for _, c := range info.Broken() {
 			out.Broken = append(out.Broken, sandboxCustomerJS{ID: c.ID, Name: c.Name, Domain: c.Domain, Problem: string(c.Problem)})
 		}
@@ -149,8 +161,6 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 		if err := a.printJSON(out); err != nil {
 			return err
 		}
-	} else {
-		writeReport(w, d.rep, demoNote(d, diffs))
 	}
 	switch {
 	case checkErr != nil:
@@ -323,11 +333,13 @@ func demoDifferences(d *demoRun) []string {
 	return diffs
 }
 
-// demoNote says, before the summary, how the run compares with the design.
-func demoNote(d *demoRun, diffs []string) string {
+// demoNote says, before the summary, how the run compares with the design,
+// a line per element: the report escapes each line's control characters,
+// a line break included.
+func demoNote(d *demoRun, diffs []string) []string {
 	if len(diffs) > 0 {
-		return fmt.Sprintf("The run did NOT go as designed (%d differences); the first: %s.", len(diffs), diffs[0])
+		return []string{fmt.Sprintf("The run did NOT go as designed (%d differences); the first: %s.", len(diffs), diffs[0])}
 	}
-	return fmt.Sprintf("As designed: the failures are the %d customers broken on purpose, each with its fix.\n"+
-		"Next: 'samctl sandbox' serves this fake cloud for your own tools; 'samctl setup' does this for real.", len(d.info.Broken()))
+	return []string{fmt.Sprintf("As designed: the failures are the %d customers broken on purpose, each with its fix.", len(d.info.Broken())),
+		"Next: 'samctl sandbox' serves this fake cloud for your own tools; 'samctl setup' does this for real."}
 }

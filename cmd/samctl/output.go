@@ -133,9 +133,10 @@ const tableWidth = 80
 // tableWidth columns: a row per tenant checked (names and domains
 // shortened to fit), then each failure with its code and what to do
 // (wrapped at word boundaries, so a GUID stays whole), then the line the
-// PowerShell test script ended with, with note just before it. A run cut
+// PowerShell test script ended with, with the lines of note just before
+// it, each escaped on its own. A run cut
 // short shows the tenants it checked and counts the others.
-func writeReport(w io.Writer, rep *sam.AccessReport, note string) {
+func writeReport(w io.Writer, rep *sam.AccessReport, note []string) {
 	var perTenant []sam.Check
 	for _, c := range rep.Checks {
 		if c != sam.CheckPartnerCenter {
@@ -194,11 +195,8 @@ func writeReport(w io.Writer, rep *sam.AccessReport, note string) {
 	if rep.Throttled > 0 {
 		printf(w, "Throttled %s; every worker waited out the service's Retry-After.\n", plural(rep.Throttled, "time", "times"))
 	}
-	if note != "" {
-		// The note is samctl's own lines; whatever they quote is escaped.
-		for _, line := range strings.Split(note, "\n") {
-			printLine(w, line)
-		}
+	for _, l := range note {
+		printLine(w, l)
 	}
 	printLine(w, rep.Summary())
 }

@@ -150,7 +150,7 @@ func TestDemoJSON(t *testing.T) {
 }
 
 // TestDemoText checks what a person sees: the steps, the table, the
-// failures with their fixes, and the summary last.
+// failures with their fixes, the summary, and the doctor's summary last.
 func TestDemoText(t *testing.T) {
 	isolate(t)
 	code, stdout, stderr := samctl(t, "demo")
@@ -163,9 +163,13 @@ func TestDemoText(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
+	summary, doctor := strings.Index(stdout, "\n25 total tenants, with 5 failures\n"), strings.Index(stdout, "\n5. Doctor")
+	if summary < 0 || doctor < summary {
+		t.Errorf("output lacks the summary, or the doctor's section after it:\n%s", stdout)
+	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if last := lines[len(lines)-1]; last != "25 total tenants, with 5 failures" {
-		t.Errorf("last line %q, want the summary", last)
+	if last := lines[len(lines)-1]; !strings.Contains(last, "samctl doctor") {
+		t.Errorf("last line %q, want the doctor's summary", last)
 	}
 	// The closing note is two lines of samctl's own, not one line with
 	// its break escaped.

@@ -233,6 +233,7 @@ func applicationDisabled(app *App) *aadError {
 const adminPrefix = "/_sandbox/"
 
 func (s *Server) routeAdmin(mux *http.ServeMux) {
+	s.routeClock(mux)
 	mux.HandleFunc("GET /_sandbox/rehearsals", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"rehearsals": s.Rehearsals()})
 	})

@@ -2,7 +2,6 @@ package testserver
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -136,17 +135,7 @@ func TestRehearsalAdminEndpoint(t *testing.T) {
 	t.Parallel()
 	s := New()
 	defer s.Close()
-	call := func(method, path string) (int, map[string]any) {
-		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), method, s.URL()+path, nil)
-		require.NoError(t, err)
-		resp, err := s.Client().Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		var m map[string]any
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
-		return resp.StatusCode, m
-	}
+	call := func(method, path string) (int, map[string]any) { return adminCall(t, s, method, path) }
 	status, body := call(http.MethodGet, "/_sandbox/rehearsals")
 	require.Equal(t, http.StatusOK, status)
 	assert.Len(t, body["rehearsals"], len(RehearsalNames()))
