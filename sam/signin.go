@@ -167,10 +167,16 @@ func newPublicClient(p SignInParams) (public.Client, error) {
 	if err := httpx.ValidTenant(p.Tenant); err != nil {
 		return public.Client{}, fmt.Errorf("sam: admin sign-in tenant: %w", err)
 	}
-	opts := []public.Option{public.WithAuthority(p.Cloud.LoginEndpoint + "/" + p.Tenant)}
+	// MSAL's requests carry device codes and the admin's refresh token: like
+	// every request samkit sends with a credential, they follow no
+	// redirect, whatever the caller's client (copied, not changed) says.
+	hc := &http.Client{}
 	if p.HTTPClient != nil {
-		opts = append(opts, public.WithHTTPClient(p.HTTPClient))
+		c := *p.HTTPClient
+		hc = &c
 	}
+	hc.CheckRedirect = httpx.RefuseRedirect
+	opts := []public.Option{public.WithAuthority(p.Cloud.LoginEndpoint + "/" + p.Tenant), public.WithHTTPClient(hc)}
 	known := false
 	for _, h := range knownLoginHosts {
 		known = known || strings.EqualFold(h, p.Cloud.LoginEndpoint)
