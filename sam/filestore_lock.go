@@ -16,10 +16,15 @@ const lockRetry = 10 * time.Millisecond
 // and waits for it as long as ctx allows: flock(2) on Unix, LockFileEx on
 // Windows, so that processes sharing one credentials file write it in
 // turn. The lock file is never removed: removing it would let two
-// processes lock two different files.
+// processes lock two different files. Where the system has no file locks
+// (Plan 9, WebAssembly), the store's mutex alone orders the writes of one
+// process, and each write is still atomic.
 func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 	l := flock.New(path, flock.SetPermissions(0o600))
 	ok, err := l.TryLockContext(ctx, lockRetry)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return func() {}, nil
+	}
 	if err != nil {
 		l.Close()
 		return nil, err
