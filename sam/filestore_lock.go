@@ -19,19 +19,20 @@ const lockRetry = 10 * time.Millisecond
 // processes lock two different files. Where the system has no file locks
 // (Plan 9, WebAssembly), the store's mutex alone orders the writes of one
 // process, and each write is still atomic.
-func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+// exclusive reports that the lock also excludes other processes.
+func lockFile(ctx context.Context, path string) (unlock func(), exclusive bool, err error) {
 	l := flock.New(path, flock.SetPermissions(0o600))
 	ok, err := l.TryLockContext(ctx, lockRetry)
 	if errors.Is(err, errors.ErrUnsupported) {
-		return func() {}, nil
+		return func() {}, false, nil
 	}
 	if err != nil {
 		l.Close()
-		return nil, err
+		return nil, false, err
 	}
 	if !ok {
 		l.Close()
-		return nil, errors.New("the lock was not granted")
+		return nil, false, errors.New("the lock was not granted")
 	}
-	return func() { _ = l.Close() }, nil
+	return func() { _ = l.Close() }, true, nil
 }
