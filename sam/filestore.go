@@ -402,14 +402,16 @@ func (s *FileStore) update(ctx context.Context, change func(old *fileDoc) (fileD
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("sam: creating the credentials directory: %w", err)
 	}
-	unlock, err := lockFile(ctx, s.lockPath())
+	unlock, exclusive, err := lockFile(ctx, s.lockPath())
 	if err != nil {
 		return fmt.Errorf("sam: locking %s: %w", s.path, err)
 	}
 	defer unlock()
-	// No other writer holds the lock, so any temporary file left beside
-	// the credentials was abandoned by a crash.
-	s.removeStaleTemps()
+	if exclusive {
+		// No other writer holds the lock, so any temporary file left
+		// beside the credentials was abandoned by a crash.
+		s.removeStaleTemps()
+	}
 
 	var old *fileDoc
 	switch doc, err := s.read(); {

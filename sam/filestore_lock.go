@@ -16,17 +16,23 @@ const lockRetry = 10 * time.Millisecond
 // and waits for it as long as ctx allows: flock(2) on Unix, LockFileEx on
 // Windows, so that processes sharing one credentials file write it in
 // turn. The lock file is never removed: removing it would let two
-// processes lock two different files.
-func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+// processes lock two different files. Where the system has no file locks
+// (Plan 9, WebAssembly), the store's mutex alone orders the writes of one
+// process, and each write is still atomic.
+// exclusive reports that the lock also excludes other processes.
+func lockFile(ctx context.Context, path string) (unlock func(), exclusive bool, err error) {
 	l := flock.New(path, flock.SetPermissions(0o600))
 	ok, err := l.TryLockContext(ctx, lockRetry)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return func() {}, false, nil
+	}
 	if err != nil {
 		l.Close()
-		return nil, err
+		return nil, false, err
 	}
 	if !ok {
 		l.Close()
-		return nil, errors.New("the lock was not granted")
+		return nil, false, errors.New("the lock was not granted")
 	}
-	return func() { _ = l.Close() }, nil
+	return func() { _ = l.Close() }, true, nil
 }
