@@ -28,8 +28,22 @@
 // # Faults and time
 //
 // Inject queues a Fault (latency, throttling, 5xx, reset, malformed bodies…)
-// for the next N requests that match a path, method and tenant. The Clock is
-// settable: Advance it to expire tokens, secrets and idle refresh tokens.
+// for the next N requests that match a path, method and tenant; an
+// IdentityError fault answers with any AADSTS code of Microsoft's reference
+// (IdentityErrorCodes). The Clock is settable: Advance it to expire tokens,
+// secrets and idle refresh tokens. Access token lifetimes are picked
+// between 60 and 90 minutes, as Entra's are, from a generator WithSeed
+// fixes. World.TokenThrottle makes the token endpoint throttle a client
+// per tenant (429, or AADSTS50196 for a refresh loop).
+//
+// # Rehearsals and saved state
+//
+// Rehearse stages a change Microsoft has announced or a failure users must
+// be ready for (Partner Center's MFA enforcement, a retired client, revoked
+// sessions, hung APIs…; RehearsalCatalog lists them), from the world's state
+// where it can hold it. A server serves them to loopback callers at
+// /_sandbox/rehearsals. SaveState and LoadState carry a world across
+// processes (samctl sandbox --state).
 //
 // # Recording
 //
