@@ -207,6 +207,16 @@ func TestCoverageFullyCovered(t *testing.T) {
 		assert.Equal(t, []string{"relationship:true", "role:true", "assignment:true", "membership:true"}, links(rt.Steps), rt.Role.Name)
 	}
 
+	// A tenant named with no relationship at all misses the first link.
+	other := w.s.AddCustomer(testserver.CustomerSpec{Name: "Stranger", Users: 1})
+	rep, err = d.Coverage(ctx, sam.CoverageOptions{Tenants: []string{other, cust}})
+	require.NoError(t, err)
+	require.Len(t, rep.Tenants, 2)
+	assert.True(t, rep.Tenants[1].Complete())
+	require.Len(t, rep.Tenants[0].Missing, 4)
+	assert.Equal(t, sam.LinkRelationship, rep.Tenants[0].Missing[0].Link)
+	assert.Equal(t, "the partner has no GDAP relationship with tenant "+other, rep.Tenants[0].Missing[0].Why)
+
 	// ListTenants needs no role in a customer.
 	tr, err = d.Trace(ctx, sam.TraceOptions{Tenant: cust, Operation: "ListTenants"})
 	require.NoError(t, err)
