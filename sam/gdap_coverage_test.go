@@ -173,6 +173,17 @@ func TestCoverageExpiredRelationship(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, tr.Roles, 1)
 	assert.Equal(t, []sam.TraceStep{{Link: sam.LinkRelationship, ID: rel, Name: "Northwind samkit", Detail: want}}, tr.Roles[0].Steps)
+
+	// A new relationship covers the roles; the trace still shows the
+	// expired one, after the active one.
+	again, _ := approved(t, w, d, cust, "Northwind samkit 2", sam.RoleTemplate{}, w.partner.AdminID)
+	tr, err = d.Trace(ctx, sam.TraceOptions{Tenant: cust, Role: exchangeAdmin})
+	require.NoError(t, err)
+	require.True(t, tr.Covered())
+	steps := tr.Roles[0].Steps
+	assert.Equal(t, []string{"relationship:true", "relationship:false", "role:true", "assignment:true", "membership:true"}, links(steps))
+	assert.Equal(t, again, steps[0].ID)
+	assert.Equal(t, fmt.Sprintf("relationship %q (%s) expired on %s", "Northwind samkit", rel, ended.UTC().Format(time.DateOnly)), steps[1].Detail)
 }
 
 // All links in place: every role covered, each through its group.

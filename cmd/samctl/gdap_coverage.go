@@ -186,10 +186,16 @@ func (a *app) writeTrace(rep *sam.TraceReport) {
 			mark = markFail
 		}
 		printf(a.stdout, "%s %s\n", mark, rt.Role.Name)
-		for _, s := range rt.Steps {
+		for i, s := range rt.Steps {
+			// Only the last step can be the missing link: a relationship
+			// not active before it is one of several with the tenant.
 			m := "found"
-			if !s.Found {
+			switch {
+			case s.Found:
+			case i == len(rt.Steps)-1:
 				m = "MISSING"
+			default:
+				m = "ended"
 			}
 			printf(a.stdout, "    %-12s %-7s %s\n", s.Link, m, s.Detail)
 		}
