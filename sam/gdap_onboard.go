@@ -61,6 +61,8 @@ const (
 type OnboardEvent struct {
 	Step   OnboardStep `json:"step"`
 	Status StepStatus  `json:"status"`
+	// RelationshipID is the relationship's id, once known.
+	RelationshipID string `json:"relationshipId,omitzero"`
 	// Detail says what was done or found, for people.
 	Detail string `json:"detail,omitzero"`
 	// Err is why the step failed.
@@ -222,7 +224,7 @@ func (p *Partner) Onboard(ctx context.Context, o OnboardOptions) (OnboardResult,
 
 // emit records e as its step's latest event and reports it.
 func (o *onboarding) emit(step OnboardStep, status StepStatus, detail string, err error) {
-	e := OnboardEvent{Step: step, Status: status, Detail: detail, Err: err}
+	e := OnboardEvent{Step: step, Status: status, RelationshipID: o.res.Relationship.ID, Detail: detail, Err: err}
 	if i := slices.IndexFunc(o.res.Steps, func(x OnboardEvent) bool { return x.Step == step }); i >= 0 {
 		o.res.Steps[i] = e
 	} else {
@@ -263,9 +265,9 @@ func (o *onboarding) invite(ctx context.Context) error {
 	}
 	o.res.Relationship = rel
 	if found {
-		o.emit(OnboardInvite, StepAlreadyDone, fmt.Sprintf("relationship %q (%s) exists, %s", rel.DisplayName, rel.ID, rel.Status), nil)
+		o.emit(OnboardInvite, StepAlreadyDone, fmt.Sprintf("%q is %s", rel.DisplayName, rel.Status), nil)
 	} else {
-		o.emit(OnboardInvite, StepDone, fmt.Sprintf("relationship %q (%s) created with %d roles", rel.DisplayName, rel.ID, len(rel.AccessDetails.UnifiedRoles)), nil)
+		o.emit(OnboardInvite, StepDone, fmt.Sprintf("%q created, %d roles", rel.DisplayName, len(rel.AccessDetails.UnifiedRoles)), nil)
 	}
 	o.emit(OnboardLock, StepStarted, "", nil)
 	switch rel.Status {
@@ -274,10 +276,10 @@ func (o *onboarding) invite(ctx context.Context) error {
 			return o.fail(OnboardLock, err)
 		}
 		o.res.Link = InvitationLink(rel.ID)
-		o.emit(OnboardLock, StepDone, "invitation link: "+o.res.Link, nil)
+		o.emit(OnboardLock, StepDone, "the invitation link works: "+o.res.Link, nil)
 	case graph.RelationshipApprovalPending:
 		o.res.Link = InvitationLink(rel.ID)
-		o.emit(OnboardLock, StepAlreadyDone, "invitation link: "+o.res.Link, nil)
+		o.emit(OnboardLock, StepAlreadyDone, "the invitation link works: "+o.res.Link, nil)
 	case graph.RelationshipActive:
 		o.emit(OnboardLock, StepAlreadyDone, "approved already", nil)
 	default:
@@ -293,7 +295,7 @@ func (o *onboarding) approve(ctx context.Context) error {
 	if rel.Status == graph.RelationshipActive {
 		o.emit(OnboardApproval, StepAlreadyDone, "approved by "+rel.Customer.TenantID, nil)
 	} else {
-		o.emit(OnboardApproval, StepWaiting, "for the customer's admin to approve at "+o.res.Link, nil)
+		o.emit(OnboardApproval, StepWaiting, "for the customer's admin to approve", nil)
 		if o.NoWait {
 			return ErrAwaitingApproval
 		}
@@ -424,7 +426,7 @@ func (o *onboarding) consent(ctx context.Context) error {
 		o.emit(OnboardConsent, StepAlreadyDone, "the SAM app is consented", nil)
 		return nil
 	}
-	o.emit(OnboardConsent, StepDone, fmt.Sprintf("CPV consent %s; %d grants made, %d completed, %d application permissions assigned",
+	o.emit(OnboardConsent, StepDone, fmt.Sprintf("%s; %d grants made, %d completed, %d app roles assigned",
 		r.PartnerConsent, r.GrantsCreated, r.GrantsUpdated, r.AssignmentsCreated), nil)
 	return nil
 }
