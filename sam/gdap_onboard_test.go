@@ -393,6 +393,9 @@ func TestUpdateAccessAssignmentNeedsTheCurrentETag(t *testing.T) {
 	assert.False(t, accepted, "the same roles: 200 with the assignment")
 	assert.Equal(t, a.ID, same.ID)
 
+	_, _, err = g.UpdateDelegatedAdminAccessAssignment(t.Context(), inv.Relationship.ID, a.ID, a.ETag, "62e90394-69f5-4237-9190-012177145e10")
+	require.ErrorContains(t, err, "not part of the relationship's roles", "Global Administrator is not in the default template")
+
 	w.s.Clock().Advance(2 * time.Minute) // pending → active: a new ETag
 	_, _, err = g.UpdateDelegatedAdminAccessAssignment(t.Context(), inv.Relationship.ID, a.ID, a.ETag, out[1].RoleID)
 	require.ErrorIs(t, err, graph.ErrPreconditionFailed, "a stale ETag changes nothing")
@@ -405,4 +408,68 @@ func newGDAPGraph(t *testing.T, w *accessWorld) *graph.Client {
 		graph.WithCloud(w.s.Cloud()), graph.WithHTTPClient(w.s.Client()), graph.WithRetryPolicy(fastRetry))
 	require.NoError(t, err)
 	return g
+}
+
+func TestOnboardExistingCustomer(t *testing.T) {
+	t.Parallel()
+	w := newOnboardWorld(t)
+	// A customer of the partner in Partner Center, with no relationship.
+	cust := w.s.AddCustomer(testserver.CustomerSpec{Name: "Fabrikam", PartnerCenter: true})
+	var events []sam.OnboardEvent
+	res, err := w.sp.Onboard(t.Context(), sam.OnboardOptions{Customer: cust, Sleep: w.sleep, Progress: func(e sam.OnboardEvent) {
+		events = append(events, e)
+		if e.Step == sam.OnboardApproval && e.Status == sam.StepWaiting {
+			require.NoError(t, w.s.ApproveRelationship(e.RelationshipID, ""), "the invitation names the customer")
+		}
+	}})
+	require.NoError(t, err)
+	require.True(t, res.Complete())
+	assert.Equal(t, sam.OnboardName(cust), res.Relationship.DisplayName)
+	assert.Equal(t, cust, res.Customer)
+	assert.LessOrEqual(t, len([]rune(res.Relationship.DisplayName)), 50, "Microsoft's limit for a relationship's name")
+}
+
+func TestOnboardRefusesARelationshipThatEnded(t *testing.T) {
+	t.Parallel()
+	w := newOnboardWorld(t)
+	var events []sam.OnboardEvent
+	_, err := w.sp.Onboard(t.Context(), w.options(t, &events))
+	require.NoError(t, err)
+	_, err = w.sp.Offboard(t.Context(), w.prospect.ID, nil)
+	require.NoError(t, err)
+	res, err := w.sp.Onboard(t.Context(), w.options(t, &events))
+	require.ErrorContains(t, err, "will not become active")
+	assert.Equal(t, sam.StepFailed, final(res)[sam.OnboardLock])
+}
+
+// BenchmarkOnboardNewCustomer reports what an onboarding costs in
+// requests, and what running it again on a finished one costs.
+func BenchmarkOnboardNewCustomer(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		w := &onboardWorld{accessWorld: newAccessWorld(b)}
+		grantManifest(b, w.accessWorld, sam.DefaultManifest().Merge(sam.GDAPManifest()))
+		w.prospect = w.s.AddProspect("Contoso")
+		o := sam.OnboardOptions{DisplayName: "Contoso samkit", Sleep: w.sleep, Progress: func(e sam.OnboardEvent) {
+			if e.Step == sam.OnboardApproval && e.Status == sam.StepWaiting {
+				if err := w.s.ApproveRelationship(e.RelationshipID, w.prospect.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}}
+		w.s.ResetRequests()
+		b.StartTimer()
+		if _, err := w.sp.Onboard(b.Context(), o); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		first := w.s.TotalRequests()
+		w.s.ResetRequests()
+		if _, err := w.sp.Onboard(b.Context(), o); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(first), "requests/onboarding")
+		b.ReportMetric(float64(w.s.TotalRequests()), "requests/re-run")
+		b.StartTimer()
+	}
 }

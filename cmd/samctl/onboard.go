@@ -214,8 +214,10 @@ func (a *app) onboard(ctx context.Context, s *session, o sam.OnboardOptions) err
 			printf(a.stdout, "Awaiting the customer's approval. Run the same command again once it approves.\n")
 		}
 		return nil
-	case err != nil && errors.Is(err, context.DeadlineExceeded) && res.Link != "":
-		return fmt.Errorf("the customer has not approved within --timeout; it still can at %s: run the same command again to continue: %w", res.Link, err)
+	case errors.Is(err, context.DeadlineExceeded) && res.Link != "":
+		// Not a service that failed to answer: the customer has yet to.
+		printf(a.stderr, "samctl: the customer has not approved within --timeout %v; it still can, at the\n  invitation link: run the same command again to continue\n", a.timeout)
+		return silentFailure{code: exitFailed}
 	case errors.Is(err, sam.ErrOnboardCheckFailed) && res.Access != nil:
 		if !a.jsonOut {
 			for _, c := range res.Access.Checks {

@@ -138,3 +138,16 @@ func TestDemoOnboardsANewCustomer(t *testing.T) {
 		}
 	}
 }
+
+// TestOnboardTimeoutWhileAwaitingApproval: --timeout ends the wait for a
+// customer who has not approved with a message that says so, not as a
+// service that did not answer.
+func TestOnboardTimeoutWhileAwaitingApproval(t *testing.T) {
+	isolate(t)
+	_, flags, _ := gdapSandbox(t)
+	code, stdout, stderr := samctl(t, append([]string{"onboard", "--new", "--name", "Late", "--timeout", "1s"}, flags...)...)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, stdout, "/granularAdminRelationships/", "the link was shown before the wait")
+	assert.Contains(t, stderr, "the customer has not approved within --timeout 1s")
+	assert.NotContains(t, stderr, "did not answer")
+}
