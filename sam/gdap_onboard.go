@@ -449,8 +449,12 @@ func (o *onboarding) check(ctx context.Context) error {
 		}
 		tr = rep.Tenants[0]
 		for _, c := range tr.Checks {
-			if !c.OK() {
+			switch {
+			case c.OK():
+			case c.Err != nil:
 				return c.Err
+			default:
+				return fmt.Errorf("sam: %s %s: %s", c.Check, c.Outcome, c.Message)
 			}
 		}
 		return nil

@@ -473,3 +473,21 @@ func BenchmarkOnboardNewCustomer(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+func TestOnboardReportsAFailedCheckAndPassesOnceMended(t *testing.T) {
+	t.Parallel()
+	w := newOnboardWorld(t)
+	var events []sam.OnboardEvent
+	w.s.Inject(testserver.Fault{Kind: testserver.Status, Status: 503, Service: "exchange", Tenant: w.prospect.ID})
+	res, err := w.sp.Onboard(t.Context(), w.options(t, &events))
+	require.ErrorIs(t, err, sam.ErrOnboardCheckFailed)
+	require.NotNil(t, res.Access)
+	assert.True(t, res.Access.Failed())
+	assert.Equal(t, sam.StepFailed, final(res)[sam.OnboardCheck])
+	assert.Equal(t, sam.StepDone, final(res)[sam.OnboardConsent], "every step before the check went through")
+
+	w.s.ClearFaults()
+	res, err = w.sp.Onboard(t.Context(), w.options(t, &events))
+	require.NoError(t, err)
+	assert.True(t, res.Complete())
+}
