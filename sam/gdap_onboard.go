@@ -237,6 +237,9 @@ func (o *onboarding) emit(step OnboardStep, status StepStatus, detail string, er
 
 // fail reports step failed with err and returns err naming the step.
 func (o *onboarding) fail(step OnboardStep, err error) error {
+	if errors.Is(err, graph.ErrForbidden) && (step == OnboardInvite || step == OnboardLock || step == OnboardAssign) {
+		err = fmt.Errorf("%w: the SAM app needs DelegatedAdminRelationship.ReadWrite.All and Group.ReadWrite.All in the partner tenant (sam.GDAPManifest; samctl setup --gdap), and the admin must be in Admin Agents", err)
+	}
 	o.emit(step, StepFailed, "", err)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err

@@ -491,3 +491,16 @@ func TestOnboardReportsAFailedCheckAndPassesOnceMended(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, res.Complete())
 }
+
+func TestOnboardWithoutGDAPPermissionsSaysWhatToAdd(t *testing.T) {
+	t.Parallel()
+	w := newAccessWorld(t)
+	fakeManifest(t, w) // the default manifest: GDAP read only
+	_, err := w.sp.Onboard(t.Context(), sam.OnboardOptions{DisplayName: "Denied", Sleep: func(context.Context, time.Duration) error { return nil }})
+	require.ErrorIs(t, err, graph.ErrForbidden, "the fake enforces DelegatedAdminRelationship.ReadWrite.All")
+	assert.ErrorContains(t, err, "step invite")
+	assert.ErrorContains(t, err, "samctl setup --gdap")
+	var rels int
+	w.s.Read(func(world *testserver.World) { rels = len(world.Partner.Relationships) })
+	assert.Zero(t, rels, "nothing was created")
+}
