@@ -143,11 +143,14 @@ type onboardPrinter struct {
 	lastWait string
 	// indent starts each line (the demo nests them under its section).
 	indent string
+	// linkOnStderr shows the invitation link on stderr with --json, for
+	// the person whose script waits on onboard.
+	linkOnStderr bool
 }
 
 func (p *onboardPrinter) print(e sam.OnboardEvent) {
 	if p.a.jsonOut {
-		if e.Step == sam.OnboardLock && (e.Status == sam.StepDone || e.Status == sam.StepAlreadyDone) {
+		if p.linkOnStderr && e.Step == sam.OnboardLock && (e.Status == sam.StepDone || e.Status == sam.StepAlreadyDone) {
 			// A script still needs the link while onboard waits.
 			printf(p.a.stderr, "invitation link: %s\n", sam.InvitationLink(e.RelationshipID))
 		}
@@ -180,7 +183,7 @@ func (p *onboardPrinter) print(e sam.OnboardEvent) {
 }
 
 func (a *app) onboard(ctx context.Context, s *session, o sam.OnboardOptions) error {
-	p := &onboardPrinter{a: a}
+	p := &onboardPrinter{a: a, linkOnStderr: true}
 	o.Progress = p.print
 	if !a.jsonOut {
 		who := o.Customer
