@@ -23,7 +23,13 @@ const (
 // setup makes. Customers added afterwards are consented to all of it.
 func fakeManifest(tb testing.TB, w *accessWorld) sam.Manifest {
 	tb.Helper()
-	m := sam.DefaultManifest()
+	return grantManifest(tb, w, sam.DefaultManifest())
+}
+
+// grantManifest makes the fake's app ask for m, with admin consent in the
+// partner tenant, and returns it.
+func grantManifest(tb testing.TB, w *accessWorld, m sam.Manifest) sam.Manifest {
+	tb.Helper()
 	w.s.Mutate(func(world *testserver.World) {
 		app := world.Apps[w.app.AppID]
 		app.RequiredResourceAccess = nil
