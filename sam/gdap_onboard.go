@@ -429,9 +429,23 @@ func (o *onboarding) consent(ctx context.Context) error {
 		o.emit(OnboardConsent, StepAlreadyDone, "the SAM app is consented", nil)
 		return nil
 	}
-	o.emit(OnboardConsent, StepDone, fmt.Sprintf("%s; %d grants made, %d completed, %d app roles assigned",
-		r.PartnerConsent, r.GrantsCreated, r.GrantsUpdated, r.AssignmentsCreated), nil)
+	o.emit(OnboardConsent, StepDone, pushSummary(r), nil)
 	return nil
+}
+
+// pushSummary says what a consent push did in a tenant, leaving out what it
+// did not have to do: "created; 2 app roles assigned".
+func pushSummary(r PushResult) string {
+	parts := []string{string(r.PartnerConsent)}
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{r.GrantsCreated, "grants added"}, {r.GrantsUpdated, "grants completed"}, {r.AssignmentsCreated, "app roles assigned"}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // check checks access in the customer. It only reads, so it always runs;
