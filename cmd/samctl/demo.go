@@ -149,11 +149,12 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	if !a.jsonOut {
 		writeReport(w, d.rep, demoNote(d, diffs))
 	}
-	doctor, err := a.demoDoctor(ctx, d)
+	onboard, err := a.demoOnboard(ctx, d, admin)
 	if err != nil {
 		return err
 	}
-	onboard, err := a.demoOnboard(ctx, d, admin)
+	// The doctor comes last: its summary is the demo's closing forecast.
+	doctor, err := a.demoDoctor(ctx, d)
 	if err != nil {
 		return err
 	}

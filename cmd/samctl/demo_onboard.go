@@ -29,7 +29,7 @@ type demoOnboardJSON struct {
 // move the sandbox's clock instead of the demo's: the minutes GDAP takes
 // to activate assignments pass at once.
 func (a *app) demoOnboard(ctx context.Context, d *demoRun, admin *session) (*demoOnboardJSON, error) {
-	a.section("6. Onboarding a new customer: from no GDAP relationship to a passing check")
+	a.section("5. Onboarding a new customer: from no GDAP relationship to a passing check")
 	prospect := d.s.AddProspect(demoProspect)
 	out := &demoOnboardJSON{Steps: []onboardStepJSON{}}
 	p := &onboardPrinter{a: a, indent: "  "}
