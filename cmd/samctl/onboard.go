@@ -333,6 +333,9 @@ func (a *app) offboard(ctx context.Context, s *session, customer string, yes, dr
 	if !yes {
 		a.writeOffboard(plan, "Offboarding plan for")
 		if !a.confirmCustomer(ctx, s, customer) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			return usageError{err: errors.New("not confirmed: nothing was changed"), cmd: "samctl offboard"}
 		}
 	}
@@ -363,6 +366,17 @@ func (a *app) confirmCustomer(ctx context.Context, s *session, customer string) 
 		}
 	}
 	printf(a.stdout, "This cannot be undone. Type the customer's tenant id or domain to confirm: ")
-	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
-	return slices.Contains(accept, strings.ToLower(strings.TrimSpace(line)))
+	// The read cannot be cancelled, so it runs aside: Ctrl-C at the prompt
+	// ends samctl rather than waiting for a line.
+	typed := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+		typed <- line
+	}()
+	select {
+	case line := <-typed:
+		return slices.Contains(accept, strings.ToLower(strings.TrimSpace(line)))
+	case <-ctx.Done():
+		return false
+	}
 }
