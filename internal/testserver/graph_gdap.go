@@ -688,7 +688,27 @@ func (s *Server) ApproveRelationship(id, customer string) error {
 // the invitation link and approves.
 func (s *Server) routeAdminGDAP(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_sandbox/gdap/relationships/{id}/approve", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.ApproveRelationship(r.PathValue("id"), r.URL.Query().Get("customer")); err != nil {
+		id, customer := r.PathValue("id"), r.URL.Query().Get("customer")
+		if customer == "new" {
+			// A customer new to the partner opens the link: its tenant
+			// comes to be, not yet in Partner Center, and approves.
+			name := r.URL.Query().Get("name")
+			if name == "" {
+				s.Read(func(w *World) {
+					for _, rel := range w.Partner.Relationships {
+						if rel.ID == id {
+							name = "Customer of " + rel.DisplayName
+						}
+					}
+				})
+			}
+			if name == "" {
+				writeJSON(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("no relationship %q", id)})
+				return
+			}
+			customer = s.AddProspect(name).ID
+		}
+		if err := s.ApproveRelationship(id, customer); err != nil {
 			status := http.StatusConflict
 			if strings.Contains(err.Error(), "no relationship") || strings.Contains(err.Error(), "no customer tenant") {
 				status = http.StatusNotFound
@@ -696,7 +716,7 @@ func (s *Server) routeAdminGDAP(mux *http.ServeMux) {
 			writeJSON(w, status, map[string]any{"error": strings.TrimPrefix(err.Error(), "testserver: ")})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"approved": r.PathValue("id")})
+		writeJSON(w, http.StatusOK, map[string]any{"approved": id, "customer": strings.ToLower(customer)})
 	})
 }
 
