@@ -59,8 +59,8 @@ while it runs through its loopback admin endpoint
 The one-way ones change the sandbox's tokens, sessions or secrets; a new
 sign-in (samctl setup --sandbox) or secret mends them.
 
-A GDAP invitation (samctl gdap invite, by a SAM app whose manifest adds
-DelegatedAdminRelationship.ReadWrite.All) waits for the customer's admin,
+A GDAP invitation (samctl gdap invite or onboard, by a SAM app set up with
+'samctl setup --sandbox URL --gdap') waits for the customer's admin,
 whom the same endpoint plays: POST {url}/_sandbox/gdap/relationships/ID/approve,
 with ?customer=TENANT-ID when the invitation named no customer.
 
