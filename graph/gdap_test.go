@@ -35,7 +35,7 @@ func TestGDAPRelationshipLifecycle(t *testing.T) {
 	s := testserver.New()
 	t.Cleanup(s.Close)
 	cust := s.AddCustomer(testserver.CustomerSpec{Name: "Contoso"})
-	s.Mutate(func(w *testserver.World) { w.PageSize = 1 })
+	s.Mutate(func(w *testserver.World) { w.MaxPageSize = 1 })
 	f := newFakeOn(t, s, gdapSpec)
 	ctx := t.Context()
 

@@ -29,7 +29,7 @@ func graphBatchPost(t *testing.T, s *Server, tok string, reqs []map[string]any) 
 func TestGraphBatch(t *testing.T) {
 	t.Parallel()
 	s := newGraphServer(t)
-	s.Mutate(func(w *World) { w.PageSize = 2 })
+	s.Mutate(func(w *World) { w.MaxPageSize = 2 })
 	tok := graphAdminToken(s, "", graphAllScopes...)
 	s.Inject(Fault{Kind: Throttle, Service: "graph", Path: "/users", RetryAfter: "7", Count: 1})
 

@@ -585,7 +585,7 @@ func (s *Server) gdapList(kind string) graphOp {
 		}
 		s.writeGraphCollection(w, r, c, graphCollection{
 			fragment: "tenantRelationships/delegatedAdminRelationships('" + r.PathValue("id") + "')/" + kind,
-			resource: gdapResource[kind], maxTop: graphGDAPTop, filterable: []string{"id", "status", "action", "operationType"}}, items)
+			resource: gdapResource[kind], paging: graphGDAPPaging, filterable: []string{"id", "status", "action", "operationType"}}, items)
 	}
 }
 

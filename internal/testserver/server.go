@@ -255,7 +255,6 @@ func (s *Server) newWorld(partnerName string) *World {
 		RefreshTokens:       map[string]*RefreshToken{},
 		AuthCodes:           map[string]*AuthCode{},
 		DeviceCodes:         map[string]*DeviceCode{},
-		PageSize:            100,
 		RefreshIdleLifetime: defaultRefreshIdleLife,
 		GDAPDelay:           time.Minute,
 		DeviceCode:          DeviceCodePolicy{PendingPolls: 1, Interval: 1, Lifetime: 15 * time.Minute},
