@@ -504,3 +504,52 @@ func TestOnboardWithoutGDAPPermissionsSaysWhatToAdd(t *testing.T) {
 	w.s.Read(func(world *testserver.World) { rels = len(world.Partner.Relationships) })
 	assert.Zero(t, rels, "nothing was created")
 }
+
+// Between the customer's approval and active, Microsoft shows a
+// relationship as approved, then activating, for minutes
+// (https://learn.microsoft.com/graph/api/resources/delegatedadminrelationship,
+// delegatedAdminRelationshipStatus); an onboarding run again then waits for
+// it instead of calling it dead.
+func TestOnboardResumesAnApprovedRelationshipStillActivating(t *testing.T) {
+	t.Parallel()
+	for _, status := range []string{graph.RelationshipApproved, graph.RelationshipActivating} {
+		t.Run(status, func(t *testing.T) {
+			t.Parallel()
+			w := newOnboardWorld(t)
+			var events []sam.OnboardEvent
+			o := w.options(t, &events)
+			o.NoWait = true
+			_, err := w.sp.Onboard(t.Context(), o)
+			require.ErrorIs(t, err, sam.ErrAwaitingApproval, "the customer approves as the run stops")
+			setStatus := func(s string) {
+				w.s.Mutate(func(world *testserver.World) {
+					for _, r := range world.Partner.Relationships {
+						if r.DisplayName == "Contoso samkit" {
+							r.Status = s
+						}
+					}
+				})
+			}
+			setStatus(status)
+
+			events = nil
+			o = w.options(t, &events)
+			o.NoWait = true // the customer has approved: nothing left to stop for
+			o.Progress = func(e sam.OnboardEvent) { events = append(events, e) }
+			activated := false
+			o.Sleep = func(ctx context.Context, d time.Duration) error {
+				if !activated {
+					activated = true
+					setStatus(testserver.RelActive)
+				}
+				return w.sleep(ctx, d)
+			}
+			res, err := w.sp.Onboard(t.Context(), o)
+			require.NoError(t, err, "a relationship %s is on its way to active", status)
+			require.True(t, res.Complete())
+			assert.True(t, activated, "the onboarding waited for the relationship to turn active")
+			assert.Equal(t, sam.StepAlreadyDone, final(res)[sam.OnboardLock])
+			assert.Equal(t, 1, w.state("Contoso samkit").relationships, "no second relationship")
+		})
+	}
+}
