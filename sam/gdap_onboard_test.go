@@ -553,3 +553,34 @@ func TestOnboardResumesAnApprovedRelationshipStillActivating(t *testing.T) {
 		})
 	}
 }
+
+// A relationship the customer approved that Microsoft is still activating
+// gives the partner its roles within minutes: offboarding cannot end it
+// yet, and must not report it ended.
+func TestPlanOffboardLeavesARelationshipStillActivating(t *testing.T) {
+	t.Parallel()
+	for _, status := range []string{graph.RelationshipApproved, graph.RelationshipActivating} {
+		t.Run(status, func(t *testing.T) {
+			t.Parallel()
+			w := newOnboardWorld(t)
+			var events []sam.OnboardEvent
+			_, err := w.sp.Onboard(t.Context(), w.options(t, &events))
+			require.NoError(t, err)
+			w.s.Mutate(func(world *testserver.World) {
+				for _, r := range world.Partner.Relationships {
+					if r.DisplayName == "Contoso samkit" {
+						r.Status = status
+					}
+				}
+			})
+
+			plan, err := w.sp.PlanOffboard(t.Context(), w.prospect.ID)
+			require.NoError(t, err)
+			require.Len(t, plan.Actions, 2, "the consent and the one relationship")
+			rel := plan.Actions[1]
+			assert.Equal(t, status, rel.Status)
+			assert.Equal(t, sam.OffboardLeft, rel.State, "a relationship about to turn active is not ended")
+			assert.Contains(t, rel.Detail, "run offboard again once it is active")
+		})
+	}
+}
