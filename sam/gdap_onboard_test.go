@@ -57,6 +57,18 @@ func (w *onboardWorld) approve(t *testing.T, name string) {
 	require.NoError(t, w.s.ApproveRelationship(id, w.prospect.ID))
 }
 
+// setStatus sets the status of the relationship called name, as Microsoft
+// shows statuses the fake passes straight through (approved, activating).
+func (w *onboardWorld) setStatus(name, status string) {
+	w.s.Mutate(func(world *testserver.World) {
+		for _, r := range world.Partner.Relationships {
+			if r.DisplayName == name {
+				r.Status = status
+			}
+		}
+	})
+}
+
 // options onboard the prospect as a new customer; its admin approves as
 // soon as the onboarding waits, and every event lands in events.
 func (w *onboardWorld) options(t *testing.T, events *[]sam.OnboardEvent) sam.OnboardOptions {
@@ -521,16 +533,7 @@ func TestOnboardResumesAnApprovedRelationshipStillActivating(t *testing.T) {
 			o.NoWait = true
 			_, err := w.sp.Onboard(t.Context(), o)
 			require.ErrorIs(t, err, sam.ErrAwaitingApproval, "the customer approves as the run stops")
-			setStatus := func(s string) {
-				w.s.Mutate(func(world *testserver.World) {
-					for _, r := range world.Partner.Relationships {
-						if r.DisplayName == "Contoso samkit" {
-							r.Status = s
-						}
-					}
-				})
-			}
-			setStatus(status)
+			w.setStatus("Contoso samkit", status)
 
 			events = nil
 			o = w.options(t, &events)
@@ -540,7 +543,7 @@ func TestOnboardResumesAnApprovedRelationshipStillActivating(t *testing.T) {
 			o.Sleep = func(ctx context.Context, d time.Duration) error {
 				if !activated {
 					activated = true
-					setStatus(testserver.RelActive)
+					w.setStatus("Contoso samkit", testserver.RelActive)
 				}
 				return w.sleep(ctx, d)
 			}
@@ -566,13 +569,7 @@ func TestPlanOffboardLeavesARelationshipStillActivating(t *testing.T) {
 			var events []sam.OnboardEvent
 			_, err := w.sp.Onboard(t.Context(), w.options(t, &events))
 			require.NoError(t, err)
-			w.s.Mutate(func(world *testserver.World) {
-				for _, r := range world.Partner.Relationships {
-					if r.DisplayName == "Contoso samkit" {
-						r.Status = status
-					}
-				}
-			})
+			w.setStatus("Contoso samkit", status)
 
 			plan, err := w.sp.PlanOffboard(t.Context(), w.prospect.ID)
 			require.NoError(t, err)
