@@ -389,6 +389,15 @@ func (o *onboarding) pendingAssignments(ctx context.Context, want []RoleAssignme
 		}) {
 			pending++
 		}
+		// An assignment that failed or is going away never turns active:
+		// waiting for it would last until the timeout, or for ever.
+		if i := slices.IndexFunc(as, func(a graph.DelegatedAdminAccessAssignment) bool { return a.ID == w.AssignmentID }); i >= 0 {
+			switch a := as[i]; a.Status {
+			case graph.AssignmentError, graph.AssignmentDeleting, graph.AssignmentDeleted:
+				return 0, fmt.Errorf("sam: access assignment %s, giving %s to group %q in GDAP relationship %s, is %s and will not turn active: delete it if it is still there, then run again",
+					a.ID, roleLabel(w.RoleID), w.GroupName, o.res.Relationship.ID, a.Status)
+			}
+		}
 	}
 	return pending, nil
 }

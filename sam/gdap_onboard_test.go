@@ -581,3 +581,39 @@ func TestPlanOffboardLeavesARelationshipStillActivating(t *testing.T) {
 		})
 	}
 }
+
+// An access assignment that Microsoft puts in error never turns active
+// (https://learn.microsoft.com/graph/api/resources/delegatedadminaccessassignment,
+// delegatedAdminAccessAssignmentStatus): the onboarding stops at once and
+// names it, instead of polling until its timeout.
+func TestOnboardStopsAtAnAccessAssignmentInError(t *testing.T) {
+	t.Parallel()
+	w := newOnboardWorld(t)
+	var events []sam.OnboardEvent
+	o := w.options(t, &events)
+	approve := o.Progress
+	o.Progress = func(e sam.OnboardEvent) {
+		if e.Step == sam.OnboardAssign && e.Status == sam.StepWaiting {
+			w.s.Mutate(func(world *testserver.World) {
+				for _, r := range world.Partner.Relationships {
+					if r.DisplayName == "Contoso samkit" {
+						r.GDAP.Assignments[0].Status = "error"
+					}
+				}
+			})
+		}
+		approve(e)
+	}
+	res, err := w.sp.Onboard(t.Context(), o)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, sam.ErrWaitTimedOut, "an assignment in error is not waited for")
+	assert.ErrorContains(t, err, "is error and will not turn active")
+	assert.Equal(t, sam.StepFailed, final(res)[sam.OnboardAssign])
+	waits := 0
+	for _, e := range events {
+		if e.Step == sam.OnboardAssign && e.Status == sam.StepWaiting {
+			waits++
+		}
+	}
+	assert.Equal(t, 1, waits, "one wait, then the next read finds the error")
+}
