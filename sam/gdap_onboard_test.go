@@ -617,3 +617,23 @@ func TestOnboardStopsAtAnAccessAssignmentInError(t *testing.T) {
 	}
 	assert.Equal(t, 1, waits, "one wait, then the next read finds the error")
 }
+
+// Without a timeout, the wait for approval ends when the invitation lapses
+// unanswered (90 days), with an error saying the relationship will not
+// become active.
+func TestOnboardWaitEndsWhenTheInvitationLapses(t *testing.T) {
+	t.Parallel()
+	w := newOnboardWorld(t)
+	var events []sam.OnboardEvent
+	o := w.options(t, &events)
+	o.Timeout, o.Poll = 0, 24*time.Hour
+	o.Progress = func(e sam.OnboardEvent) { events = append(events, e) } // nobody approves
+	res, err := w.sp.Onboard(t.Context(), o)
+	require.ErrorContains(t, err, "is expired and will not become active")
+	assert.Equal(t, sam.StepFailed, final(res)[sam.OnboardApproval])
+	var waited time.Duration
+	for _, d := range w.slept {
+		waited += d
+	}
+	assert.InDelta(t, 90, waited.Hours()/24, 1, "polled until the invitation lapsed, 90 days on")
+}
