@@ -214,7 +214,7 @@ func rotateSecret(ctx context.Context, opts rotation) (RotateResult, error) {
 	if crashed("verified") {
 		return res, errCrashed
 	}
-	if err := saveClientSecret(ctx, opts.Store, next); err != nil {
+	if err := saveAppCredential(ctx, opts.Store, next); err != nil {
 		return RotateResult{}, undo(fmt.Errorf("sam: saving the new client secret failed, the stored one is kept: %w", err))
 	}
 	log.Info("client secret rotated", "app", app.AppID, "key_id", pc.KeyID)
@@ -232,18 +232,19 @@ func rotateSecret(ctx context.Context, opts rotation) (RotateResult, error) {
 	return res, nil
 }
 
-// clientSecretSaver is a Store that can replace the client secret alone,
-// keeping a refresh token another process rotated since Load.
-type clientSecretSaver interface {
-	saveClientSecret(ctx context.Context, c token.Credentials) error
+// appCredentialSaver is a Store that can replace the client secret and
+// certificate alone, keeping a refresh token another process rotated
+// since Load.
+type appCredentialSaver interface {
+	saveAppCredential(ctx context.Context, c token.Credentials) error
 }
 
-// saveClientSecret saves c's client secret, and nothing else where the
-// store allows it: c's refresh tokens were loaded before the rotation
-// began and may be older than the store's by now.
-func saveClientSecret(ctx context.Context, s Store, c token.Credentials) error {
-	if cs, ok := s.(clientSecretSaver); ok {
-		return cs.saveClientSecret(ctx, c)
+// saveAppCredential saves c's client secret and certificate, and nothing
+// else where the store allows it: c's refresh tokens were loaded before
+// the rotation began and may be older than the store's by now.
+func saveAppCredential(ctx context.Context, s Store, c token.Credentials) error {
+	if cs, ok := s.(appCredentialSaver); ok {
+		return cs.saveAppCredential(ctx, c)
 	}
 	return s.Save(ctx, c)
 }

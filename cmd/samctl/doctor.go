@@ -92,9 +92,7 @@ func (a *app) doctor(ctx context.Context, f doctorFlags, list sam.ListOptions) e
 	// token request rotates it.
 	var obtained time.Time
 	if store, _, _, err := a.openStore(ctx); err == nil {
-		if fs, ok := store.(*sam.FileStore); ok {
-			obtained, _ = fs.RefreshTokenObtainedAt(ctx)
-		}
+		obtained, _ = store.RefreshTokenObtainedAt(ctx)
 	}
 	s, tenants, warnings, err := a.sessionTenants(ctx, list, nil, sam.WithConcurrency(f.concurrency))
 	if err != nil && (s == nil || !sam.StopsRun(sam.CheckDelegatedGraph, err)) {
