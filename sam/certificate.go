@@ -51,19 +51,9 @@ type CertificateOptions struct {
 // register on the SAM app as its credential. Its key never leaves the
 // returned value except through a Store.
 func NewCertificate(o CertificateOptions) (*token.Certificate, error) {
-	if o.Validity == 0 {
-		o.Validity = DefaultCertificateValidity
-	}
-	if o.KeySize == 0 {
-		o.KeySize = DefaultCertificateKeySize
-	}
-	switch {
-	case o.Validity < 24*time.Hour || o.Validity > maxCertificateValidity:
-		return nil, fmt.Errorf("sam: certificate validity %v: give between a day and three years", o.Validity)
-	case o.KeySize != 2048 && o.KeySize != 3072 && o.KeySize != 4096:
-		return nil, fmt.Errorf("sam: certificate key size %d: give 2048, 3072 or 4096", o.KeySize)
-	case strings.TrimSpace(o.Subject) == "":
-		return nil, errors.New("sam: a certificate needs a subject")
+	o, err := checkCertificateOptions(o)
+	if err != nil {
+		return nil, fmt.Errorf("sam: %w", err)
 	}
 	now := time.Now
 	if o.Now != nil {
@@ -99,6 +89,26 @@ func NewCertificate(o CertificateOptions) (*token.Certificate, error) {
 		return nil, fmt.Errorf("sam: making the certificate: %w", err)
 	}
 	return &token.Certificate{Chain: []*x509.Certificate{cert}, Key: key}, nil
+}
+
+// checkCertificateOptions fills o's defaults and refuses what Entra ID or
+// prudence would refuse.
+func checkCertificateOptions(o CertificateOptions) (CertificateOptions, error) {
+	if o.Validity == 0 {
+		o.Validity = DefaultCertificateValidity
+	}
+	if o.KeySize == 0 {
+		o.KeySize = DefaultCertificateKeySize
+	}
+	switch {
+	case o.Validity < 24*time.Hour || o.Validity > maxCertificateValidity:
+		return o, fmt.Errorf("certificate validity %v: give between a day and three years", o.Validity)
+	case o.KeySize != 2048 && o.KeySize != 3072 && o.KeySize != 4096:
+		return o, fmt.Errorf("certificate key size %d: give 2048, 3072 or 4096", o.KeySize)
+	case strings.TrimSpace(o.Subject) == "":
+		return o, errors.New("a certificate needs a subject")
+	}
+	return o, nil
 }
 
 // certificatePEM encodes a certificate chain and its key as PEM ("" for

@@ -285,6 +285,8 @@ func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (r
 	case s.certPath != "":
 		doc.CertificatePath, doc.CertificatePassword = s.certPath, s.certPassword.Reveal()
 	case c == nil:
+	case len(c.Chain) == 0 || c.Key == nil:
+		return "", fmt.Errorf("sam: %s: the certificate to save has no certificate or no key", s.path)
 	case old != nil && old.CertificatePath != "":
 		if held, err := loadCertificate(s.resolve(old.CertificatePath), old.CertificatePassword); err == nil && sameCertificate(held, c) {
 			doc.CertificatePath, doc.CertificatePassword = old.CertificatePath, old.CertificatePassword
