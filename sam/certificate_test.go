@@ -3,7 +3,6 @@ package sam
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -220,9 +219,7 @@ func TestRotateUnattendedNeedsPermission(t *testing.T) {
 	_, err = e.partner().RotateCredentials(t.Context(), RotateOptions{Unattended: true})
 	require.ErrorIs(t, err, ErrRotationPermission)
 	assert.Contains(t, err.Error(), "Application.ReadWrite.All", "the error names the missing permission")
-	var se *StoreError
-	require.True(t, errors.As(err, &se))
-	assert.Contains(t, se.Fix, "--unattended-rotation")
+	assert.Contains(t, err.Error(), "UnattendedRotationManifest", "and how to add it")
 	secrets, _ := e.appCredentials(before.ApplicationID)
 	assert.Equal(t, 1, secrets, "nothing was added")
 }
@@ -289,4 +286,34 @@ func addManualCertificate(t *testing.T, e *setupEnv, g *graph.Client, c token.Cr
 	require.NoError(t, err)
 	require.Equal(t, derThumbprintSHA1(cert.Chain[0].Raw), kc.CustomKeyIdentifier, "Graph names a certificate by its SHA-1 thumbprint")
 	return kc.KeyID
+}
+
+// TestInspectCertificates: Inspect lists the app's certificates with
+// their thumbprint and expiry, tells the stored one, and the one an
+// interrupted rotation left.
+func TestInspectCertificates(t *testing.T) {
+	t.Parallel()
+	e, creds := certEnv(t, nil)
+	p := e.partner()
+	g, err := p.graph(creds.TenantID)
+	require.NoError(t, err)
+	o := rotation{Graph: g, Store: e.store, Kind: CredentialCertificate, Cloud: e.s.Cloud(), HTTPClient: e.s.Client(),
+		crashAt: crashOn{"added", 1}.hook()}
+	res, err := rotateCredential(t.Context(), o)
+	require.ErrorIs(t, err, errCrashed)
+
+	in, err := p.Inspect(t.Context())
+	require.NoError(t, err)
+	require.Len(t, in.Certificates, 2)
+	stored := in.StoredCertificate(creds.Certificate)
+	require.NotEmpty(t, stored, "the stored certificate is registered on the app")
+	for _, c := range in.Certificates {
+		assert.Regexp(t, `^[0-9A-F]{40}$`, c.Thumbprint, "SHA-1 thumbprint in hex, as the portal shows it")
+		assert.False(t, c.Expired)
+		assert.WithinDuration(t, c.Start.Add(DefaultCertificateValidity), c.End, time.Minute, "valid for the default year")
+	}
+	left := in.CertificateLeftovers(creds.Certificate)
+	require.Len(t, left, 1)
+	assert.Equal(t, res.KeyID, left[0].KeyID, "the certificate the killed rotation added")
+	assert.NotEqual(t, stored, left[0].KeyID)
 }

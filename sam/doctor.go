@@ -291,7 +291,7 @@ func (d *doctor) app(in *Inspection) {
 	for _, k := range in.App.KeyCredentials {
 		d.dated(Finding{Kind: FindingCertificateExpiry, Where: WherePartner,
 			What: fmt.Sprintf("certificate %s expires", cmp.Or(k.DisplayName, k.CustomKeyIdentifier, k.KeyID)),
-			Fix:  "upload a new certificate to the app and point the credentials at it"}, k.EndDateTime)
+			Fix:  "samctl rotate-credentials --kind certificate (or, for a certificate another tool uses, renew it there)"}, k.EndDateTime)
 	}
 	if !in.HasServicePrincipal {
 		d.add(Finding{Kind: FindingNoServicePrincipal, Where: WherePartner, Severity: SeverityBroken,

@@ -209,8 +209,7 @@ func (p *Partner) checkRotationPermission(ctx context.Context) error {
 			return nil
 		}
 	}
-	return &StoreError{Err: fmt.Errorf("%w: its delegated Microsoft Graph permissions lack Application.ReadWrite.All", ErrRotationPermission),
-		Fix: "add it to the app (samctl setup --unattended-rotation, which runs the consent again), or rotate with an admin's sign-in (without --unattended)"}
+	return fmt.Errorf("%w: its delegated Microsoft Graph permissions lack Application.ReadWrite.All; add it (UnattendedRotationManifest, then Setup again to consent), or rotate with an admin's sign-in", ErrRotationPermission)
 }
 
 // checkLifetime refuses a secret lifetime Entra would refuse; zero means

@@ -25,6 +25,10 @@ const sandboxConsentTimeout = 30 * time.Second
 type setupFlags struct {
 	name, tenant, manifest, clientID string
 	browser, headless, exchange      bool
+	// certificate makes the app certificate-only.
+	certificate        bool
+	cert               certificateFlags
+	unattendedRotation bool
 }
 
 func (a *app) setupCommand() *cobra.Command {
@@ -45,6 +49,12 @@ func (a *app) setupCommand() *cobra.Command {
   5. the refresh token is checked against Graph and Partner Center, and the
      credentials are saved to the credentials file (readable only by you).
 
+With --certificate the app gets no client secret: samctl makes a
+self-signed certificate (RSA, SHA-256; --key-size, --cert-validity),
+registers it on the app, and keeps it with its private key in the
+credential store: a PEM file beside the credentials file (mode 0600), or
+a secret in Key Vault (--store keyvault://VAULT).
+
 If a step fails, everything this run created is removed again and samctl
 says what to fix. Running setup again is safe: it reuses the app.
 
@@ -53,6 +63,8 @@ admin signs in and consents at once.`,
 		Example: `  samctl setup
   samctl setup --display-name "Contoso SAM" --tenant contoso.onmicrosoft.com
   samctl setup --headless                 # on a server without a browser
+  samctl setup --certificate --cert-validity 365d --key-size 3072
+  samctl setup --certificate --unattended-rotation --store keyvault://contoso-sam
   samctl setup --sandbox https://127.0.0.1:8443 --credentials ./sandbox.json`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -72,6 +84,9 @@ admin signs in and consents at once.`,
 	c.Flags().BoolVar(&f.exchange, "legacy-exchange", false, "also get a legacy Exchange Online PowerShell refresh token (for old scripts)")
 	c.Flags().StringVar(&f.manifest, "manifest", "", "permissions beyond samctl's defaults (JSON, as an app's requiredResourceAccess)")
 	c.Flags().StringVar(&f.clientID, "client-id", "", "public client the admin signs in with (default: Microsoft Graph Command Line Tools)")
+	c.Flags().BoolVar(&f.certificate, "certificate", false, "certificate-only app: a self-signed certificate, saved with its key in the credential store, instead of a client secret")
+	f.cert.register(c)
+	c.Flags().BoolVar(&f.unattendedRotation, "unattended-rotation", false, "also grant the app Application.ReadWrite.All (delegated), so that 'rotate-credentials --unattended' needs no sign-in")
 	return c
 }
 
@@ -134,13 +149,19 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.unattendedRotation {
+		m = sam.UnattendedRotationManifest(m)
+	}
 	store, where, err := a.setupStore(path, c)
 	if err != nil {
 		return err
 	}
 	opts := sam.SetupOptions{
 		Tenant: f.tenant, DisplayName: f.name, Manifest: m, BootstrapClientID: f.clientID,
-		LegacyExchange: f.exchange, Store: store,
+		LegacyExchange: f.exchange, Store: store, Certificate: f.certificate,
+	}
+	if f.certificate {
+		opts.CertificateOptions = f.cert.options()
 	}
 	if f.browser {
 		opts.AdminSignIn = sam.BrowserSignIn{}

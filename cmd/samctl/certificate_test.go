@@ -1,0 +1,183 @@
+package main
+
+import (
+	"crypto/rsa"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/samkit/samkit/internal/testserver"
+	"github.com/samkit/samkit/sam"
+)
+
+// certPEMFiles lists the certificate files beside a credentials file.
+func certPEMFiles(t *testing.T, creds string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(filepath.Dir(creds), "*.cert-*.pem"))
+	require.NoError(t, err)
+	return m
+}
+
+// assertMode0600 checks a file holding a key is readable by its owner alone.
+func assertMode0600(t *testing.T, path string) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		return
+	}
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "%s holds a private key", path)
+}
+
+// keyLines returns the base64 lines of a certificate file's private key.
+func keyLines(t *testing.T, pemPath string) []string {
+	t.Helper()
+	b, err := os.ReadFile(pemPath)
+	require.NoError(t, err)
+	_, key, ok := strings.Cut(string(b), "-----BEGIN PRIVATE KEY-----\n")
+	require.True(t, ok, "the PEM file holds the key")
+	key, _, _ = strings.Cut(key, "-----END")
+	return strings.Fields(key)
+}
+
+// TestCertificateOnlyEndToEnd: setup --certificate against the sandbox,
+// then consent, check, inspect and an unattended rotation from that
+// store; no command prints the private key.
+func TestCertificateOnlyEndToEnd(t *testing.T) {
+	dir := isolate(t)
+	s, _ := testserver.NewSandbox(testserver.SandboxSpec{Customers: 3, Healthy: true})
+	defer s.Close()
+	creds := filepath.Join(dir, "creds", "sam.json")
+	common := []string{"--sandbox", s.URL(), "--sandbox-ca", writeCA(t, s), "--credentials", creds}
+	var outputs []string
+	run := func(args ...string) (int, string) {
+		t.Helper()
+		code, stdout, stderr := samctl(t, append(args, common...)...)
+		outputs = append(outputs, stdout, stderr)
+		return code, stdout + stderr
+	}
+
+	code, out := run("setup", "--certificate", "--unattended-rotation", "--cert-validity", "90d", "--key-size", "3072")
+	require.Equal(t, exitOK, code, out)
+	saved, err := sam.NewFileStore(creds).Load(t.Context())
+	require.NoError(t, err)
+	assert.True(t, saved.ClientSecret.IsZero(), "a certificate-only app stores no client secret")
+	require.NotNil(t, saved.Certificate)
+	leaf := saved.Certificate.Chain[0]
+	assert.Equal(t, 3072, leaf.PublicKey.(*rsa.PublicKey).N.BitLen(), "--key-size")
+	assert.WithinDuration(t, leaf.NotBefore.Add(90*24*time.Hour), leaf.NotAfter, time.Second, "--cert-validity")
+	files := certPEMFiles(t, creds)
+	require.Len(t, files, 1, "the certificate and its key are kept beside the credentials")
+	assertMode0600(t, files[0])
+	assertMode0600(t, creds)
+	firstKey := keyLines(t, files[0])
+	var secrets int
+	s.Read(func(w *testserver.World) { secrets = len(w.Apps[saved.ApplicationID].Passwords) })
+	assert.Zero(t, secrets, "the app has no client secret")
+
+	code, out = run("consent", "push", "--all")
+	require.Equal(t, exitOK, code, out)
+	code, out = run("check")
+	require.Equal(t, exitOK, code, "check works from a certificate-only store:\n%s", out)
+
+	code, out = run("inspect", "--json")
+	require.Equal(t, exitOK, code, out)
+	var in inspectJSON
+	require.NoError(t, json.Unmarshal([]byte(outputs[len(outputs)-2]), &in))
+	require.Len(t, in.Certificates, 1)
+	c := in.Certificates[0]
+	assert.True(t, c.InUse, "inspect tells the stored certificate")
+	assert.Regexp(t, `^[0-9A-F]{40}$`, c.Thumbprint)
+	assert.Equal(t, "CN="+sam.DefaultDisplayName, c.Subject, "named after the app")
+	assert.Equal(t, leaf.NotAfter, c.End.UTC())
+	code, out = run("inspect")
+	require.Equal(t, exitOK, code, out)
+	assert.Contains(t, out, "Certificates:")
+	assert.Contains(t, out, c.Thumbprint)
+
+	code, out = run("rotate-credentials", "--unattended", "--json")
+	require.Equal(t, exitOK, code, out)
+	var rot rotateJSON
+	require.NoError(t, json.Unmarshal([]byte(outputs[len(outputs)-2]), &rot))
+	assert.True(t, rot.OK)
+	assert.Equal(t, "certificate", rot.Kind)
+	assert.NotEmpty(t, rot.RemovedKeyID, "the old certificate is removed")
+	rotated, err := sam.NewFileStore(creds).Load(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, rot.Thumbprint, rotated.Certificate.Thumbprint())
+	assert.NotEqual(t, saved.Certificate.Thumbprint(), rotated.Certificate.Thumbprint())
+	files = certPEMFiles(t, creds)
+	require.Len(t, files, 1, "the old certificate's file is removed with it")
+	assertMode0600(t, files[0])
+	secondKey := keyLines(t, files[0])
+
+	code, out = run("check")
+	require.Equal(t, exitOK, code, "check works with the rotated certificate:\n%s", out)
+
+	for _, o := range outputs {
+		assert.NotContains(t, o, "PRIVATE KEY")
+		for _, line := range append(firstKey, secondKey...) {
+			require.NotContains(t, o, line, "a line of a private key appears in the output")
+		}
+		assert.NotContains(t, o, rotated.RefreshToken.Reveal())
+	}
+}
+
+// TestRotateCredentialsUnattendedNeedsPermission: an app set up without
+// --unattended-rotation cannot rotate unattended; the error names the
+// permission and how to get it.
+func TestRotateCredentialsUnattendedNeedsPermission(t *testing.T) {
+	dir := isolate(t)
+	s, _ := testserver.NewSandbox(testserver.SandboxSpec{Customers: 1, Healthy: true})
+	defer s.Close()
+	creds := filepath.Join(dir, "sam.json")
+	common := []string{"--sandbox", s.URL(), "--sandbox-ca", writeCA(t, s), "--credentials", creds}
+	code, stdout, stderr := samctl(t, append([]string{"setup"}, common...)...)
+	require.Equal(t, exitOK, code, stdout+stderr)
+	before, err := sam.NewFileStore(creds).Load(t.Context())
+	require.NoError(t, err)
+
+	code, stdout, stderr = samctl(t, append([]string{"rotate-credentials", "--unattended"}, common...)...)
+	assert.Equal(t, exitFailed, code, stdout+stderr)
+	assert.Contains(t, stderr, "Application.ReadWrite.All")
+	assert.Contains(t, stderr, "--unattended-rotation")
+	after, err := sam.NewFileStore(creds).Load(t.Context())
+	require.NoError(t, err)
+	assert.True(t, before.ClientSecret.Equal(after.ClientSecret), "nothing changed")
+
+	code, _, stderr = samctl(t, append([]string{"rotate-credentials", "--kind", "password"}, common...)...)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "secret or certificate")
+}
+
+// TestRotateSecretUnattended: with the permission, the secret rotates with
+// no sign-in, through rotate-secret as through rotate-credentials.
+func TestRotateSecretUnattended(t *testing.T) {
+	dir := isolate(t)
+	s, _ := testserver.NewSandbox(testserver.SandboxSpec{Customers: 1, Healthy: true})
+	defer s.Close()
+	creds := filepath.Join(dir, "sam.json")
+	common := []string{"--sandbox", s.URL(), "--sandbox-ca", writeCA(t, s), "--credentials", creds}
+	code, stdout, stderr := samctl(t, append([]string{"setup", "--unattended-rotation"}, common...)...)
+	require.Equal(t, exitOK, code, stdout+stderr)
+	for _, cmd := range [][]string{{"rotate-secret", "--unattended"}, {"rotate-credentials", "--unattended", "--kind", "secret"}} {
+		before, err := sam.NewFileStore(creds).Load(t.Context())
+		require.NoError(t, err)
+		code, stdout, stderr = samctl(t, append(cmd, common...)...)
+		require.Equal(t, exitOK, code, "%v:\n%s%s", cmd, stdout, stderr)
+		after, err := sam.NewFileStore(creds).Load(t.Context())
+		require.NoError(t, err)
+		assert.False(t, before.ClientSecret.Equal(after.ClientSecret), "%v saved a new secret", cmd)
+		assert.NotContains(t, stdout+stderr, after.ClientSecret.Reveal())
+		var n int
+		s.Read(func(w *testserver.World) { n = len(w.Apps[after.ApplicationID].Passwords) })
+		assert.Equal(t, 1, n, "%v removed the old secret", cmd)
+	}
+}
