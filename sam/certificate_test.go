@@ -238,6 +238,7 @@ func TestRotateCertificateResumes(t *testing.T) {
 		{"after verify, before save", []crashOn{{"verified", 1}}, 1},
 		{"after save, before removing the old one", []crashOn{{"saved", 1}}, 1},
 		{"three kills in a row", []crashOn{{"added", 1}, {"saved", 1}, {"verified", 1}}, 1},
+		{"killed while removing leftovers", []crashOn{{"added", 1}, {"removing leftovers", 1}}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -181,3 +181,45 @@ func TestRotateSecretUnattended(t *testing.T) {
 		assert.Equal(t, 1, n, "%v removed the old secret", cmd)
 	}
 }
+
+// TestCertificateMigrateAndRotateInKeyVault: a certificate-only file store
+// moves into Key Vault with its certificate; check and an unattended
+// rotation then work from the vault alone.
+func TestCertificateMigrateAndRotateInKeyVault(t *testing.T) {
+	dir := isolate(t)
+	s, _ := testserver.NewSandbox(testserver.SandboxSpec{Customers: 1, Healthy: true})
+	defer s.Close()
+	_, err := s.AddVault(testserver.VaultSpec{Name: "contoso-sam"})
+	require.NoError(t, err)
+	id, err := s.RegisterApp(testserver.AppSpec{DisplayName: "vault reader", RequiredResourceAccess: []testserver.RequiredResourceAccess{}})
+	require.NoError(t, err)
+	require.NoError(t, s.GrantVaultRole("contoso-sam", id.ServicePrincipalID, testserver.KeyVaultSecretsOfficer))
+	t.Setenv("AZURE_TENANT_ID", s.Partner().TenantID)
+	t.Setenv("AZURE_CLIENT_ID", id.AppID)
+	t.Setenv("AZURE_CLIENT_SECRET", id.Secret)
+	t.Setenv(storeEnv, "")
+	sandbox := []string{"--sandbox", s.URL(), "--sandbox-ca", writeCA(t, s)}
+	file := filepath.Join(dir, "sam.json")
+	vault := []string{"--store", "keyvault://contoso-sam/msp", "--credentials", filepath.Join(dir, "none.json")}
+	do := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := samctl(t, append(args, sandbox...)...)
+		require.Equal(t, exitOK, code, "%v\n%s%s", args, stdout, stderr)
+		assert.NotContains(t, stdout+stderr, "PRIVATE KEY")
+		return stdout
+	}
+
+	do("setup", "--certificate", "--unattended-rotation", "--credentials", file)
+	fromFile, err := sam.NewFileStore(file).Load(t.Context())
+	require.NoError(t, err)
+	assert.Contains(t, do("store", "migrate", "--to", "keyvault://contoso-sam/msp", "--credentials", file), "they match",
+		"the copy, certificate included, reads back the same")
+	do(append([]string{"consent", "push", "--all"}, vault...)...)
+	do(append([]string{"check"}, vault...)...)
+	do(append([]string{"rotate-credentials", "--unattended"}, vault...)...)
+	do(append([]string{"check"}, vault...)...)
+
+	var certs int
+	s.Read(func(w *testserver.World) { certs = len(w.Apps[fromFile.ApplicationID].Certificates) })
+	assert.Equal(t, 1, certs, "the rotation removed the migrated certificate once the new one was saved")
+}
