@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -317,4 +318,29 @@ func TestInspectCertificates(t *testing.T) {
 	require.Len(t, left, 1)
 	assert.Equal(t, res.KeyID, left[0].KeyID, "the certificate the killed rotation added")
 	assert.NotEqual(t, stored, left[0].KeyID)
+}
+
+// TestSetupSwitchesToCertificate: setup --certificate over an app set up
+// with a secret stores the certificate alone and says that the old secret
+// is still on the app; running it again reuses the stored certificate.
+func TestSetupSwitchesToCertificate(t *testing.T) {
+	t.Parallel()
+	e := newSetupEnv(t)
+	e.setup(t.Context(), e.options())
+	opts := e.options()
+	opts.Certificate = true
+	res := e.setup(t.Context(), opts)
+	assert.True(t, res.Credentials.ClientSecret.IsZero())
+	require.NotNil(t, res.Credentials.Certificate)
+	assert.True(t, slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "1 client secret(s)") }),
+		"a warning names the secret left on the app: %q", res.Warnings)
+	stored, err := e.store.Load(t.Context())
+	require.NoError(t, err)
+	assert.True(t, stored.ClientSecret.IsZero(), "the store holds no secret any more")
+	assert.NoError(t, e.credentialWorks(stored))
+
+	again := e.setup(t.Context(), opts)
+	assert.Equal(t, res.Credentials.Certificate.Thumbprint(), again.Credentials.Certificate.Thumbprint(), "the stored certificate is reused")
+	_, certs := e.appCredentials(stored.ApplicationID)
+	assert.Len(t, certs, 1, "no second certificate")
 }

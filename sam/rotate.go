@@ -221,12 +221,6 @@ func checkLifetime(d time.Duration) error {
 	return nil
 }
 
-// rotateSecret replaces the client secret.
-func rotateSecret(ctx context.Context, opts rotation) (RotateResult, error) {
-	opts.Kind = CredentialSecret
-	return rotateCredential(ctx, opts)
-}
-
 func rotateCredential(ctx context.Context, opts rotation) (RotateResult, error) {
 	if opts.Graph == nil || opts.Store == nil {
 		return RotateResult{}, errors.New("sam: a rotation needs a Graph client and a store")

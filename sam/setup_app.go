@@ -451,11 +451,7 @@ const secretReadyTimeout = 2 * time.Minute
 // sign-in's code is single use, so it must not meet a secret that is not
 // there yet.
 func (r *setupRun) waitForSecret(ctx context.Context) error {
-	return waitSecretReady(ctx, func(ctx context.Context) error { return r.appTokenWorks(ctx, r.secret) })
-}
-
-func waitSecretReady(ctx context.Context, try func(context.Context) error) error {
-	return waitCredentialReady(ctx, nil, try)
+	return waitCredentialReady(ctx, nil, func(ctx context.Context) error { return r.appTokenWorks(ctx, r.secret) })
 }
 
 // waitCredentialReady calls try until the identity platform stops

@@ -39,6 +39,9 @@ func (r *setupRun) ensureCertificate(ctx context.Context) error {
 		}
 		r.warn("The stored certificate of the app no longer works; a new one was added. Remove the old one once nothing uses it (samctl inspect lists them).")
 	}
+	if len(r.app.PasswordCredentials) > 0 {
+		r.warn(fmt.Sprintf("The app still has %d client secret(s), which the saved credentials no longer use: remove them in the Entra admin center (App registrations > Certificates & secrets) to make the app certificate-only.", len(r.app.PasswordCredentials)))
+	}
 	cert, err := NewCertificate(r.opts.CertificateOptions)
 	if err != nil {
 		return err
