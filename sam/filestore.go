@@ -278,7 +278,7 @@ func (s *FileStore) certFileName(c *token.Certificate) string {
 // certificate file samkit wrote earlier that doc no longer names, for
 // removal once doc is saved.
 func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (replaced string, err error) {
-	if old != nil && old.CertificatePath != "" && old.CertificatePassword == "" && strings.Contains(filepath.Base(old.CertificatePath), certFileMark) {
+	if old != nil && s.wroteCertificate(old.CertificatePath) {
 		replaced = old.CertificatePath
 	}
 	switch {
@@ -308,6 +308,19 @@ func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (r
 		replaced = ""
 	}
 	return replaced, nil
+}
+
+// wroteCertificate reports whether name is a certificate file this store
+// writes (certFileName's shape, beside the credentials file): only such a
+// file is removed when replaced, never one a person pointed the store at.
+func (s *FileStore) wroteCertificate(name string) bool {
+	base := strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path))
+	thumb, ok := strings.CutPrefix(name, base+certFileMark)
+	if !ok {
+		return false
+	}
+	thumb, ok = strings.CutSuffix(thumb, ".pem")
+	return ok && len(thumb) == 16 && strings.Trim(thumb, "0123456789abcdef") == ""
 }
 
 // removeReplacedCertificate removes a certificate file samkit wrote that

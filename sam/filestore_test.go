@@ -695,3 +695,27 @@ func writeTestCertificate(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestFileStoreKeepsCertificateItDidNotWrite: a rotation away from a
+// certificate file a person chose leaves that file alone.
+func TestFileStoreKeepsCertificateItDidNotWrite(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := newTestStore(t)
+	require.NoError(t, os.MkdirAll(filepath.Dir(s.Path()), 0o700))
+	mine := filepath.Join(filepath.Dir(s.Path()), "credentials.cert-prod.pem")
+	writeTestCertificate(t, mine)
+	require.NoError(t, NewFileStore(s.Path(), WithCertificateFile(filepath.Base(mine), token.Secret{})).Save(ctx, testCredentials()))
+	c, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, c.Certificate)
+
+	c.Certificate, err = NewCertificate(CertificateOptions{Subject: "next"})
+	require.NoError(t, err)
+	require.NoError(t, s.saveAppCredential(ctx, c))
+	_, err = os.Stat(mine)
+	assert.NoError(t, err, "a certificate file samkit did not write is never removed")
+	got, err := s.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, c.Certificate.Thumbprint(), got.Certificate.Thumbprint())
+}

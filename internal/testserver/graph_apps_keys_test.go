@@ -197,3 +197,25 @@ func TestSecretStartAndDelay(t *testing.T) {
 	f.s.Clock().Advance(time.Hour)
 	assert.Equal(t, http.StatusOK, try(later).Status, "started")
 }
+
+// TestPatchedKeyDelay: a certificate registered by PATCH also waits out
+// the credential delay before the token endpoint knows it.
+func TestPatchedKeyDelay(t *testing.T) {
+	t.Parallel()
+	f := newKeysFixture(t)
+	f.s.Mutate(func(w *World) { w.CredentialDelay = 5 * time.Second })
+	oldKeyID := f.keys(t)[0].(map[string]any)["keyId"].(string)
+	status, body, _ := graphDo(t, f.s, f.tok, http.MethodPatch, "/applications/"+f.app.ObjectID, map[string]any{"keyCredentials": []any{
+		map[string]any{"keyId": oldKeyID, "type": "AsymmetricX509Cert", "usage": "Verify", "key": nil},
+		map[string]any{"type": "AsymmetricX509Cert", "usage": "Verify", "key": base64.StdEncoding.EncodeToString(f.next.Certificate.Raw)},
+	}})
+	require.Equal(t, http.StatusNoContent, status, "%v", body)
+	form := func(signer AppInfo) url.Values {
+		return url.Values{"grant_type": {"client_credentials"}, "client_id": {f.app.AppID}, "scope": {"https://graph.microsoft.com/.default"},
+			"client_assertion_type": {jwtBearerAssertion}, "client_assertion": {assertion(t, signer, f.endpoint(f.customer), nil)}}
+	}
+	wantError(t, postToken(t, f.s, f.customer, form(f.next)), http.StatusUnauthorized, "invalid_client", 700027)
+	assert.Equal(t, http.StatusOK, postToken(t, f.s, f.customer, form(f.app)).Status, "the certificate kept by keyId works on")
+	f.s.Clock().Advance(5 * time.Second)
+	assert.Equal(t, http.StatusOK, postToken(t, f.s, f.customer, form(f.next)).Status, "replicated")
+}
