@@ -64,10 +64,11 @@ func TestCertificateOnlyEndToEnd(t *testing.T) {
 		return code, stdout + stderr
 	}
 
-	code, out := run("setup", "--certificate", "--unattended-rotation", "--cert-validity", "90d", "--key-size", "3072")
+	code, out := run("setup", "--verbose", "--certificate", "--unattended-rotation", "--cert-validity", "90d", "--key-size", "3072")
 	require.Equal(t, exitOK, code, out)
 	saved, err := sam.NewFileStore(creds).Load(t.Context())
 	require.NoError(t, err)
+	assert.Contains(t, out, "certificate-only: certificate "+saved.Certificate.Thumbprint(), "setup names the certificate")
 	assert.True(t, saved.ClientSecret.IsZero(), "a certificate-only app stores no client secret")
 	require.NotNil(t, saved.Certificate)
 	leaf := saved.Certificate.Chain[0]
@@ -102,8 +103,9 @@ func TestCertificateOnlyEndToEnd(t *testing.T) {
 	assert.Contains(t, out, "Certificates:")
 	assert.Contains(t, out, c.Thumbprint)
 
-	code, out = run("rotate-credentials", "--unattended", "--json")
+	code, out = run("rotate-credentials", "--unattended", "--json", "--verbose")
 	require.Equal(t, exitOK, code, out)
+	assert.Contains(t, out, "addKey", "--verbose logs the requests, which the key must not be in")
 	var rot rotateJSON
 	require.NoError(t, json.Unmarshal([]byte(outputs[len(outputs)-2]), &rot))
 	assert.True(t, rot.OK)

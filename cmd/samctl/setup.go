@@ -103,15 +103,18 @@ func (a *app) prompt(question, def string) string {
 
 // setupJSON is a setup run in --json output.
 type setupJSON struct {
-	OK            bool       `json:"ok"`
-	TenantID      string     `json:"tenantId"`
-	ApplicationID string     `json:"applicationId"`
-	DisplayName   string     `json:"displayName"`
-	Created       bool       `json:"created"`
-	Credentials   string     `json:"credentials"`
-	Cloud         string     `json:"cloud"`
-	Warnings      []string   `json:"warnings"`
-	Steps         []stepJSON `json:"steps"`
+	OK            bool   `json:"ok"`
+	TenantID      string `json:"tenantId"`
+	ApplicationID string `json:"applicationId"`
+	DisplayName   string `json:"displayName"`
+	Created       bool   `json:"created"`
+	Credentials   string `json:"credentials"`
+	Cloud         string `json:"cloud"`
+	// Certificate is the SHA-256 thumbprint of a certificate-only app's
+	// certificate.
+	Certificate string     `json:"certificateThumbprint,omitempty"`
+	Warnings    []string   `json:"warnings"`
+	Steps       []stepJSON `json:"steps"`
 }
 
 type stepJSON struct {
@@ -189,7 +192,8 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 			w = []string{}
 		}
 		return a.printJSON(setupJSON{OK: true, TenantID: res.Credentials.TenantID, ApplicationID: res.Credentials.ApplicationID,
-			DisplayName: res.App.DisplayName, Created: res.Created, Credentials: where, Cloud: c.Name, Warnings: w, Steps: steps.steps})
+			DisplayName: res.App.DisplayName, Created: res.Created, Credentials: where, Cloud: c.Name, Certificate: thumbprint(res.Credentials.Certificate),
+			Warnings: w, Steps: steps.steps})
 	}
 	verb := "updated"
 	if res.Created {
@@ -200,6 +204,10 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 		printf(a.stdout, "Credentials saved to %s (readable only by you).\n", path)
 	} else {
 		printf(a.stdout, "Credentials saved to %s.\n", where)
+	}
+	if cert := res.Credentials.Certificate; cert != nil {
+		printf(a.stdout, "The app is certificate-only: certificate %s (SHA-256), valid until %s, kept with its private key in the credential store.\n",
+			cert.Thumbprint(), cert.Chain[0].NotAfter.Format(time.DateOnly))
 	}
 	for _, w := range res.Warnings {
 		printf(a.stdout, "Note: %s\n", w)
