@@ -344,3 +344,45 @@ func TestSetupSwitchesToCertificate(t *testing.T) {
 	_, certs := e.appCredentials(stored.ApplicationID)
 	assert.Len(t, certs, 1, "no second certificate")
 }
+
+// TestDoctorStoredCertificate: the doctor tells the stored certificate's
+// expiry (rotate it while it is valid, set up again once it is not) and
+// a leftover of an interrupted rotation.
+func TestDoctorStoredCertificate(t *testing.T) {
+	t.Parallel()
+	e, creds := certEnv(t, nil)
+	p := e.partner()
+	g, err := p.graph(creds.TenantID)
+	require.NoError(t, err)
+	_, err = rotateCredential(t.Context(), rotation{Graph: g, Store: e.store, Kind: CredentialCertificate, Cloud: e.s.Cloud(),
+		HTTPClient: e.s.Client(), crashAt: crashOn{"added", 1}.hook()})
+	require.ErrorIs(t, err, errCrashed)
+	end := creds.Certificate.Chain[0].NotAfter
+	for _, tc := range []struct {
+		name     string
+		now      time.Time
+		severity Severity
+		fix      string
+	}{
+		{"ten days before", end.Add(-10 * 24 * time.Hour), SeverityWarning, "samctl rotate-credentials --kind certificate"},
+		{"a day after", end.Add(24 * time.Hour), SeverityBroken, "samctl setup --certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := p.Doctor(t.Context(), nil, DoctorOptions{StoredCertificate: creds.Certificate, Now: func() time.Time { return tc.now }})
+			require.NoError(t, err)
+			var stored, leftover []Finding
+			for _, f := range rep.Findings {
+				switch {
+				case f.Kind == FindingCertificateExpiry && strings.Contains(f.What, "the stored certificate"):
+					stored = append(stored, f)
+				case f.Kind == FindingLeftoverSecret && strings.Contains(f.What, "certificate"):
+					leftover = append(leftover, f)
+				}
+			}
+			require.Len(t, stored, 1, "findings: %+v", rep.Findings)
+			assert.Equal(t, tc.severity, stored[0].Severity)
+			assert.Equal(t, tc.fix, stored[0].Fix)
+			assert.Len(t, leftover, 1, "the certificate the killed rotation left")
+		})
+	}
+}

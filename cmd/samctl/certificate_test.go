@@ -87,6 +87,10 @@ func TestCertificateOnlyEndToEnd(t *testing.T) {
 	require.Equal(t, exitOK, code, out)
 	code, out = run("check")
 	require.Equal(t, exitOK, code, "check works from a certificate-only store:\n%s", out)
+	code, out = run("tenants")
+	require.Equal(t, exitOK, code, out)
+	code, out = run("doctor")
+	require.Equal(t, exitOK, code, "doctor finds nothing wrong with a certificate-only app:\n%s", out)
 
 	code, out = run("inspect", "--json")
 	require.Equal(t, exitOK, code, out)

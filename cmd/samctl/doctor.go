@@ -102,7 +102,7 @@ func (a *app) doctor(ctx context.Context, f doctorFlags, list sam.ListOptions) e
 	// finding, in the output a cron job reads.
 	rep, err := s.sp.Doctor(ctx, tenants, sam.DoctorOptions{
 		Manifest: m, RefreshTokenObtainedAt: obtained,
-		StoredSecret: s.creds.ClientSecret, Within: time.Duration(f.within) * 24 * time.Hour,
+		StoredSecret: s.creds.ClientSecret, StoredCertificate: s.creds.Certificate, Within: time.Duration(f.within) * 24 * time.Hour,
 	})
 	if err != nil {
 		return err

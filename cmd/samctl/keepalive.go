@@ -79,7 +79,7 @@ func (a *app) keepalive(ctx context.Context, within time.Duration) error {
 		return err
 	}
 	rep, err := s.sp.Doctor(ctx, tenants, sam.DoctorOptions{
-		StoredSecret: s.creds.ClientSecret, Within: within,
+		StoredSecret: s.creds.ClientSecret, StoredCertificate: s.creds.Certificate, Within: within,
 		RefreshTokenObtainedAt: out.ObtainedAt, RelationshipsOnly: true,
 	})
 	if err != nil {
