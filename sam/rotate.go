@@ -335,9 +335,10 @@ func rotateCredential(ctx context.Context, opts rotation) (RotateResult, error) 
 	if oldKey == "" || strings.EqualFold(oldKey, added.KeyID) {
 		return res, nil
 	}
-	// The new credential, now stored, proves possession for a
-	// certificate's removal.
-	if err := k.remove(ctx, next, oldKey); err != nil {
+	// The old certificate proves possession for its own removal: the
+	// directory has long known it, while the new one may still be
+	// replicating.
+	if err := k.remove(ctx, old, oldKey); err != nil {
 		return res, fmt.Errorf("%w (key id %s): %w", ErrOldSecretKept, oldKey, err)
 	}
 	res.RemovedKeyID = oldKey
