@@ -481,18 +481,6 @@ func waitCredentialReady(ctx context.Context, sleep func(context.Context, time.D
 	}
 }
 
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // ensureAdminConsent grants the app, in the partner tenant, what the
 // portal's "Grant admin consent" button grants: an AllPrincipals
 // oauth2PermissionGrant per resource for the delegated permissions, and
