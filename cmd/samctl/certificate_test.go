@@ -229,3 +229,29 @@ func TestCertificateMigrateAndRotateInKeyVault(t *testing.T) {
 	s.Read(func(w *testserver.World) { certs = len(w.Apps[fromFile.ApplicationID].Certificates) })
 	assert.Equal(t, 1, certs, "the rotation removed the migrated certificate once the new one was saved")
 }
+
+// TestRotateCertificateWithAdminSignIn: without --unattended an admin
+// signs in (the sandbox's simulated admin answers the device code), and
+// the certificate rotates as it does unattended.
+func TestRotateCertificateWithAdminSignIn(t *testing.T) {
+	dir := isolate(t)
+	s, _ := testserver.NewSandbox(testserver.SandboxSpec{Customers: 1, Healthy: true})
+	defer s.Close()
+	creds := filepath.Join(dir, "sam.json")
+	common := []string{"--sandbox", s.URL(), "--sandbox-ca", writeCA(t, s), "--credentials", creds}
+	code, stdout, stderr := samctl(t, append([]string{"setup", "--certificate"}, common...)...)
+	require.Equal(t, exitOK, code, stdout+stderr)
+	before, err := sam.NewFileStore(creds).Load(t.Context())
+	require.NoError(t, err)
+
+	code, stdout, stderr = samctl(t, append([]string{"rotate-credentials", "--kind", "certificate"}, common...)...)
+	require.Equal(t, exitOK, code, stdout+stderr)
+	assert.Contains(t, stdout, "new certificate with SHA-256 thumbprint")
+	assert.Contains(t, stdout, "old certificate (key id")
+	after, err := sam.NewFileStore(creds).Load(t.Context())
+	require.NoError(t, err)
+	assert.NotEqual(t, before.Certificate.Thumbprint(), after.Certificate.Thumbprint())
+	assert.Contains(t, stdout, after.Certificate.Thumbprint())
+	code, stdout, stderr = samctl(t, append([]string{"inspect"}, common...)...)
+	assert.Equal(t, exitOK, code, "inspect after the rotation:\n%s%s", stdout, stderr)
+}
