@@ -138,7 +138,9 @@ func (k certificateKind) add(ctx context.Context, c token.Credentials, now time.
 }
 
 func (k certificateKind) remove(ctx context.Context, signer token.Credentials, keyID string) error {
-	if signer.Certificate != nil && k.registered(ctx, signer.Certificate) {
+	// The signer is the stored certificate, on the app since before the
+	// rotation began; without one, a PATCH needs no proof.
+	if k.stored(signer) != "" {
 		proof, err := token.KeyProof(signer.Certificate, k.app.ID, time.Now())
 		if err != nil {
 			return err
@@ -147,13 +149,6 @@ func (k certificateKind) remove(ctx context.Context, signer token.Credentials, k
 	}
 	_, err := k.patch(ctx, nil, keyID)
 	return err
-}
-
-// registered reports whether cert is among the app's certificates now
-// (the app read at the start predates a certificate this rotation added).
-func (k certificateKind) registered(ctx context.Context, cert *token.Certificate) bool {
-	app, err := k.g.GetApplication(ctx, k.app.ID)
-	return err == nil && keyIDOf(app.KeyCredentials, cert) != ""
 }
 
 // patch replaces the app's keyCredentials with its current ones, less

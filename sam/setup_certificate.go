@@ -47,40 +47,32 @@ func (r *setupRun) ensureCertificate(ctx context.Context) error {
 		return err
 	}
 	now := time.Now()
-	keep := make([]graph.KeyCredential, 0, len(r.app.KeyCredentials)+1)
-	for _, k := range r.app.KeyCredentials {
-		keep = append(keep, graph.KeyCredential{KeyID: k.KeyID, Type: k.Type, Usage: k.Usage})
-	}
-	added := append(keep, graph.KeyCredential{DisplayName: secretDisplayName(now), Type: "AsymmetricX509Cert", Usage: "Verify", Key: cert.Chain[0].Raw})
-	if err := r.graph.UpdateApplication(ctx, r.app.ID, graph.Application{KeyCredentials: added}); err != nil {
+	kind := certificateKind{g: r.graph, app: r.app}
+	want := graph.KeyCredential{DisplayName: secretDisplayName(now), Type: "AsymmetricX509Cert", Usage: "Verify", Key: cert.Chain[0].Raw}
+	keyID, err := kind.patch(ctx, &want, "")
+	if err != nil {
 		if uncertain(err) {
-			r.journal.add("remove the certificate this run added", r.removeCertificateByPATCH(cert))
+			r.journal.add("remove the certificate this run added", func(ctx context.Context) error {
+				app, err := r.graph.GetApplication(ctx, r.app.ID)
+				if err != nil {
+					return err
+				}
+				if id := keyIDOf(app.KeyCredentials, cert); id != "" {
+					_, err = kind.patch(ctx, nil, id)
+				}
+				return err
+			})
 		}
 		return fmt.Errorf("sam: registering the certificate on the app: %w", err)
 	}
-	r.journal.add("remove the certificate "+certThumbprintSHA1(cert), r.removeCertificateByPATCH(cert))
+	r.journal.add("remove certificate "+keyID, func(ctx context.Context) error {
+		_, err := kind.patch(ctx, nil, keyID)
+		return err
+	})
 	r.cert = cert
 	r.info(StepSecret, "registered certificate %s (%s), valid until %s", cert.Thumbprint()[:16], cert.Chain[0].Subject.CommonName, cert.Chain[0].NotAfter.Format(time.DateOnly))
 	creds := token.Credentials{TenantID: r.partner, ApplicationID: r.app.AppID, Certificate: cert}
 	return waitCredentialReady(ctx, nil, func(ctx context.Context) error { return r.appCredentialWorks(ctx, creds) })
-}
-
-// removeCertificateByPATCH undoes the registration of cert: the app's
-// keyCredentials without it.
-func (r *setupRun) removeCertificateByPATCH(cert *token.Certificate) func(context.Context) error {
-	return func(ctx context.Context) error {
-		app, err := r.graph.GetApplication(ctx, r.app.ID)
-		if err != nil {
-			return err
-		}
-		keep := []graph.KeyCredential{}
-		for _, k := range app.KeyCredentials {
-			if k.CustomKeyIdentifier != certThumbprintSHA1(cert) {
-				keep = append(keep, graph.KeyCredential{KeyID: k.KeyID, Type: k.Type, Usage: k.Usage})
-			}
-		}
-		return r.graph.UpdateApplication(ctx, r.app.ID, graph.Application{KeyCredentials: keep})
-	}
 }
 
 // storedCertificate returns the Store's certificate when it belongs to
