@@ -104,7 +104,8 @@ func TestCertificateOnlyEndToEnd(t *testing.T) {
 	assert.Equal(t, leaf.NotAfter, c.End.UTC())
 	code, out = run("inspect")
 	require.Equal(t, exitOK, code, out)
-	assert.Contains(t, out, "Certificates:")
+	assert.Contains(t, out, "\nCertificates:\n", "a heading on a line of its own")
+	assert.NotContains(t, out, `\n`, "no escaped newline in the text output")
 	assert.Contains(t, out, c.Thumbprint)
 
 	code, out = run("rotate-credentials", "--unattended", "--json", "--verbose")
@@ -161,6 +162,9 @@ func TestRotateCredentialsUnattendedNeedsPermission(t *testing.T) {
 	code, _, stderr = samctl(t, append([]string{"rotate-credentials", "--kind", "password"}, common...)...)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "secret or certificate")
+	code, _, stderr = samctl(t, append([]string{"setup", "--key-size", "4096"}, common...)...)
+	assert.Equal(t, exitUsage, code, "--key-size without --certificate")
+	assert.Contains(t, stderr, "--certificate")
 }
 
 // TestRotateSecretUnattended: with the permission, the secret rotates with

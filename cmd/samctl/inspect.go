@@ -241,7 +241,7 @@ func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, certs []c
 		printLine(tw, "  (none)")
 	}
 	tw.Flush()
-	printLine(w, "\nCertificates:")
+	printf(w, "\nCertificates:\n")
 	tw = table(w)
 	for _, c := range certs {
 		mark := markOK
@@ -262,13 +262,13 @@ func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, certs []c
 		printLine(tw, "  (none)")
 	}
 	tw.Flush()
-	printLine(w, "\nRedirect URIs:")
+	printf(w, "\nRedirect URIs:\n")
 	tw = table(w)
 	for _, r := range in.RedirectURIs {
 		printf(tw, "  %s\t%s\n", r.Platform, r.URI)
 	}
 	tw.Flush()
-	printLine(w, "\nPermissions (admin consent):")
+	printf(w, "\nPermissions (admin consent):\n")
 	tw = table(w)
 	for _, p := range in.Permissions {
 		mark := markOK

@@ -74,6 +74,9 @@ admin signs in and consents at once.`,
   samctl setup --sandbox https://127.0.0.1:8443 --credentials ./sandbox.json`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
+			if !f.certificate && (c.Flags().Changed("cert-validity") || c.Flags().Changed("key-size")) {
+				return usageError{err: errors.New("--cert-validity and --key-size shape the certificate of --certificate, which was not given"), cmd: c.CommandPath()}
+			}
 			if f.browser && a.sandboxURL != "" {
 				return usageError{err: errors.New("--browser cannot sign in to a sandbox: its admin answers the device code by itself"), cmd: c.CommandPath()}
 			}
@@ -307,7 +310,7 @@ var stepLabels = map[sam.Step]string{
 	sam.StepPreflight:         "admin checks (Global Administrator, AdminAgents, MFA)",
 	sam.StepApp:               "app registration",
 	sam.StepServicePrincipals: "service principals",
-	sam.StepSecret:            "client secret",
+	sam.StepSecret:            "app credential (client secret or certificate)",
 	sam.StepAdminConsent:      "admin consent",
 	sam.StepConsent:           "consent sign-in through the app",
 	sam.StepExchange:          "legacy Exchange refresh token",
