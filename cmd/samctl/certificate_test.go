@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -258,4 +259,62 @@ func TestRotateCertificateWithAdminSignIn(t *testing.T) {
 	assert.Contains(t, stdout, after.Certificate.Thumbprint())
 	code, stdout, stderr = samctl(t, append([]string{"inspect"}, common...)...)
 	assert.Equal(t, exitOK, code, "inspect after the rotation:\n%s%s", stdout, stderr)
+}
+
+// TestInspectAndRotateCertificateLeftover: a samkit certificate the store
+// does not hold (an interrupted rotation's) is flagged by inspect and
+// removed by the next rotation; one added by hand stays.
+func TestInspectAndRotateCertificateLeftover(t *testing.T) {
+	dir := isolate(t)
+	s, _ := testserver.NewSandbox(testserver.SandboxSpec{Customers: 1, Healthy: true})
+	defer s.Close()
+	creds := filepath.Join(dir, "sam.json")
+	common := []string{"--sandbox", s.URL(), "--sandbox-ca", writeCA(t, s), "--credentials", creds}
+	code, stdout, stderr := samctl(t, append([]string{"setup", "--certificate", "--unattended-rotation"}, common...)...)
+	require.Equal(t, exitOK, code, stdout+stderr)
+	saved, err := sam.NewFileStore(creds).Load(t.Context())
+	require.NoError(t, err)
+	const leftover, manual = "0f0f0f0f-0000-4000-8000-00000000000a", "0f0f0f0f-0000-4000-8000-00000000000b"
+	s.Mutate(func(w *testserver.World) {
+		app := w.Apps[saved.ApplicationID]
+		for _, k := range []struct{ id, name string }{{leftover, sam.SecretNamePrefix + "2026-01-01"}, {manual, "by hand"}} {
+			c, err := sam.NewCertificate(sam.CertificateOptions{Subject: k.name})
+			require.NoError(t, err)
+			leaf := c.Chain[0]
+			app.Certificates = append(app.Certificates, &testserver.KeyCredential{KeyID: k.id, DisplayName: k.name, Certificate: leaf, Start: leaf.NotBefore, End: leaf.NotAfter})
+		}
+	})
+
+	code, stdout, stderr = samctl(t, append([]string{"inspect", "--json"}, common...)...)
+	require.Equal(t, exitFailed, code, "a leftover is a problem:\n%s%s", stdout, stderr)
+	var in inspectJSON
+	require.NoError(t, json.Unmarshal([]byte(stdout), &in))
+	require.Len(t, in.Certificates, 3)
+	var left, inUse []string
+	for _, c := range in.Certificates {
+		if c.Leftover {
+			left = append(left, c.KeyID)
+		}
+		if c.InUse {
+			inUse = append(inUse, c.KeyID)
+		}
+	}
+	assert.Equal(t, []string{leftover}, left, "only samkit's certificate that the store does not hold")
+	assert.Len(t, inUse, 1, "the stored certificate")
+	assert.NotContains(t, inUse, manual)
+	assert.True(t, slices.ContainsFunc(in.Problems, func(p string) bool { return strings.Contains(p, "rotate-credentials --kind certificate") }), "%q", in.Problems)
+
+	code, stdout, stderr = samctl(t, append([]string{"rotate-credentials", "--unattended"}, common...)...)
+	require.Equal(t, exitOK, code, stdout+stderr)
+	assert.Contains(t, stdout, leftover, "the leftover is removed")
+	var keys []string
+	s.Read(func(w *testserver.World) {
+		for _, k := range w.Apps[saved.ApplicationID].Certificates {
+			keys = append(keys, k.KeyID)
+		}
+	})
+	assert.Len(t, keys, 2, "the new certificate and the one added by hand")
+	assert.Contains(t, keys, manual)
+	code, stdout, stderr = samctl(t, append([]string{"inspect"}, common...)...)
+	assert.Equal(t, exitOK, code, stdout+stderr)
 }

@@ -186,29 +186,26 @@ func judgeCertificates(in *sam.Inspection, creds token.Credentials) ([]certJSON,
 	certs := make([]certJSON, 0, len(in.Certificates))
 	stored := in.StoredCertificate(creds.Certificate)
 	leftovers := in.CertificateLeftovers(creds.Certificate)
-	var inUse *certJSON
+	inUse := -1
 	for _, c := range in.Certificates {
 		j := certJSON{KeyID: c.KeyID, DisplayName: c.DisplayName, Thumbprint: c.Thumbprint, Start: c.Start, End: c.End,
 			ExpiresSoon: c.ExpiresSoon, Expired: c.Expired, InUse: stored != "" && strings.EqualFold(c.KeyID, stored),
 			Leftover: slices.ContainsFunc(leftovers, func(l sam.CertificateInfo) bool { return l.KeyID == c.KeyID })}
 		if j.InUse {
-			j.Subject = creds.Certificate.Chain[0].Subject.String()
+			j.Subject, inUse = creds.Certificate.Chain[0].Subject.String(), len(certs)
 		}
 		certs = append(certs, j)
-		if j.InUse {
-			inUse = &certs[len(certs)-1]
-		}
 	}
 	if len(leftovers) > 0 {
 		problems = append(problems, fmt.Sprintf("%d certificate(s) samkit added are not in use (left by an interrupted rotation): run 'samctl rotate-credentials --kind certificate' to remove them", len(leftovers)))
 	}
 	switch {
-	case creds.Certificate != nil && creds.ClientSecret.IsZero() && inUse == nil:
+	case creds.Certificate != nil && creds.ClientSecret.IsZero() && inUse < 0:
 		problems = append(problems, "the stored certificate is not one of the app's certificates: run 'samctl setup --certificate' again")
-	case inUse != nil && inUse.Expired:
+	case inUse >= 0 && certs[inUse].Expired:
 		problems = append(problems, "the stored certificate has expired: run 'samctl setup --certificate' again (an expired certificate cannot prove itself to rotate)")
-	case inUse != nil && inUse.ExpiresSoon:
-		problems = append(problems, fmt.Sprintf("the stored certificate expires on %s: run 'samctl rotate-credentials --kind certificate'", inUse.End.Format(time.DateOnly)))
+	case inUse >= 0 && certs[inUse].ExpiresSoon:
+		problems = append(problems, fmt.Sprintf("the stored certificate expires on %s: run 'samctl rotate-credentials --kind certificate'", certs[inUse].End.Format(time.DateOnly)))
 	}
 	return certs, problems
 }
