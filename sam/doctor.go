@@ -256,10 +256,11 @@ func (d *doctor) partner(ctx context.Context) error {
 		}
 	}
 	d.setNow(date)
-	// Redeeming the refresh token just now rotated it when a new one
-	// came: its idle lifetime starts again today.
+	// Redeeming the refresh token rotated it when a new one came, just
+	// now or earlier in this Partner's life (a program lists the tenants
+	// before it runs the doctor): its idle lifetime starts again today.
 	obtained := d.opts.RefreshTokenObtainedAt
-	if after := p.RefreshToken(token.RefreshSAM); !after.IsZero() && !after.Equal(before) {
+	if after := p.RefreshToken(token.RefreshSAM); !after.IsZero() && (!after.Equal(before) || !after.Equal(d.p.refresh)) {
 		obtained = d.now
 	}
 	if !obtained.IsZero() {

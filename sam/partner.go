@@ -26,6 +26,10 @@ import (
 type Partner struct {
 	p     *token.Provider
 	store Store
+	// refresh is the refresh token the Partner was built with: once the
+	// provider holds another, it was rotated, and its idle lifetime
+	// started again, since the store was read.
+	refresh token.Secret
 	// retry and concurrency are what the options chose; zero means each
 	// method's default.
 	retry       token.RetryPolicy
@@ -133,7 +137,7 @@ func newPartner(creds token.Credentials, store Store, cfg partnerConfig, extra .
 	if err != nil {
 		return nil, fmt.Errorf("sam: %w", err)
 	}
-	return &Partner{p: p, store: store, retry: p.RetryPolicy(), concurrency: cfg.concurrency, log: cfg.log}, nil
+	return &Partner{p: p, store: store, refresh: creds.RefreshToken, retry: p.RetryPolicy(), concurrency: cfg.concurrency, log: cfg.log}, nil
 }
 
 // Provider returns the token provider: give it to other clients (graph,
