@@ -145,7 +145,7 @@ func TestRotateCertificateUnattended(t *testing.T) {
 	stored, err := e.store.Load(t.Context())
 	require.NoError(t, err)
 	require.NotNil(t, stored.Certificate)
-	assert.Equal(t, res.Thumbprint, stored.Certificate.Thumbprint())
+	assert.Equal(t, res.Thumbprint, stored.Certificate.SHA1Thumbprint())
 	assert.NotEqual(t, old.Certificate.Thumbprint(), stored.Certificate.Thumbprint())
 	assert.NoError(t, e.credentialWorks(stored), "the new certificate works")
 	assert.ErrorIs(t, e.credentialWorks(old), token.ErrInvalidClient, "the old certificate is refused")

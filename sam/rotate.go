@@ -96,7 +96,7 @@ type RotateResult struct {
 	// Kind is what was replaced.
 	Kind CredentialKind
 	// KeyID and End describe the new credential, now in the store; Hint
-	// starts a new secret, Thumbprint (SHA-256, hex) names a new
+	// starts a new secret, Thumbprint (SHA-1, upper-case hex, as inspect shows it) names a new
 	// certificate.
 	KeyID, Hint, Thumbprint string
 	End                     time.Time

@@ -134,7 +134,7 @@ func (k certificateKind) add(ctx context.Context, c token.Credentials, now time.
 	}
 	c.Certificate = cert
 	leaf := cert.Chain[0]
-	return c, addedCredential{KeyID: keyID, Thumbprint: cert.Thumbprint(), End: leaf.NotAfter}, nil
+	return c, addedCredential{KeyID: keyID, Thumbprint: cert.SHA1Thumbprint(), End: leaf.NotAfter}, nil
 }
 
 func (k certificateKind) remove(ctx context.Context, signer token.Credentials, keyID string) error {

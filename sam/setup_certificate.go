@@ -70,7 +70,7 @@ func (r *setupRun) ensureCertificate(ctx context.Context) error {
 		return err
 	})
 	r.cert = cert
-	r.info(StepSecret, "registered certificate %s (%s), valid until %s", cert.Thumbprint()[:16], cert.Chain[0].Subject.CommonName, cert.Chain[0].NotAfter.Format(time.DateOnly))
+	r.info(StepSecret, "registered certificate %s (%s), valid until %s", cert.SHA1Thumbprint(), cert.Chain[0].Subject.CommonName, cert.Chain[0].NotAfter.Format(time.DateOnly))
 	creds := token.Credentials{TenantID: r.partner, ApplicationID: r.app.AppID, Certificate: cert}
 	return waitCredentialReady(ctx, nil, func(ctx context.Context) error { return r.appCredentialWorks(ctx, creds) })
 }

@@ -69,7 +69,7 @@ func TestCertificateOnlyEndToEnd(t *testing.T) {
 	require.Equal(t, exitOK, code, out)
 	saved, err := sam.NewFileStore(creds).Load(t.Context())
 	require.NoError(t, err)
-	assert.Contains(t, out, "certificate-only: certificate "+saved.Certificate.Thumbprint(), "setup names the certificate")
+	assert.Contains(t, out, "certificate-only: certificate "+saved.Certificate.SHA1Thumbprint(), "setup names the certificate")
 	assert.True(t, saved.ClientSecret.IsZero(), "a certificate-only app stores no client secret")
 	require.NotNil(t, saved.Certificate)
 	leaf := saved.Certificate.Chain[0]
@@ -119,7 +119,7 @@ func TestCertificateOnlyEndToEnd(t *testing.T) {
 	assert.NotEmpty(t, rot.RemovedKeyID, "the old certificate is removed")
 	rotated, err := sam.NewFileStore(creds).Load(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, rot.Thumbprint, rotated.Certificate.Thumbprint())
+	assert.Equal(t, rot.Thumbprint, rotated.Certificate.SHA1Thumbprint())
 	assert.NotEqual(t, saved.Certificate.Thumbprint(), rotated.Certificate.Thumbprint())
 	files = certPEMFiles(t, creds)
 	require.Len(t, files, 1, "the old certificate's file is removed with it")
@@ -251,14 +251,15 @@ func TestRotateCertificateWithAdminSignIn(t *testing.T) {
 
 	code, stdout, stderr = samctl(t, append([]string{"rotate-credentials", "--kind", "certificate"}, common...)...)
 	require.Equal(t, exitOK, code, stdout+stderr)
-	assert.Contains(t, stdout, "new certificate with SHA-256 thumbprint")
+	assert.Contains(t, stdout, "new certificate with thumbprint")
 	assert.Contains(t, stdout, "old certificate (key id")
 	after, err := sam.NewFileStore(creds).Load(t.Context())
 	require.NoError(t, err)
 	assert.NotEqual(t, before.Certificate.Thumbprint(), after.Certificate.Thumbprint())
-	assert.Contains(t, stdout, after.Certificate.Thumbprint())
+	assert.Contains(t, stdout, after.Certificate.SHA1Thumbprint())
 	code, stdout, stderr = samctl(t, append([]string{"inspect"}, common...)...)
 	assert.Equal(t, exitOK, code, "inspect after the rotation:\n%s%s", stdout, stderr)
+	assert.Contains(t, stdout, after.Certificate.SHA1Thumbprint(), "inspect names the certificate as the rotation did")
 }
 
 // TestInspectAndRotateCertificateLeftover: a samkit certificate the store

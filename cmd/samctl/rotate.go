@@ -164,7 +164,7 @@ func (a *app) rotate(ctx context.Context, f rotateFlags) error {
 		}
 		name := res.Hint + "…"
 		if res.Kind == sam.CredentialCertificate {
-			name = "with SHA-256 thumbprint " + res.Thumbprint
+			name = "with thumbprint " + res.Thumbprint
 		}
 		printf(a.stdout, "%s new %s %s (key id %s), valid until %s, saved to %s\n",
 			markOK, what, name, res.KeyID, res.End.Format(time.DateOnly), where)

@@ -219,8 +219,8 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 		printf(a.stdout, "Credentials saved to %s.\n", where)
 	}
 	if cert := res.Credentials.Certificate; cert != nil {
-		printf(a.stdout, "The app is certificate-only: certificate %s (SHA-256), valid until %s, kept with its private key in the credential store.\n",
-			cert.Thumbprint(), cert.Chain[0].NotAfter.Format(time.DateOnly))
+		printf(a.stdout, "The app is certificate-only: certificate %s (SHA-1 thumbprint), valid until %s, kept with its private key in the credential store.\n",
+			cert.SHA1Thumbprint(), cert.Chain[0].NotAfter.Format(time.DateOnly))
 	}
 	for _, w := range res.Warnings {
 		printf(a.stdout, "Note: %s\n", w)
