@@ -90,6 +90,17 @@ func final(res sam.OnboardResult) map[sam.OnboardStep]sam.StepStatus {
 	return out
 }
 
+// count counts the events of step with status.
+func count(events []sam.OnboardEvent, step sam.OnboardStep, status sam.StepStatus) int {
+	n := 0
+	for _, e := range events {
+		if e.Step == step && e.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
 // gdapState is what an onboarding leaves in the partner tenant.
 type gdapState struct {
 	relationships int
@@ -281,13 +292,7 @@ func TestOnboardGivesUpOnConsentAfterBoundedAttempts(t *testing.T) {
 	require.ErrorIs(t, err, token.ErrConsentRequired)
 	assert.ErrorContains(t, err, "step consent")
 	assert.Equal(t, sam.StepFailed, final(res)[sam.OnboardConsent])
-	waits := 0
-	for _, e := range events {
-		if e.Step == sam.OnboardConsent && e.Status == sam.StepWaiting {
-			waits++
-		}
-	}
-	assert.Equal(t, 2, waits, "three attempts, two pauses between them")
+	assert.Equal(t, 2, count(events, sam.OnboardConsent, sam.StepWaiting), "three attempts, two pauses between them")
 }
 
 func TestOnboardNoWaitStopsAtTheInvitation(t *testing.T) {
@@ -609,13 +614,7 @@ func TestOnboardStopsAtAnAccessAssignmentInError(t *testing.T) {
 	assert.NotErrorIs(t, err, sam.ErrWaitTimedOut, "an assignment in error is not waited for")
 	assert.ErrorContains(t, err, "is error and will not turn active")
 	assert.Equal(t, sam.StepFailed, final(res)[sam.OnboardAssign])
-	waits := 0
-	for _, e := range events {
-		if e.Step == sam.OnboardAssign && e.Status == sam.StepWaiting {
-			waits++
-		}
-	}
-	assert.Equal(t, 1, waits, "one wait, then the next read finds the error")
+	assert.Equal(t, 1, count(events, sam.OnboardAssign, sam.StepWaiting), "one wait, then the next read finds the error")
 }
 
 // Without a timeout, the wait for approval ends when the invitation lapses
