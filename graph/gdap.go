@@ -183,6 +183,10 @@ const (
 	AssignmentPending = "pending"
 	AssignmentActive  = "active"
 	AssignmentDeleted = "deleted"
+	// Deleting and Error never turn active: an assignment that failed
+	// stays in error.
+	AssignmentDeleting = "deleting"
+	AssignmentError    = "error"
 )
 
 // DelegatedAdminAccessAssignment gives a partner security group roles of

@@ -81,7 +81,7 @@ func batchLists[T any](ctx context.Context, c *Client, urls []string) ([][]T, er
 		if p.NextLink == "" {
 			continue
 		}
-		if err := c.checkNextLink(p.NextLink, ""); err != nil {
+		if err := c.checkNextLink(p.NextLink, nil); err != nil {
 			return nil, err
 		}
 		for v, err := range pages[T](ctx, c, request{method: http.MethodGet, next: p.NextLink}) {

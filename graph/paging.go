@@ -30,6 +30,12 @@ func list[T any](ctx context.Context, c *Client, path string, query url.Values, 
 func pages[T any](ctx context.Context, c *Client, r request) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
+		// Every link followed: a server may send the client round a loop
+		// of pages (A → B → A), not only back to the page just read.
+		seen := map[string]bool{}
+		if r.next != "" {
+			seen[r.next] = true
+		}
 		for {
 			var p page[T]
 			if err := c.do(ctx, r, &p); err != nil {
@@ -44,25 +50,26 @@ func pages[T any](ctx context.Context, c *Client, r request) iter.Seq2[T, error]
 			if p.NextLink == "" {
 				return
 			}
-			if err := c.checkNextLink(p.NextLink, r.next); err != nil {
+			if err := c.checkNextLink(p.NextLink, seen); err != nil {
 				yield(zero, err)
 				return
 			}
+			seen[p.NextLink] = true
 			r = request{method: http.MethodGet, next: p.NextLink}
 		}
 	}
 }
 
 // checkNextLink refuses a next link that would send the client's token
-// anywhere but the Graph root, or that repeats the page just read (a
-// server loop).
-func (c *Client) checkNextLink(next, prev string) error {
+// anywhere but the Graph root, or that leads to a page already read, one
+// of seen (a server loop, which would page for ever).
+func (c *Client) checkNextLink(next string, seen map[string]bool) error {
 	u, err := httpx.CheckNextLink(next, c.root)
 	if err != nil {
 		return fmt.Errorf("graph: %w", err)
 	}
-	if next == prev {
-		return fmt.Errorf("graph: @odata.nextLink %s repeats the page just read", httpx.RedactURL(u))
+	if seen[next] {
+		return fmt.Errorf("graph: @odata.nextLink %s repeats a page already read", httpx.RedactURL(u))
 	}
 	return nil
 }

@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPagingFollowsNextLinkVerbatim(t *testing.T) {
@@ -52,7 +55,7 @@ func TestPagingRefusesBadNextLinks(t *testing.T) {
 		{"another host", "https://evil.example/v1.0/users?$skiptoken=x", "refusing @odata.nextLink to https://evil.example/v1.0/users"},
 		{"same host, another scheme", "https://HOST/v1.0/users", "refusing @odata.nextLink"},
 		{"relative", "/users?$skiptoken=x", "not an absolute URL"},
-		{"a loop", "SELF", "repeats the page"},
+		{"a loop", "SELF", "repeats a page"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,4 +116,27 @@ func TestListOptionsEncoding(t *testing.T) {
 	if got := m.requests()[0].RawQuery; got != want {
 		t.Errorf("query = %s\nwant    %s", got, want)
 	}
+}
+
+// A server that sends the client round two pages (A → B → A) would keep it
+// paging for ever; the second visit to A ends the listing with an error.
+func TestPagingRefusesALoopOfPages(t *testing.T) {
+	t.Parallel()
+	m := newMini(t)
+	pageA := m.srv.URL + miniBase + "/users?$skiptoken=a"
+	pageB := m.srv.URL + miniBase + "/users?$skiptoken=b"
+	m.fault = func(w http.ResponseWriter, r *http.Request) bool {
+		next := pageA // the first page, and B, lead to A
+		if r.URL.Query().Get("$skiptoken") == "a" {
+			next = pageB
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"value": []User{{ID: "1"}}, "@odata.nextLink": next})
+		return true
+	}
+	c, _ := m.client(&counter{})
+	users, err := Collect(c.Users(t.Context(), ListOptions{}))
+	require.ErrorContains(t, err, "repeats a page already read")
+	assert.NotContains(t, err.Error(), "skiptoken", "the error quotes no part of the link's query")
+	assert.Len(t, users, 3, "the first page, A and B, then the loop is seen")
+	assert.Len(t, m.requests(), 3, "A is not read a second time")
 }

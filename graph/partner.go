@@ -36,6 +36,10 @@ const (
 	// prepared and while it ends (gdap.go).
 	RelationshipCreated              = "created"
 	RelationshipTerminationRequested = "terminationRequested"
+	// Approved and Activating pass between the customer's approval and
+	// active, for minutes; a client polling then sees them.
+	RelationshipApproved   = "approved"
+	RelationshipActivating = "activating"
 )
 
 // relationshipStatuses are the values of Graph's

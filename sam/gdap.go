@@ -150,6 +150,10 @@ func (d *GDAP) createInvite(ctx context.Context, o InviteOptions) (rel graph.Del
 	if o.Duration == "" {
 		o.Duration = "P730D"
 	}
+	// Trimmed before use: spaces around a name show in no listing, and a
+	// name the service stores trimmed (samkit's fake does) would not match
+	// the untrimmed one on a re-run, which would try to create it again.
+	o.DisplayName = strings.TrimSpace(o.DisplayName)
 	if o.DisplayName == "" {
 		return rel, false, errors.New("sam: an invitation needs a display name, unique among your GDAP relationships (at most 50 characters)")
 	}

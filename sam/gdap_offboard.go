@@ -102,12 +102,18 @@ func (p *Partner) PlanOffboard(ctx context.Context, customer string) (OffboardPl
 		if !strings.EqualFold(rel.Customer.TenantID, customer) {
 			continue
 		}
-		a := OffboardAction{Kind: OffboardTerminate, Target: rel.ID, Name: rel.DisplayName, Status: rel.Status, State: OffboardAlreadyDone}
+		a := OffboardAction{Kind: OffboardTerminate, Target: rel.ID, Name: rel.DisplayName, Status: rel.Status}
 		switch rel.Status {
 		case graph.RelationshipCreated, graph.RelationshipActive:
 			a.State = OffboardToDo
+		case graph.RelationshipTerminationRequested, "terminating", graph.RelationshipTerminated, graph.RelationshipExpired:
+			a.State = OffboardAlreadyDone
 		case graph.RelationshipApprovalPending:
 			a.State, a.Detail = OffboardLeft, "awaits the customer's approval: a partner cannot withdraw it; unapproved, it lapses after 90 days"
+		default:
+			// approved and activating turn active within minutes; a status
+			// not ending the relationship is never reported as done.
+			a.State, a.Detail = OffboardLeft, "is "+rel.Status+", not ended: Microsoft lets a partner end only an active relationship; run offboard again once it is active"
 		}
 		plan.Actions = append(plan.Actions, a)
 	}

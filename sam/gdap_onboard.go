@@ -285,6 +285,9 @@ func (o *onboarding) invite(ctx context.Context) error {
 		o.emit(OnboardLock, StepAlreadyDone, "the invitation link works: "+o.res.Link, nil)
 	case graph.RelationshipActive:
 		o.emit(OnboardLock, StepAlreadyDone, "approved already", nil)
+	case graph.RelationshipApproved, graph.RelationshipActivating:
+		// Approved, on its way to active: the approval step waits for it.
+		o.emit(OnboardLock, StepAlreadyDone, "approved already", nil)
 	default:
 		return o.fail(OnboardLock, fmt.Errorf("sam: GDAP relationship %q (%s) is %s and will not become active: offboard or choose another display name to invite the customer again",
 			rel.DisplayName, rel.ID, rel.Status))
@@ -298,8 +301,12 @@ func (o *onboarding) approve(ctx context.Context) error {
 	if rel.Status == graph.RelationshipActive {
 		o.emit(OnboardApproval, StepAlreadyDone, "approved by "+rel.Customer.TenantID, nil)
 	} else {
-		o.emit(OnboardApproval, StepWaiting, "for the customer's admin to approve", nil)
-		if o.NoWait {
+		waitFor := "for the customer's admin to approve"
+		if rel.Status != graph.RelationshipApprovalPending {
+			waitFor = "for Microsoft to activate the approved relationship"
+		}
+		o.emit(OnboardApproval, StepWaiting, waitFor, nil)
+		if o.NoWait && rel.Status == graph.RelationshipApprovalPending {
 			return ErrAwaitingApproval
 		}
 		var err error
@@ -381,6 +388,15 @@ func (o *onboarding) pendingAssignments(ctx context.Context, want []RoleAssignme
 				slices.ContainsFunc(a.AccessDetails.UnifiedRoles, func(r graph.UnifiedRole) bool { return strings.EqualFold(r.RoleDefinitionID, w.RoleID) })
 		}) {
 			pending++
+		}
+		// An assignment that failed or is going away never turns active:
+		// waiting for it would last until the timeout, or for ever.
+		if i := slices.IndexFunc(as, func(a graph.DelegatedAdminAccessAssignment) bool { return a.ID == w.AssignmentID }); i >= 0 {
+			switch a := as[i]; a.Status {
+			case graph.AssignmentError, graph.AssignmentDeleting, graph.AssignmentDeleted:
+				return 0, fmt.Errorf("sam: access assignment %s, giving %s to group %q in GDAP relationship %s, is %s and will not turn active: delete it if it is still there, then run again",
+					a.ID, roleLabel(w.RoleID), w.GroupName, o.res.Relationship.ID, a.Status)
+			}
 		}
 	}
 	return pending, nil

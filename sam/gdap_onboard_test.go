@@ -57,6 +57,18 @@ func (w *onboardWorld) approve(t *testing.T, name string) {
 	require.NoError(t, w.s.ApproveRelationship(id, w.prospect.ID))
 }
 
+// setStatus sets the status of the relationship called name, as Microsoft
+// shows statuses the fake passes straight through (approved, activating).
+func (w *onboardWorld) setStatus(name, status string) {
+	w.s.Mutate(func(world *testserver.World) {
+		for _, r := range world.Partner.Relationships {
+			if r.DisplayName == name {
+				r.Status = status
+			}
+		}
+	})
+}
+
 // options onboard the prospect as a new customer; its admin approves as
 // soon as the onboarding waits, and every event lands in events.
 func (w *onboardWorld) options(t *testing.T, events *[]sam.OnboardEvent) sam.OnboardOptions {
@@ -76,6 +88,17 @@ func final(res sam.OnboardResult) map[sam.OnboardStep]sam.StepStatus {
 		out[e.Step] = e.Status
 	}
 	return out
+}
+
+// count counts the events of step with status.
+func count(events []sam.OnboardEvent, step sam.OnboardStep, status sam.StepStatus) int {
+	n := 0
+	for _, e := range events {
+		if e.Step == step && e.Status == status {
+			n++
+		}
+	}
+	return n
 }
 
 // gdapState is what an onboarding leaves in the partner tenant.
@@ -269,13 +292,7 @@ func TestOnboardGivesUpOnConsentAfterBoundedAttempts(t *testing.T) {
 	require.ErrorIs(t, err, token.ErrConsentRequired)
 	assert.ErrorContains(t, err, "step consent")
 	assert.Equal(t, sam.StepFailed, final(res)[sam.OnboardConsent])
-	waits := 0
-	for _, e := range events {
-		if e.Step == sam.OnboardConsent && e.Status == sam.StepWaiting {
-			waits++
-		}
-	}
-	assert.Equal(t, 2, waits, "three attempts, two pauses between them")
+	assert.Equal(t, 2, count(events, sam.OnboardConsent, sam.StepWaiting), "three attempts, two pauses between them")
 }
 
 func TestOnboardNoWaitStopsAtTheInvitation(t *testing.T) {
@@ -503,4 +520,119 @@ func TestOnboardWithoutGDAPPermissionsSaysWhatToAdd(t *testing.T) {
 	var rels int
 	w.s.Read(func(world *testserver.World) { rels = len(world.Partner.Relationships) })
 	assert.Zero(t, rels, "nothing was created")
+}
+
+// Between the customer's approval and active, Microsoft shows a
+// relationship as approved, then activating, for minutes
+// (https://learn.microsoft.com/graph/api/resources/delegatedadminrelationship,
+// delegatedAdminRelationshipStatus); an onboarding run again then waits for
+// it instead of calling it dead.
+func TestOnboardResumesAnApprovedRelationshipStillActivating(t *testing.T) {
+	t.Parallel()
+	for _, status := range []string{graph.RelationshipApproved, graph.RelationshipActivating} {
+		t.Run(status, func(t *testing.T) {
+			t.Parallel()
+			w := newOnboardWorld(t)
+			var events []sam.OnboardEvent
+			o := w.options(t, &events)
+			o.NoWait = true
+			_, err := w.sp.Onboard(t.Context(), o)
+			require.ErrorIs(t, err, sam.ErrAwaitingApproval, "the customer approves as the run stops")
+			w.setStatus("Contoso samkit", status)
+
+			events = nil
+			o = w.options(t, &events)
+			o.NoWait = true // the customer has approved: nothing left to stop for
+			o.Progress = func(e sam.OnboardEvent) { events = append(events, e) }
+			activated := false
+			o.Sleep = func(ctx context.Context, d time.Duration) error {
+				if !activated {
+					activated = true
+					w.setStatus("Contoso samkit", testserver.RelActive)
+				}
+				return w.sleep(ctx, d)
+			}
+			res, err := w.sp.Onboard(t.Context(), o)
+			require.NoError(t, err, "a relationship %s is on its way to active", status)
+			require.True(t, res.Complete())
+			assert.True(t, activated, "the onboarding waited for the relationship to turn active")
+			assert.Equal(t, sam.StepAlreadyDone, final(res)[sam.OnboardLock])
+			assert.Equal(t, 1, w.state("Contoso samkit").relationships, "no second relationship")
+		})
+	}
+}
+
+// A relationship the customer approved that Microsoft is still activating
+// gives the partner its roles within minutes: offboarding cannot end it
+// yet, and must not report it ended.
+func TestPlanOffboardLeavesARelationshipStillActivating(t *testing.T) {
+	t.Parallel()
+	for _, status := range []string{graph.RelationshipApproved, graph.RelationshipActivating} {
+		t.Run(status, func(t *testing.T) {
+			t.Parallel()
+			w := newOnboardWorld(t)
+			var events []sam.OnboardEvent
+			_, err := w.sp.Onboard(t.Context(), w.options(t, &events))
+			require.NoError(t, err)
+			w.setStatus("Contoso samkit", status)
+
+			plan, err := w.sp.PlanOffboard(t.Context(), w.prospect.ID)
+			require.NoError(t, err)
+			require.Len(t, plan.Actions, 2, "the consent and the one relationship")
+			rel := plan.Actions[1]
+			assert.Equal(t, status, rel.Status)
+			assert.Equal(t, sam.OffboardLeft, rel.State, "a relationship about to turn active is not ended")
+			assert.Contains(t, rel.Detail, "run offboard again once it is active")
+		})
+	}
+}
+
+// An access assignment that Microsoft puts in error never turns active
+// (https://learn.microsoft.com/graph/api/resources/delegatedadminaccessassignment,
+// delegatedAdminAccessAssignmentStatus): the onboarding stops at once and
+// names it, instead of polling until its timeout.
+func TestOnboardStopsAtAnAccessAssignmentInError(t *testing.T) {
+	t.Parallel()
+	w := newOnboardWorld(t)
+	var events []sam.OnboardEvent
+	o := w.options(t, &events)
+	approve := o.Progress
+	o.Progress = func(e sam.OnboardEvent) {
+		if e.Step == sam.OnboardAssign && e.Status == sam.StepWaiting {
+			w.s.Mutate(func(world *testserver.World) {
+				for _, r := range world.Partner.Relationships {
+					if r.DisplayName == "Contoso samkit" {
+						r.GDAP.Assignments[0].Status = "error"
+					}
+				}
+			})
+		}
+		approve(e)
+	}
+	res, err := w.sp.Onboard(t.Context(), o)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, sam.ErrWaitTimedOut, "an assignment in error is not waited for")
+	assert.ErrorContains(t, err, "is error and will not turn active")
+	assert.Equal(t, sam.StepFailed, final(res)[sam.OnboardAssign])
+	assert.Equal(t, 1, count(events, sam.OnboardAssign, sam.StepWaiting), "one wait, then the next read finds the error")
+}
+
+// Without a timeout, the wait for approval ends when the invitation lapses
+// unanswered (90 days), with an error saying the relationship will not
+// become active.
+func TestOnboardWaitEndsWhenTheInvitationLapses(t *testing.T) {
+	t.Parallel()
+	w := newOnboardWorld(t)
+	var events []sam.OnboardEvent
+	o := w.options(t, &events)
+	o.Timeout, o.Poll = 0, 24*time.Hour
+	o.Progress = func(e sam.OnboardEvent) { events = append(events, e) } // nobody approves
+	res, err := w.sp.Onboard(t.Context(), o)
+	require.ErrorContains(t, err, "is expired and will not become active")
+	assert.Equal(t, sam.StepFailed, final(res)[sam.OnboardApproval])
+	var waited time.Duration
+	for _, d := range w.slept {
+		waited += d
+	}
+	assert.InDelta(t, 90, waited.Hours()/24, 1, "polled until the invitation lapsed, 90 days on")
 }

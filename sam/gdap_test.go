@@ -259,3 +259,20 @@ func TestPartnerGDAP(t *testing.T) {
 	require.ErrorIs(t, err, graph.ErrForbidden)
 	assert.NotEmpty(t, w.s.Requests())
 }
+
+// The name is stored trimmed, so a re-run finds the relationship whatever
+// spaces surround the name it is given, instead of creating it again.
+func TestInviteFindsAnUntrimmedNameAgain(t *testing.T) {
+	t.Parallel()
+	w := newAccessWorld(t)
+	cust := w.s.AddCustomer(testserver.CustomerSpec{Name: "Contoso"})
+	d := newGDAP(t, w)
+
+	first, err := d.Invite(t.Context(), sam.InviteOptions{Customer: cust, DisplayName: " Contoso samkit "})
+	require.NoError(t, err)
+	assert.False(t, first.Resumed)
+	again, err := d.Invite(t.Context(), sam.InviteOptions{Customer: cust, DisplayName: " Contoso samkit "})
+	require.NoError(t, err, "the re-run finds the relationship it made")
+	assert.True(t, again.Resumed)
+	assert.Equal(t, first.Relationship.ID, again.Relationship.ID, "one relationship, not two")
+}

@@ -79,10 +79,14 @@ type RelationshipOperation struct {
 	AssignmentID string
 }
 
+// gdapInvitationLife is how long a customer has to approve an invitation.
+const gdapInvitationLife = 90 * 24 * time.Hour
+
 // gdapAdvance brings rel up to now: pending assignments turn active,
-// deleting ones deleted, requested terminations complete, running
-// operations succeed, and an active relationship past its end either
-// extends itself by 180 days (autoExtendDuration P180D) or expires.
+// deleting ones deleted, unanswered invitations lapse, requested
+// terminations complete, running operations succeed, and an active
+// relationship past its end either extends itself by 180 days
+// (autoExtendDuration P180D) or expires.
 func gdapAdvance(rel *Relationship, now time.Time) {
 	st := &rel.GDAP
 	for _, op := range st.Operations {
@@ -110,6 +114,20 @@ func gdapAdvance(rel *Relationship, now time.Time) {
 		case a.Status == "deleting" && !now.Before(a.DoneAt):
 			a.Status, a.Modified = "deleted", a.DoneAt
 			a.Version++
+		}
+	}
+	// An invitation its customer leaves unanswered lapses: "GDAP
+	// relationship requests expire after 90 days"
+	// (https://learn.microsoft.com/partner-center/customers/gdap-faq).
+	// Counted from the lockForApproval request; a relationship seeded as
+	// approvalPending, which has none, waits as long as a test needs.
+	if rel.Status == RelApprovalPending {
+		for _, r := range st.Requests {
+			if lapse := r.Created.Add(gdapInvitationLife); r.Action == "lockForApproval" && !now.Before(lapse) {
+				rel.Status, rel.End = RelExpired, lapse
+				gdapTouch(rel, lapse)
+				break
+			}
 		}
 	}
 	if rel.Status == RelTerminationRequested && !now.Before(st.TerminateAt) {

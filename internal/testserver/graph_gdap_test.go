@@ -412,3 +412,29 @@ func TestGDAPSeededPendingApproval(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, "%v", list)
 	assert.Len(t, list["value"], 1)
 }
+
+// An invitation the customer leaves unanswered for 90 days expires, and
+// can no longer be approved: a client waiting for approval stops.
+func TestGDAPInvitationLapsesAfter90Days(t *testing.T) {
+	t.Parallel()
+	s := newGraphServer(t)
+	cust := s.AddCustomer(CustomerSpec{Name: "Contoso"})
+	tok := graphAdminToken(s, "", gdapScopes...)
+	status, rel := gdapDo(t, s, tok, http.MethodPost, "", "", map[string]any{
+		"displayName": "unanswered", "duration": "P730D", "customer": map[string]any{"tenantId": cust}, "accessDetails": gdapRoles(roleHelpdesk)})
+	require.Equal(t, http.StatusCreated, status, "%v", rel)
+	id := rel["id"].(string)
+	status, _ = gdapDo(t, s, tok, http.MethodPost, "/"+id+"/requests", "", map[string]any{"action": "lockForApproval"})
+	require.Equal(t, http.StatusCreated, status)
+
+	s.Clock().Advance(89 * 24 * time.Hour)
+	tok = graphAdminToken(s, "", gdapScopes...)
+	_, rel = gdapDo(t, s, tok, http.MethodGet, "/"+id, "", nil)
+	assert.Equal(t, RelApprovalPending, rel["status"], "89 days on, the customer can still approve")
+
+	s.Clock().Advance(24 * time.Hour)
+	tok = graphAdminToken(s, "", gdapScopes...)
+	_, rel = gdapDo(t, s, tok, http.MethodGet, "/"+id, "", nil)
+	assert.Equal(t, RelExpired, rel["status"], "90 days unanswered")
+	assert.Error(t, s.ApproveRelationship(id, ""), "an expired invitation cannot be approved")
+}
