@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -38,6 +37,11 @@ func (a *app) demoOnboard(ctx context.Context, d *demoRun, admin *session) (*dem
 	o := sam.OnboardOptions{
 		DisplayName: demoProspect + " samkit", AutoExtend: true,
 		Sleep: func(ctx context.Context, dur time.Duration) error {
+			if approveErr != nil {
+				// The simulated admin could not approve: waiting would
+				// only poll until the invitation lapses in 90 days.
+				return fmt.Errorf("the simulated customer admin could not approve: %w", approveErr)
+			}
 			waited += dur
 			d.s.Clock().Advance(dur)
 			return ctx.Err()
@@ -64,7 +68,7 @@ func (a *app) demoOnboard(ctx context.Context, d *demoRun, admin *session) (*dem
 		out.Steps = append(out.Steps, sj)
 	}
 	if err != nil {
-		return out, errors.Join(err, approveErr)
+		return out, err
 	}
 	if !a.jsonOut {
 		printf(a.stdout, "  Onboarded; GDAP's %v of waiting passed on the sandbox's clock.\n", waited)
