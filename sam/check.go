@@ -216,6 +216,11 @@ type run struct {
 	graphOpts    []graph.Option
 	exchangeOpts []exchange.Option
 	partnerOpts  []partner.Option
+	// graph and exchange build, once, the clients whose views (For) the
+	// tenants' checks use: a client per tenant would check the same
+	// options again for every tenant.
+	graph    func() (*graph.Client, error)
+	exchange func() (*exchange.Client, error)
 }
 
 func (p *Partner) newRun(checks Checks, api exchange.API) *run {
@@ -237,7 +242,8 @@ func (p *Partner) newRun(checks Checks, api exchange.API) *run {
 	hc := &http.Client{Transport: &gateTransport{gate: r.gate, next: next}, Timeout: base.Timeout, Jar: base.Jar, CheckRedirect: base.CheckRedirect}
 
 	// Each tenant gets its own clients (a client is bound to one token
-	// source); the options, and so the connections, are shared.
+	// source), views of one built with these options: they share the
+	// connections and the retry policy.
 	r.graphOpts = []graph.Option{graph.WithCloud(r.cloud), graph.WithHTTPClient(hc), graph.WithRetryPolicy(policy),
 		graph.WithConsistencyRetry(0)}
 	r.exchangeOpts = []exchange.Option{exchange.WithCloud(r.cloud), exchange.WithHTTPClient(hc), exchange.WithRetryPolicy(policy),
@@ -248,7 +254,22 @@ func (p *Partner) newRun(checks Checks, api exchange.API) *run {
 		r.exchangeOpts = append(r.exchangeOpts, exchange.WithLogger(p.log))
 		r.partnerOpts = append(r.partnerOpts, partner.WithLogger(p.log))
 	}
+	r.graph = sync.OnceValues(func() (*graph.Client, error) {
+		return graph.New(r.p.Source(r.partnerTenant, r.cloud.Graph.Scope()), r.graphOpts...)
+	})
+	r.exchange = sync.OnceValues(func() (*exchange.Client, error) {
+		return exchange.New(r.p.Source(r.partnerTenant, r.cloud.Exchange.Scope()), r.partnerTenant, r.exchangeOpts...)
+	})
 	return r
+}
+
+// graphFor returns a Graph client for src, a view of the run's.
+func (r *run) graphFor(src token.Source) (*graph.Client, error) {
+	c, err := r.graph()
+	if err != nil {
+		return nil, err
+	}
+	return c.For(src)
 }
 
 // tenant runs the per-tenant checks on t, one after the other, so that a
@@ -377,7 +398,7 @@ func (r *run) delegatedGraph(ctx context.Context, t Tenant) error {
 	if err := r.token(ctx, src); err != nil {
 		return err
 	}
-	c, err := graph.New(src, r.graphOpts...)
+	c, err := r.graphFor(src)
 	if err != nil {
 		return err
 	}
@@ -393,7 +414,11 @@ func (r *run) delegatedExchange(ctx context.Context, t Tenant) error {
 	if err := r.token(ctx, src); err != nil {
 		return err
 	}
-	c, err := exchange.New(src, t.ID, r.exchangeOpts...)
+	x, err := r.exchange()
+	if err != nil {
+		return err
+	}
+	c, err := x.For(src, t.ID)
 	if err != nil {
 		return err
 	}
@@ -408,7 +433,7 @@ func (r *run) appGraph(ctx context.Context, t Tenant) error {
 	if err := r.token(ctx, src); err != nil {
 		return err
 	}
-	c, err := graph.New(src, r.graphOpts...)
+	c, err := r.graphFor(src)
 	if err != nil {
 		return err
 	}
