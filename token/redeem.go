@@ -8,8 +8,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/samkit/samkit/internal/httpx"
@@ -89,8 +89,10 @@ func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 }
 
 func withOfflineAccess(scope string) string {
-	if slices.Contains(strings.Fields(scope), "offline_access") {
-		return scope
+	for f := range strings.FieldsSeq(scope) {
+		if f == "offline_access" {
+			return scope
+		}
 	}
 	return scope + " offline_access"
 }
@@ -165,7 +167,10 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint, form s
 		return tokenResponse{}, fmt.Errorf("token: requesting a %s token for tenant %s: %w", k.kind, k.tenant, err)
 	}
 	defer resp.Body.Close()
-	body, readErr := httpx.ReadBody(resp.Body, tokenBodyLimit)
+	buf := bodies.Get().(*[]byte)
+	body, readErr := httpx.AppendBody((*buf)[:0], resp.Body, tokenBodyLimit)
+	// Decoding copies what it keeps, so the buffer is free again after it.
+	defer putBody(buf, body)
 	traceID := resp.Header.Get("x-ms-request-id")
 
 	res, tokErr := decodeTokenResponse(resp, body, readErr, k, endpoint)
@@ -184,6 +189,21 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint, form s
 		return tokenResponse{}, tokErr
 	}
 	return res, nil
+}
+
+// bodies holds the buffers token responses are read into: each is
+// decoded into strings and then no longer needed, and a run over many
+// tenants would otherwise allocate a few kilobytes for each.
+var bodies = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// putBody returns buf, holding body now, to the pool, unless body grew
+// it beyond what token responses need.
+func putBody(buf *[]byte, body []byte) {
+	if cap(body) > 64<<10 {
+		return
+	}
+	*buf = body[:0]
+	bodies.Put(buf)
 }
 
 // decodeTokenResponse turns an answer into a token response or a *Error.
