@@ -378,16 +378,21 @@ func (r *run) stopped() *CheckResult {
 	return r.first
 }
 
-// token gets src's token through the throttling gate. The API client asks
-// src again and finds it in the Provider's cache; asking here first tells
-// a token failure apart from an API one and keeps the API call's time
-// apart from the token's.
+// token gets src's token through the throttling gate: it waits for the
+// gate before each attempt, its retries included, and a throttled attempt
+// shuts the gate for every worker. The API client asks src again and
+// finds it in the Provider's cache; asking here first tells a token
+// failure apart from an API one and keeps the API call's time apart from
+// the token's.
 func (r *run) token(ctx context.Context, src token.Source) error {
 	if err := r.gate.wait(ctx); err != nil {
 		return err
 	}
-	_, err := src.Token(ctx)
-	if errors.Is(err, token.ErrThrottled) {
+	_, err := src.Token(httpx.WithGate(ctx, r.gate))
+	// A 429 shut the gate as it arrived; the identity platform's other
+	// throttling answers (a request loop, AADSTS50196) come as 400s.
+	var te *token.Error
+	if errors.Is(err, token.ErrThrottled) && errors.As(err, &te) && te.StatusCode != http.StatusTooManyRequests {
 		r.gate.pause(0)
 	}
 	return err
