@@ -23,9 +23,13 @@ type page[T any] struct {
 //
 // See https://learn.microsoft.com/graph/paging.
 func list[T any](ctx context.Context, c *Client, path string, query url.Values, refs ...string) iter.Seq2[T, error] {
+	return pages[T](ctx, c, request{method: http.MethodGet, path: path, query: query, refs: refs})
+}
+
+// pages reads the collection r starts, page after page, as list does.
+func pages[T any](ctx context.Context, c *Client, r request) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		r := request{method: http.MethodGet, path: path, query: query, refs: refs}
 		for {
 			var p page[T]
 			if err := c.do(ctx, r, &p); err != nil {

@@ -147,7 +147,10 @@ func (p *Partner) Doctor(ctx context.Context, tenants []Tenant, opts DoctorOptio
 		d.gdap(t)
 	}
 	if !opts.RelationshipsOnly {
-		if err := d.tenants(ctx); err != nil {
+		wait := d.coverage(ctx) // beside the access check
+		err := d.tenants(ctx)
+		wait()
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -23,8 +23,9 @@ import (
 //
 // See https://learn.microsoft.com/partner-center/customers/gdap-introduction.
 type GDAP struct {
-	g   *graph.Client
-	now func() time.Time
+	g    *graph.Client
+	now  func() time.Time
+	conc int // requests Coverage sends at once (gdap_coverage.go)
 }
 
 // GDAPOption configures NewGDAP.
@@ -34,6 +35,7 @@ type gdapConfig struct {
 	graph     *graph.Client
 	graphOpts []graph.Option
 	now       func() time.Time
+	conc      int
 }
 
 // WithGDAPGraph makes GDAP use g, a Graph client of the partner tenant,
@@ -70,7 +72,7 @@ func NewGDAP(p *token.Provider, partnerTenant string, opts ...GDAPOption) (*GDAP
 			return nil, err
 		}
 	}
-	return &GDAP{g: g, now: cfg.now}, nil
+	return &GDAP{g: g, now: cfg.now, conc: cfg.conc}, nil
 }
 
 // InvitationLink is where a customer's admin approves relationship id.
@@ -516,5 +518,5 @@ func (p *Partner) GDAP(opts ...GDAPOption) (*GDAP, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewGDAP(p.p, p.p.TenantID(), append([]GDAPOption{WithGDAPGraph(g)}, opts...)...)
+	return NewGDAP(p.p, p.p.TenantID(), append([]GDAPOption{WithGDAPGraph(g), WithGDAPConcurrency(p.concurrency)}, opts...)...)
 }

@@ -33,12 +33,12 @@ Agents group.`,
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(a.gdapTemplatesCommand(), a.gdapInviteCommand(), a.gdapStatusCommand(), a.gdapAssignCommand(),
-		a.gdapExtendCommand(), a.gdapExpiringCommand(), a.gdapTerminateCommand())
+		a.gdapExtendCommand(), a.gdapExpiringCommand(), a.gdapTerminateCommand(), a.gdapCoverageCommand(), a.gdapTraceCommand())
 	return c
 }
 
-// gdap opens a session and its GDAP operations.
-func (a *app) gdap(ctx context.Context) (*sam.GDAP, error) {
+// gdap opens a session and its GDAP operations, with extra options.
+func (a *app) gdap(ctx context.Context, extra ...sam.GDAPOption) (*sam.GDAP, error) {
 	s, err := a.session(ctx)
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func (a *app) gdap(ctx context.Context) (*sam.GDAP, error) {
 	if a.log != nil {
 		opts = append(opts, graph.WithLogger(a.log))
 	}
-	return sam.NewGDAP(s.p, s.creds.TenantID, sam.WithGDAPGraphOptions(opts...))
+	return sam.NewGDAP(s.p, s.creds.TenantID, append([]sam.GDAPOption{sam.WithGDAPGraphOptions(opts...)}, extra...)...)
 }
 
 // loadTemplates reads --templates, when given.

@@ -106,3 +106,67 @@ func TestGDAPInviteToAssign(t *testing.T) {
 	assert.Equal(t, exitUsage, code, "terminate without --yes")
 	assert.Contains(t, run("gdap", "terminate", inv.Relationship.ID, "--yes"), "terminationRequested")
 }
+
+// TestGDAPCoverageAndTrace: coverage and trace through samctl, exit codes
+// included, on a sandbox whose relationships hold Global Administrator
+// with the admin in their groups; then one relationship expires.
+func TestGDAPCoverageAndTrace(t *testing.T) {
+	isolate(t)
+	s, flags := sandboxFiles(t, testserver.SandboxSpec{Customers: 2, Healthy: true}, nil)
+	run := func(want int, args ...string) string {
+		t.Helper()
+		code, stdout, stderr := samctl(t, append(args, flags...)...)
+		require.Equal(t, want, code, "samctl %v: %s", args, stderr)
+		return stdout
+	}
+	type coverage struct {
+		Tenants []struct {
+			TenantID string `json:"tenantId"`
+			Covered  []struct {
+				Via struct{ Name string } `json:"via"`
+			} `json:"covered"`
+			Missing []struct {
+				Link, Why, Fix string
+			} `json:"missing"`
+		} `json:"tenants"`
+	}
+	var cov coverage
+	require.NoError(t, json.Unmarshal([]byte(run(exitOK, "gdap", "coverage", "-o", "json")), &cov))
+	require.Len(t, cov.Tenants, 2)
+	for _, tc := range cov.Tenants {
+		require.Len(t, tc.Covered, 4)
+		assert.Equal(t, "Global Administrator", tc.Covered[0].Via.Name)
+	}
+	cust := cov.Tenants[0].TenantID
+
+	// The customer's relationship ends, its names holding terminal escape
+	// sequences: coverage and trace say so, escaped, and exit 1.
+	s.Mutate(func(w *testserver.World) {
+		for _, r := range w.Partner.Relationships {
+			if r.CustomerTenantID == cust {
+				r.Status, r.DisplayName, r.CustomerName = testserver.RelExpired, "Old \x1b[31mred", "Evil \x1b[2J Corp"
+			}
+		}
+	})
+	require.NoError(t, json.Unmarshal([]byte(run(exitFailed, "gdap", "coverage", "--tenant", cust, "--json")), &cov))
+	require.Len(t, cov.Tenants, 1)
+	require.Len(t, cov.Tenants[0].Missing, 4)
+	assert.Equal(t, "relationship", cov.Tenants[0].Missing[0].Link)
+	assert.Contains(t, cov.Tenants[0].Missing[0].Fix, "samctl gdap invite --customer "+cust)
+
+	out := run(exitFailed, "gdap", "trace", "--tenant", cust, "--operation", "Exchange")
+	assert.Contains(t, out, "expired on")
+	assert.Contains(t, out, "fix: samctl gdap invite --customer "+cust)
+	assert.NotContains(t, out, "\x1b", "server text is escaped")
+	text := run(exitFailed, "gdap", "coverage")
+	assert.NotContains(t, text, "\x1b")
+	assert.Contains(t, text, "1 of 2 tenants complete")
+	assert.Contains(t, text, `Evil \x1b[2J Corp`, "the customer's name, escaped")
+
+	code, _, stderr := samctl(t, append([]string{"gdap", "trace", "--operation", "Exchange"}, flags...)...)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--tenant")
+	code, _, stderr = samctl(t, append([]string{"gdap", "trace", "--tenant", cust, "--operation", "Backup"}, flags...)...)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "PushConsent")
+}

@@ -201,3 +201,34 @@ func (s *Server) partnerAccessLocked(u *User, t *Tenant) (roles []string, ok boo
 	}
 	return roles, ok
 }
+
+// seedStaffedAssignments gives a seeded relationship the access
+// assignments a partner makes once a customer approves: each of its roles
+// to the partner's security group "GDAP - <role>" (found or created, the
+// scheme samkit's Assign uses), active, with member in each group. So
+// what the relationship grants shows through Graph as it does for one
+// made through the API: assignments, groups and memberships
+// (https://learn.microsoft.com/graph/api/resources/delegatedadminaccessassignment).
+func seedStaffedAssignments(p *Tenant, rel *Relationship, member string, now time.Time) {
+	for _, role := range rel.RoleIDs {
+		name := "GDAP - " + graphRoleNames[role]
+		if graphRoleNames[role] == "" {
+			name = "GDAP - " + role
+		}
+		var g *Group
+		for _, id := range graphSortedKeys(p.Groups) {
+			if p.Groups[id].DisplayName == name {
+				g = p.Groups[id]
+				break
+			}
+		}
+		if g == nil {
+			g = &Group{ID: newID(), DisplayName: name, Members: map[string]bool{},
+				Description: "Partner staff holding this role in GDAP customers."}
+			p.Groups[g.ID] = g
+		}
+		g.Members[member] = true
+		rel.GDAP.Assignments = append(rel.GDAP.Assignments, &AccessAssignment{ID: newID(), GroupID: g.ID,
+			RoleIDs: []string{role}, Status: "active", Created: now, Modified: now, DoneAt: now})
+	}
+}

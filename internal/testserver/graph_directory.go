@@ -17,6 +17,8 @@ func (s *Server) routeGraphDirectory(api *http.ServeMux) {
 	api.HandleFunc("GET /v1.0/me/transitiveMemberOf", s.graphOp(nil, s.graphMemberOf))
 	api.HandleFunc("GET /v1.0/users", s.graphOp(permUsersRead, s.graphUsers))
 	api.HandleFunc("GET /v1.0/users/{id}", s.graphOp(permUsersRead, s.graphUser))
+	api.HandleFunc("GET /v1.0/users/{id}/memberOf", s.graphOp(nil, s.graphUserMemberOf))
+	api.HandleFunc("GET /v1.0/users/{id}/transitiveMemberOf", s.graphOp(nil, s.graphUserMemberOf))
 	api.HandleFunc("GET /v1.0/domains", s.graphOp(permDomains, s.graphDomains))
 }
 
@@ -85,6 +87,42 @@ func (s *Server) graphMe(w http.ResponseWriter, r *http.Request, c Claims) {
 func (s *Server) graphMemberOf(w http.ResponseWriter, r *http.Request, c Claims) {
 	s.mu.Lock()
 	t, u, fail := s.graphMeLocked(c, permMemberOf)
+	s.writeMemberOfLocked(w, r, c, t, u, fail)
+}
+
+// permUserMemberOf reads another user's memberships
+// (https://learn.microsoft.com/graph/api/user-list-transitivememberof,
+// "Permissions for another user's memberships").
+var permUserMemberOf = []string{"User.Read.All", "GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+
+// graphUserMemberOf lists what user {id} (an id or userPrincipalName) is a
+// member of, as graphMemberOf does for the signed-in user.
+func (s *Server) graphUserMemberOf(w http.ResponseWriter, r *http.Request, c Claims) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	var (
+		t    = s.graphTenantLocked(c)
+		u    *User
+		fail *graphFail
+	)
+	if !c.Has(permUserMemberOf...) {
+		fail = graphFailDenied()
+	} else if t != nil {
+		for _, x := range t.Users {
+			if strings.EqualFold(x.ID, id) || strings.EqualFold(x.UPN, id) {
+				u = x
+			}
+		}
+	}
+	if fail == nil && u == nil {
+		fail = graphFailNotFound(id)
+	}
+	s.writeMemberOfLocked(w, r, c, t, u, fail)
+}
+
+// writeMemberOfLocked answers a membership list of u in t, or fail; it
+// releases s.mu.
+func (s *Server) writeMemberOfLocked(w http.ResponseWriter, r *http.Request, c Claims, t *Tenant, u *User, fail *graphFail) {
 	var items []map[string]any
 	if fail == nil {
 		for _, g := range t.Groups {

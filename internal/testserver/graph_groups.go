@@ -19,6 +19,7 @@ var (
 
 func (s *Server) routeGraphGroups(api *http.ServeMux) {
 	api.HandleFunc("GET /v1.0/groups", s.graphOp(permGroupsRead, s.graphListGroups))
+	api.HandleFunc("GET /v1.0/groups/{id}", s.graphOp(permGroupsRead, s.graphGetGroup))
 	api.HandleFunc("POST /v1.0/groups", s.graphOp(permGroupsWrite, s.graphCreateGroup))
 	api.HandleFunc("POST /v1.0/groups/{id}/members/$ref", s.graphOp(permGroupsWrite, s.graphAddMember))
 }
@@ -39,6 +40,23 @@ func (s *Server) graphListGroups(w http.ResponseWriter, r *http.Request, c Claim
 	s.mu.Unlock()
 	s.writeGraphCollection(w, r, c, graphCollection{fragment: "groups", resource: "Group", maxTop: 999,
 		filterable: []string{"id", "displayName", "mailNickname"}}, items)
+}
+
+// graphGetGroup reads one group (https://learn.microsoft.com/graph/api/group-get).
+func (s *Server) graphGetGroup(w http.ResponseWriter, r *http.Request, c Claims) {
+	var obj map[string]any
+	s.mu.Lock()
+	if t := s.graphTenantLocked(c); t != nil {
+		if g := t.Groups[r.PathValue("id")]; g != nil {
+			obj = graphGroupJSON(g)
+		}
+	}
+	s.mu.Unlock()
+	if obj == nil {
+		s.writeGraphFail(w, r, graphFailNotFound(r.PathValue("id")))
+		return
+	}
+	s.writeGraphEntity(w, r, http.StatusOK, "groups", obj)
 }
 
 // graphCreateGroup creates a security group: displayName, mailNickname,

@@ -355,6 +355,7 @@ func (s *Server) addMLTRelationship(customer string) {
 			RoleIDs: []string{"88d8e3e3-8f55-4a1e-953a-9b9898b8876b"}, // Directory Readers
 			Created: now.Add(-400 * 24 * time.Hour), End: now.Add(330 * 24 * time.Hour), AdminInGroups: true,
 		}
+		seedStaffedAssignments(w.Partner, mlt, w.Partner.Admin().ID, now)
 		w.Partner.Relationships = append([]*Relationship{mlt}, w.Partner.Relationships...)
 	})
 }

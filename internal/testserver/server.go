@@ -354,6 +354,9 @@ func (s *Server) AddCustomer(spec CustomerSpec) string {
 		// Microsoft never auto-extends a relationship holding Global
 		// Administrator (graph_gdap.go, gdapCheckExtend); others extend.
 		rel.AutoExtend = !slices.Contains(rel.RoleIDs, GlobalAdminTemplateID)
+		if rel.AdminInGroups && status == RelActive {
+			seedStaffedAssignments(p, rel, p.Admin().ID, now)
+		}
 		p.Relationships = append(p.Relationships, rel)
 	}
 	if spec.PartnerCenter {
