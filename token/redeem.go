@@ -27,6 +27,10 @@ type tokenResponse struct {
 	AccessToken  string      `json:"access_token"`
 	RefreshToken string      `json:"refresh_token"`
 	ExpiresIn    json.Number `json:"expires_in"`
+	// bearer is "Bearer " and AccessToken, whose bytes AccessToken
+	// shares, when decodeFlat decoded the response: the token's
+	// Authorization header, built with the token's one copy.
+	bearer string
 }
 
 // redeem performs the grant of k's kind and, for refresh token grants,
@@ -72,7 +76,11 @@ func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 		return Token{}, err
 	}
 	now := p.now()
-	tok := Token{AccessToken: NewSecret(res.AccessToken), TenantID: k.tenant, Scope: k.scope, Kind: k.kind}
+	bearer := res.bearer
+	if bearer == "" {
+		bearer = bearerPrefix + res.AccessToken
+	}
+	tok := Token{AccessToken: NewSecret(bearer[len(bearerPrefix):]), TenantID: k.tenant, Scope: k.scope, Kind: k.kind, bearer: NewSecret(bearer)}
 	if secs, err := res.ExpiresIn.Int64(); err == nil && secs > 0 {
 		tok.Expiry = now.Add(time.Duration(secs) * time.Second)
 	} else if c, err := tok.Claims(); err == nil && !c.Expiry.IsZero() {

@@ -169,8 +169,8 @@ func (c *Client) send(ctx, rctx context.Context, r *Request, id string, tok toke
 		h["User-Agent"] = []string{c.svc.UserAgent}
 	}
 	h[c.idHeader] = []string{id}
-	h["Authorization"] = []string{"Bearer " + tok.AccessToken.Reveal()}
 	req.Header = h
+	tok.SetAuthHeader(req)
 	resp, err := c.pipe.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
