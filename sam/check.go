@@ -221,6 +221,9 @@ type run struct {
 	// options again for every tenant.
 	graph    func() (*graph.Client, error)
 	exchange func() (*exchange.Client, error)
+	// graphScope and exchangeScope are the cloud's scopes, built once
+	// rather than for every tenant.
+	graphScope, exchangeScope string
 }
 
 func (p *Partner) newRun(checks Checks, api exchange.API) *run {
@@ -235,6 +238,7 @@ func (p *Partner) newRun(checks Checks, api exchange.API) *run {
 		partnerTenant: p.p.TenantID(),
 		gate:          newThrottleGate(httpx.RetryPolicy(policy)),
 	}
+	r.graphScope, r.exchangeScope = r.cloud.Graph.Scope(), r.cloud.Exchange.Scope()
 	next := base.Transport
 	if next == nil {
 		next = http.DefaultTransport
@@ -255,10 +259,10 @@ func (p *Partner) newRun(checks Checks, api exchange.API) *run {
 		r.partnerOpts = append(r.partnerOpts, partner.WithLogger(p.log))
 	}
 	r.graph = sync.OnceValues(func() (*graph.Client, error) {
-		return graph.New(r.p.Source(r.partnerTenant, r.cloud.Graph.Scope()), r.graphOpts...)
+		return graph.New(r.p.Source(r.partnerTenant, r.graphScope), r.graphOpts...)
 	})
 	r.exchange = sync.OnceValues(func() (*exchange.Client, error) {
-		return exchange.New(r.p.Source(r.partnerTenant, r.cloud.Exchange.Scope()), r.partnerTenant, r.exchangeOpts...)
+		return exchange.New(r.p.Source(r.partnerTenant, r.exchangeScope), r.partnerTenant, r.exchangeOpts...)
 	})
 	return r
 }
@@ -399,7 +403,7 @@ func (r *run) token(ctx context.Context, src token.Source) error {
 }
 
 func (r *run) delegatedGraph(ctx context.Context, t Tenant) error {
-	src := r.p.Source(t.ID, r.cloud.Graph.Scope())
+	src := r.p.Source(t.ID, r.graphScope)
 	if err := r.token(ctx, src); err != nil {
 		return err
 	}
@@ -415,7 +419,7 @@ func (r *run) delegatedGraph(ctx context.Context, t Tenant) error {
 }
 
 func (r *run) delegatedExchange(ctx context.Context, t Tenant) error {
-	src := r.p.Source(t.ID, r.cloud.Exchange.Scope())
+	src := r.p.Source(t.ID, r.exchangeScope)
 	if err := r.token(ctx, src); err != nil {
 		return err
 	}
@@ -434,7 +438,7 @@ func (r *run) delegatedExchange(ctx context.Context, t Tenant) error {
 }
 
 func (r *run) appGraph(ctx context.Context, t Tenant) error {
-	src := r.p.AppSource(t.ID, r.cloud.Graph.Scope())
+	src := r.p.AppSource(t.ID, r.graphScope)
 	if err := r.token(ctx, src); err != nil {
 		return err
 	}

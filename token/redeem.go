@@ -42,8 +42,6 @@ type tokenResponse struct {
 // token for every tenant and resource by naming the scope each time.
 func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 	endpoint := p.cloud.LoginEndpoint + "/" + k.tenant + "/oauth2/v2.0/token"
-	var form form
-	form.add("client_id", k.client)
 	var chain *refreshChain
 	switch k.kind {
 	case Delegated:
@@ -51,12 +49,19 @@ func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 	case LegacyExchange:
 		chain = &p.exchange
 	}
-	grant := "client_credentials"
+	var rt Secret
 	var gen uint64
 	if chain != nil {
-		grant = "refresh_token"
-		var rt Secret
 		rt, gen = chain.take()
+	}
+	// Room for the fields as they are, the scope escaped and the names:
+	// the form is written once, not regrown as the refresh token goes in.
+	var form form
+	form.b.Grow(128 + len(k.client) + len(rt.Reveal()) + 3*len(k.scope) + len(p.creds.ClientSecret.Reveal()))
+	form.add("client_id", k.client)
+	grant := "client_credentials"
+	if chain != nil {
+		grant = "refresh_token"
 		form.add("refresh_token", rt.Reveal())
 		// offline_access asks for the rotated refresh token, as MSAL does
 		// on every request.
@@ -128,8 +133,6 @@ type form struct{ b strings.Builder }
 func (f *form) add(key, value string) {
 	if f.b.Len() > 0 {
 		f.b.WriteByte('&')
-	} else {
-		f.b.Grow(512)
 	}
 	f.b.WriteString(key) // keys are constants that need no escaping
 	f.b.WriteByte('=')

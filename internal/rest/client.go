@@ -29,8 +29,10 @@ type Client struct {
 	// with them.
 	baseOfSource bool
 	hcOfSource   *http.Client
-	// idHeader is svc.RequestIDHeader, canonical.
+	// idHeader is svc.RequestIDHeader, canonical; ua is the User-Agent
+	// header's value, shared by the requests as jsonType is.
 	idHeader string
+	ua       []string
 }
 
 // For returns a client like c that authenticates with src: the same
@@ -165,8 +167,8 @@ func (c *Client) send(ctx, rctx context.Context, r *Request, id string, tok toke
 		h[k] = vs
 	}
 	h["Accept"] = jsonType
-	if c.svc.UserAgent != "" {
-		h["User-Agent"] = []string{c.svc.UserAgent}
+	if c.ua != nil {
+		h["User-Agent"] = c.ua
 	}
 	h[c.idHeader] = []string{id}
 	req.Header = h

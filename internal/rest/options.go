@@ -106,6 +106,9 @@ func New(src token.Source, o Options, svc Service) (*Client, error) {
 	}
 	origin, _ := src.(token.Origin)
 	rc := &Client{svc: svc, src: src, base: o.base, idHeader: http.CanonicalHeaderKey(svc.RequestIDHeader)}
+	if svc.UserAgent != "" {
+		rc.ua = []string{svc.UserAgent}[:1:1]
+	}
 	if rc.base == "" {
 		c := cloud.Public
 		switch {
