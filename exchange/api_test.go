@@ -79,7 +79,7 @@ func TestV2Endpoint(t *testing.T) {
 func TestV2FollowsNextLinks(t *testing.T) {
 	t.Parallel()
 	f := setupV2(t, testserver.CustomerSpec{Users: 4})
-	f.srv.Mutate(func(w *testserver.World) { w.PageSize = 2 })
+	f.srv.Mutate(func(w *testserver.World) { w.MaxPageSize = 2 })
 	assert.Equal(t, exchange.APIV2, f.exo.API())
 
 	var upns []string

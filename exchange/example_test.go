@@ -52,7 +52,7 @@ func sandbox(spec testserver.CustomerSpec) (*testserver.Server, *token.Provider,
 func ExampleInvokeInto() {
 	srv, p, customer := sandbox(testserver.CustomerSpec{Users: 2})
 	defer srv.Close()
-	srv.Mutate(func(w *testserver.World) { w.PageSize = 2 })
+	srv.Mutate(func(w *testserver.World) { w.MaxPageSize = 2 })
 
 	exo, err := exchange.New(p.Source(customer, p.Cloud().Exchange.Scope()), customer,
 		exchange.WithCloud(p.Cloud()), exchange.WithHTTPClient(p.HTTPClient()))

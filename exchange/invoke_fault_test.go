@@ -52,7 +52,7 @@ func TestFaultSweep(t *testing.T) {
 		spec := adminSpec(tenant)
 		if op.v2 {
 			spec = v2Spec(tenant)
-			srv.Mutate(func(w *testserver.World) { w.PageSize = 2 })
+			srv.Mutate(func(w *testserver.World) { w.MaxPageSize = 2 })
 		}
 		wire := faulttest.NewWire(srv)
 		exo, err := exchange.New(faulttest.StaticSource(srv.IssueAccessToken(spec)), tenant,

@@ -34,7 +34,7 @@ type mailbox struct {
 func TestInvokeIntoFollowsNextLinks(t *testing.T) {
 	t.Parallel()
 	f := setup(t, testserver.CustomerSpec{Users: 4})
-	f.srv.Mutate(func(w *testserver.World) { w.PageSize = 2 })
+	f.srv.Mutate(func(w *testserver.World) { w.MaxPageSize = 2 })
 
 	var upns []string
 	for m, err := range exchange.InvokeInto[mailbox](t.Context(), f.exo, "Get-Mailbox", map[string]any{"ResultSize": "Unlimited"}) {
@@ -78,7 +78,7 @@ func TestInvokeIntoFollowsNextLinks(t *testing.T) {
 func TestInvokeReportsWarningsOnce(t *testing.T) {
 	t.Parallel()
 	f := setup(t, testserver.CustomerSpec{Users: 4})
-	f.srv.Mutate(func(w *testserver.World) { w.PageSize = 2 })
+	f.srv.Mutate(func(w *testserver.World) { w.MaxPageSize = 2 })
 	var warnings []string
 	rows := 0
 	for _, err := range f.exo.Invoke(t.Context(), "Get-Mailbox", map[string]any{"ResultSize": 3},

@@ -21,7 +21,7 @@ func TestDelegatedAdminAccessAssignmentsOf(t *testing.T) {
 	}
 	var ids []string
 	s.Mutate(func(w *testserver.World) {
-		w.PageSize = 2
+		w.MaxPageSize = 2
 		for _, r := range w.Partner.Relationships {
 			ids = append(ids, r.ID)
 		}

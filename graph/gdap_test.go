@@ -35,7 +35,7 @@ func TestGDAPRelationshipLifecycle(t *testing.T) {
 	s := testserver.New()
 	t.Cleanup(s.Close)
 	cust := s.AddCustomer(testserver.CustomerSpec{Name: "Contoso"})
-	s.Mutate(func(w *testserver.World) { w.PageSize = 1 })
+	s.Mutate(func(w *testserver.World) { w.MaxPageSize = 1 })
 	f := newFakeOn(t, s, gdapSpec)
 	ctx := t.Context()
 
@@ -152,6 +152,18 @@ func TestGDAPArgumentsRefusedLocally(t *testing.T) {
 			_, err := f.c.CreateDelegatedAdminAccessAssignment(ctx, "abc", "group", roleUserAdmin)
 			return err
 		}(),
+		"assignment update without etag": func() error {
+			_, _, err := f.c.UpdateDelegatedAdminAccessAssignment(ctx, "abc", "a1", "", roleUserAdmin)
+			return err
+		}(),
+		"assignment update without roles": func() error {
+			_, _, err := f.c.UpdateDelegatedAdminAccessAssignment(ctx, "abc", "a1", `W/"1"`)
+			return err
+		}(),
+		"assignment update, hostile id": func() error {
+			_, _, err := f.c.UpdateDelegatedAdminAccessAssignment(ctx, "abc", "../x", `W/"1"`, roleUserAdmin)
+			return err
+		}(),
 	} {
 		assert.True(t, errors.Is(err, ErrInvalidArgument), "%s: %v", name, err)
 	}
@@ -180,4 +192,51 @@ func TestSecurityGroups(t *testing.T) {
 	s.Read(func(w *testserver.World) { assert.True(t, w.Partner.Groups[g.ID].Members[admin]) })
 	_, err = f.c.CreateSecurityGroup(ctx, "x", "", "")
 	assert.ErrorIs(t, err, ErrInvalidArgument)
+}
+
+// TestGDAPUpdateAccessAssignment: the same roles answer 200 with the
+// assignment; other roles 202 and a long-running operation that sets them;
+// a stale ETag 412; a role outside the relationship 400.
+func TestGDAPUpdateAccessAssignment(t *testing.T) {
+	t.Parallel()
+	s := testserver.New()
+	t.Cleanup(s.Close)
+	cust := s.AddCustomer(testserver.CustomerSpec{Name: "Contoso"})
+	f := newFakeOn(t, s, gdapSpec)
+	ctx := t.Context()
+	rel, err := f.c.CreateDelegatedAdminRelationship(ctx, NewDelegatedAdminRelationship{DisplayName: "two roles", Duration: "P30D",
+		Customer: &DelegatedAdminCustomerRef{TenantID: cust}, AccessDetails: roles(roleHelpdeskAdmin, roleUserAdmin)})
+	require.NoError(t, err)
+	_, err = f.c.RequestDelegatedAdminRelationship(ctx, rel.ID, ActionLockForApproval)
+	require.NoError(t, err)
+	require.NoError(t, s.ApproveRelationship(rel.ID, ""))
+	const group = "5f4c1b8e-0f1a-4d7e-9a56-1a2b3c4d5e01"
+	s.Mutate(func(w *testserver.World) {
+		w.Partner.Groups[group] = &testserver.Group{ID: group, DisplayName: "GDAP tier 1", Members: map[string]bool{}}
+	})
+	a, err := f.c.CreateDelegatedAdminAccessAssignment(ctx, rel.ID, group, roleHelpdeskAdmin)
+	require.NoError(t, err)
+
+	same, accepted, err := f.c.UpdateDelegatedAdminAccessAssignment(ctx, rel.ID, a.ID, a.ETag, roleHelpdeskAdmin)
+	require.NoError(t, err)
+	assert.False(t, accepted, "the roles it holds: 200")
+	assert.Equal(t, a.ID, same.ID)
+
+	_, _, err = f.c.UpdateDelegatedAdminAccessAssignment(ctx, rel.ID, a.ID, a.ETag, GlobalAdminRoleTemplateID)
+	require.ErrorIs(t, err, ErrBadRequest, "a role the relationship lacks")
+
+	_, accepted, err = f.c.UpdateDelegatedAdminAccessAssignment(ctx, rel.ID, a.ID, a.ETag, roleHelpdeskAdmin, roleUserAdmin)
+	require.NoError(t, err)
+	assert.True(t, accepted, "new roles: 202, a long-running operation")
+	_, _, err = f.c.UpdateDelegatedAdminAccessAssignment(ctx, rel.ID, a.ID, a.ETag, roleUserAdmin)
+	require.ErrorIs(t, err, ErrPreconditionFailed, "the ETag changed with the update")
+
+	s.Clock().Advance(time.Minute)
+	ops := collect(t, f.c.DelegatedAdminRelationshipOperations(ctx, rel.ID))
+	require.Len(t, ops, 1)
+	assert.Equal(t, "delegatedAdminAccessAssignmentUpdate", ops[0].OperationType)
+	assert.Equal(t, "succeeded", ops[0].Status)
+	as := collect(t, f.c.DelegatedAdminAccessAssignments(ctx, rel.ID))
+	require.Len(t, as, 1)
+	assert.Len(t, as[0].AccessDetails.UnifiedRoles, 2, "the operation set both roles")
 }

@@ -16,7 +16,7 @@ func TestPartnerData(t *testing.T) {
 	contoso := s.AddCustomer(testserver.CustomerSpec{Name: "Contoso", Contract: true, GDAP: true})
 	expired := s.AddCustomer(testserver.CustomerSpec{Name: "Gone", GDAP: true, GDAPStatus: "expired"})
 	mlt := s.AddCustomer(testserver.CustomerSpec{Name: "Legacy", MLT: true, Contract: true})
-	s.Mutate(func(w *testserver.World) { w.PageSize = 1 })
+	s.Mutate(func(w *testserver.World) { w.MaxPageSize = 1 })
 	f := newFakeOn(t, s, nil)
 	ctx := t.Context()
 

@@ -41,7 +41,7 @@ func TestUsersPages(t *testing.T) {
 	t.Cleanup(s.Close)
 	tenant := s.AddCustomer(testserver.CustomerSpec{Name: "Fabrikam", Users: 6})
 	f := newFakeOn(t, s, customerToken(tenant))
-	s.Mutate(func(w *testserver.World) { w.PageSize = 2 })
+	s.Mutate(func(w *testserver.World) { w.MaxPageSize = 2 })
 
 	var upns []string
 	for u, err := range f.c.Users(t.Context(), ListOptions{Select: []string{"id", "userPrincipalName"}}) {

@@ -24,7 +24,7 @@ import (
 func TestCustomersWalksEveryPage(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	f.srv.Mutate(func(w *testserver.World) { w.PageSize = 2 })
+	f.srv.Mutate(func(w *testserver.World) { w.MaxPageSize = 2 })
 	want := map[string]string{}
 	for i := range 5 {
 		name := fmt.Sprintf("Customer %c", 'A'+i)
@@ -81,7 +81,7 @@ func TestCustomersWalksEveryPage(t *testing.T) {
 func TestCustomersStopsWhenTheLoopBreaks(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	f.srv.Mutate(func(w *testserver.World) { w.PageSize = 1 })
+	f.srv.Mutate(func(w *testserver.World) { w.MaxPageSize = 1 })
 	for range 3 {
 		f.srv.AddCustomer(testserver.CustomerSpec{PartnerCenter: true})
 	}

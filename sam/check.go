@@ -91,6 +91,11 @@ type CheckOptions struct {
 	// serialised, so it needs no locking, and a slow Progress slows the
 	// run.
 	Progress func(r TenantResult, done, total int)
+
+	// checked, when set, is called by the worker that checked tenants[i],
+	// before Progress, so that Partner.Doctor reads the tenant's consent in
+	// the same worker pass, with the run's clients and throttling gate.
+	checked func(ctx context.Context, r *run, i int, res TenantResult)
 }
 
 // Check checks, for each of tenants (typically from Tenants), the access
@@ -173,6 +178,9 @@ func (p *Partner) Check(ctx context.Context, tenants []Tenant, opts CheckOptions
 				started[i] = true
 				res := r.tenant(ctx, tenants[i])
 				rep.Tenants[i] = res
+				if opts.checked != nil {
+					opts.checked(ctx, r, i, res)
+				}
 				if opts.Progress != nil {
 					mu.Lock()
 					done++

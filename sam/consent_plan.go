@@ -31,7 +31,7 @@ func (o ConsentPlanOptions) withDefaults() (ConsentPlanOptions, error) {
 
 // PlanConsent reads the SAM app's consent in each of tenants, concurrently,
 // and returns, in the order of the tenants, what each lacks and holds
-// beyond the manifest. It costs two Graph requests per tenant. A tenant
+// beyond the manifest. It costs one Graph request per tenant. A tenant
 // that cannot be read has its ConsentDrift.Err set.
 func (p *Partner) PlanConsent(ctx context.Context, tenants []Tenant, opts ConsentPlanOptions) ([]ConsentDrift, error) {
 	o, err := opts.withDefaults()

@@ -96,7 +96,10 @@ type DoctorOptions struct {
 	StoredSecret token.Secret
 	// Within is how far ahead to look; 0 means DefaultDoctorWithin.
 	Within time.Duration
-	// Now gives the current time; nil means time.Now.
+	// Now gives the current time. When nil, the doctor takes it from the
+	// Date header of Graph's answers in the partner tenant (the service's
+	// clock, which a sandbox's moved clock moves too), or time.Now when it
+	// reads nothing there.
 	Now func() time.Time
 	// RelationshipsOnly looks at the tenants for their GDAP relationships
 	// alone: no access check and no consent read, so no request per
@@ -120,8 +123,9 @@ func (r *DoctorReport) Broken() bool {
 }
 
 // Doctor reads the SAM app in the partner tenant, runs the access check
-// on tenants (typically from Tenants) and reads the SAM app's consent in each (two Graph
-// requests per tenant beyond the check's), and returns what is broken and
+// on tenants (typically from Tenants) and reads the SAM app's consent in
+// each, in the worker that checked it, right after its checks (one Graph
+// request per tenant beyond the check's), and returns what is broken and
 // what breaks within opts.Within. An error means the partner tenant could
 // not be read at all, or the options are wrong.
 func (p *Partner) Doctor(ctx context.Context, tenants []Tenant, opts DoctorOptions) (*DoctorReport, error) {
@@ -131,13 +135,11 @@ func (p *Partner) Doctor(ctx context.Context, tenants []Tenant, opts DoctorOptio
 	if opts.Within <= 0 {
 		opts.Within = DefaultDoctorWithin
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	now := opts.Now()
-	d := &doctor{p: p, customers: tenants, appID: p.p.ApplicationID(), opts: opts, now: now,
-		rep: &DoctorReport{Checked: now, Within: opts.Within, Tenants: len(tenants)}}
-	switch err := d.partner(ctx); {
+	d := &doctor{p: p, customers: tenants, appID: p.p.ApplicationID(), opts: opts,
+		rep: &DoctorReport{Within: opts.Within, Tenants: len(tenants)}}
+	err := d.partner(ctx)
+	d.rep.Checked = d.now
+	switch {
 	case errors.Is(err, errCredentialsRefused):
 		return d.rep, nil
 	case err != nil:
@@ -162,7 +164,11 @@ func (p *Partner) Doctor(ctx context.Context, tenants []Tenant, opts DoctorOptio
 
 // tenants runs the access check and reads the consent in each tenant.
 func (d *doctor) tenants(ctx context.Context) error {
-	access, err := d.p.Check(ctx, d.customers, CheckOptions{Checks: d.opts.Checks})
+	opts := CheckOptions{Checks: d.opts.Checks}
+	if d.appID != "" {
+		opts.checked = d.drift
+	}
+	access, err := d.p.Check(ctx, d.customers, opts)
 	if err != nil {
 		return err
 	}
@@ -174,7 +180,6 @@ func (d *doctor) tenants(ctx context.Context) error {
 			}
 		}
 	}
-	d.drift(ctx)
 	return nil
 }
 
@@ -187,9 +192,10 @@ type doctor struct {
 	customers []Tenant
 	appID     string
 	opts      DoctorOptions
-	now       time.Time
-	mu        sync.Mutex
-	rep       *DoctorReport
+	// now is the service's time (see server_date.go), set by partner.
+	now time.Time
+	mu  sync.Mutex
+	rep *DoctorReport
 }
 
 func (d *doctor) add(f Finding) {
@@ -213,9 +219,13 @@ func (d *doctor) dated(f Finding, end time.Time) {
 	d.add(f)
 }
 
-// partner reads the refresh token's sign-in and the SAM app.
+// partner reads the refresh token's sign-in and the SAM app, and sets
+// the doctor's now.
 func (d *doctor) partner(ctx context.Context) error {
 	p := d.p.p
+	date := &serverDate{}
+	// Until a Graph answer dates it, now is the machine's.
+	d.setNow(date)
 	tenant := cmp.Or(p.TenantID(), "organizations")
 	src := p.Source(tenant, p.Cloud().Graph.Scope())
 	before := p.RefreshToken(token.RefreshSAM)
@@ -230,6 +240,19 @@ func (d *doctor) partner(ctx context.Context) error {
 		}
 		return fmt.Errorf("sam: Doctor: a Graph token in the partner tenant: %w", err)
 	}
+	var in *Inspection
+	if d.appID != "" {
+		g, err := d.p.graph(tenant, graph.WithHTTPClient(date.client(p.HTTPClient())))
+		if err != nil {
+			return err
+		}
+		// The doctor dates findings itself, by the service's clock, once
+		// read: the Inspection's own expiry flags go unused.
+		if in, err = inspectAt(ctx, g, d.appID, d.now); err != nil {
+			return err
+		}
+	}
+	d.setNow(date)
 	// Redeeming the refresh token just now rotated it when a new one
 	// came: its idle lifetime starts again today.
 	obtained := d.opts.RefreshTokenObtainedAt
@@ -246,19 +269,19 @@ func (d *doctor) partner(ctx context.Context) error {
 			What: "the refresh token's sign-in carried no MFA claim: Partner Center refuses it (900421)",
 			Fix:  "samctl setup (sign in with MFA)"})
 	}
-	if d.appID == "" {
-		return nil
+	if in != nil {
+		d.app(in)
 	}
-	g, err := d.p.graph(tenant)
-	if err != nil {
-		return err
-	}
-	in, err := inspectAt(ctx, g, d.appID, d.now)
-	if err != nil {
-		return err
-	}
-	d.app(in)
 	return nil
+}
+
+// setNow sets now from DoctorOptions.Now, or else the last Date seen.
+func (d *doctor) setNow(date *serverDate) {
+	if d.opts.Now != nil {
+		d.now = d.opts.Now()
+		return
+	}
+	d.now = date.now(time.Now)
 }
 
 func (d *doctor) app(in *Inspection) {
@@ -351,25 +374,18 @@ func (d *doctor) gdap(t Tenant) {
 	}
 }
 
-// drift reads the consent in each tenant whose access check passed,
-// concurrently.
-func (d *doctor) drift(ctx context.Context) {
-	if d.appID == "" {
+// drift reads the consent in tenant i once its checks are done, in the
+// check's worker (see CheckOptions.checked), unless its delegated Graph
+// check failed: the consent is read with the same token, and the access
+// finding says it all.
+func (d *doctor) drift(ctx context.Context, r *run, i int, res TenantResult) {
+	if ctx.Err() != nil || graphFailed(res) {
 		return
 	}
-	r := d.p.newRun(d.opts.Checks, "")
-	eachIndex(ctx, d.p.concurrency, len(d.customers), func(i int) {
-		t := d.customers[i]
-		if d.rep.Access != nil && i < len(d.rep.Access.Tenants) && graphFailed(d.rep.Access.Tenants[i]) {
-			// The consent is read with the same token: the access
-			// finding says it all.
-			return
-		}
-		dr := r.consentDrift(ctx, t.ID, d.appID, d.opts.Manifest)
-		if f, ok := driftFinding(dr); ok {
-			d.add(f)
-		}
-	})
+	dr := r.consentDrift(ctx, d.customers[i].ID, d.appID, d.opts.Manifest)
+	if f, ok := driftFinding(dr); ok {
+		d.add(f)
+	}
 }
 
 func graphFailed(t TenantResult) bool {

@@ -25,6 +25,8 @@ func TestDoctorFindsEachKindOfPartnerProblem(t *testing.T) {
 		severity sam.Severity
 		when     time.Duration // from now; 0 means now
 		fix      string
+		// besides is a kind of finding that follows from the planted one.
+		besides string
 	}{
 		{name: "sign-in without MFA", kind: sam.FindingRefreshTokenMFA, severity: sam.SeverityBroken, fix: "samctl setup (sign in with MFA)",
 			plant: func(t *testing.T, w *accessWorld, _ time.Time) *sam.Partner {
@@ -70,6 +72,27 @@ func TestDoctorFindsEachKindOfPartnerProblem(t *testing.T) {
 				require.NoError(t, w.s.RemoveGrantScope(w.partner.TenantID, w.app.AppID, testserver.GraphAppID, profileScope))
 				return nil
 			}},
+		{name: "stored secret removed from the app", kind: sam.FindingStoredSecret, severity: sam.SeverityBroken, fix: "samctl rotate-secret",
+			plant: func(t *testing.T, w *accessWorld, now time.Time) *sam.Partner {
+				// The token is cached (the doctor ran before planting), so
+				// the app can still be read.
+				w.s.Mutate(func(world *testserver.World) {
+					world.Apps[w.app.AppID].Passwords = []*testserver.PasswordCredential{{KeyID: "0f0f0f0f-0000-4000-8000-000000000005",
+						DisplayName: "Portal", Secret: "Prt8Q~portal", Start: now, End: now.Add(700 * day)}}
+				})
+				return nil
+			}},
+		{name: "no service principal", kind: sam.FindingNoServicePrincipal, severity: sam.SeverityBroken, fix: "samctl setup",
+			besides: sam.FindingAdminConsent, // its grants went with it
+			plant: func(t *testing.T, w *accessWorld, _ time.Time) *sam.Partner {
+				w.s.Mutate(func(world *testserver.World) {
+					tenant := world.Tenants[w.partner.TenantID]
+					sp := tenant.ServicePrincipalByAppID(w.app.AppID)
+					require.NotNil(t, sp)
+					delete(tenant.ServicePrincipals, sp.ID)
+				})
+				return nil
+			}},
 		{name: "no loopback redirect URI", kind: sam.FindingRedirectURI, severity: sam.SeverityBroken, fix: "samctl setup",
 			plant: func(t *testing.T, w *accessWorld, _ time.Time) *sam.Partner {
 				w.s.Mutate(func(world *testserver.World) {
@@ -81,11 +104,7 @@ func TestDoctorFindsEachKindOfPartnerProblem(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := newAccessWorld(t)
-			m := fakeManifest(t, w)
-			now := w.s.Clock().Now()
-			opts := sam.DoctorOptions{Manifest: m,
-				StoredSecret: token.NewSecret(w.app.Secret), Now: func() time.Time { return now }}
+			w, opts, now := plantedWorld(t)
 			rep, err := w.sp.Doctor(t.Context(), nil, opts)
 			require.NoError(t, err)
 			require.Empty(t, rep.Findings, "before planting, the partner's setup is healthy")
@@ -100,12 +119,100 @@ func TestDoctorFindsEachKindOfPartnerProblem(t *testing.T) {
 			require.Len(t, got, 1, "one %s finding: %+v", tc.kind, rep.Findings)
 			assert.Equal(t, tc.severity, got[0].Severity)
 			assert.Equal(t, tc.fix, got[0].Fix)
-			if tc.when == 0 {
-				assert.True(t, got[0].When.IsZero(), "broken now: %v", got[0].When)
-			} else {
-				assert.WithinDuration(t, now.Add(tc.when), got[0].When, time.Second)
+			assertWhen(t, now, tc.when, got[0])
+			for _, f := range rep.Findings {
+				assert.Contains(t, []string{tc.kind, tc.besides}, f.Kind, "nothing else is reported: %+v", rep.Findings)
 			}
-			assert.Len(t, rep.Findings, 1, "nothing else is reported: %+v", rep.Findings)
 		})
 	}
+}
+
+// TestDoctorFindsEachKindOfTenantProblem plants one problem in one
+// customer tenant at a time, beside a healthy one, and checks the doctor
+// names it there, with its date and fix, and nothing else.
+func TestDoctorFindsEachKindOfTenantProblem(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	tests := []struct {
+		name string
+		// plant returns the tenant with its problem.
+		plant    func(t *testing.T, w *accessWorld, now time.Time) sam.Tenant
+		kind     string
+		severity sam.Severity
+		when     time.Duration // from now; 0 means now
+		fix      string
+	}{
+		{name: "not consented", kind: sam.FindingAccess, severity: sam.SeverityBroken,
+			fix: "samctl consent push ", // and the tenant, within the check's hint
+			plant: func(t *testing.T, w *accessWorld, _ time.Time) sam.Tenant {
+				return w.customer(t, testserver.CustomerSpec{Name: "Unconsented", GDAP: true}, false)
+			}},
+		{name: "GDAP relationship ending", kind: sam.FindingGDAPEnding, severity: sam.SeverityWarning, when: 20 * day,
+			fix: "create a new GDAP relationship in Partner Center before it ends",
+			plant: func(t *testing.T, w *accessWorld, now time.Time) sam.Tenant {
+				c := w.customer(t, testserver.CustomerSpec{Name: "Ending", GDAP: true}, true)
+				c.Relationships = []sam.RelationshipInfo{{ID: "r1", DisplayName: "Helpdesk",
+					Roles: []string{"729827e3-9c14-49f7-bb1b-9608f156bbb8"}, End: now.Add(20 * day)}}
+				return c
+			}},
+		{name: "GDAP relationship ended", kind: sam.FindingGDAPEnding, severity: sam.SeverityBroken, when: -day,
+			fix: "create a new GDAP relationship without Global Administrator in Partner Center",
+			plant: func(t *testing.T, w *accessWorld, now time.Time) sam.Tenant {
+				c := w.customer(t, testserver.CustomerSpec{Name: "Ended", GDAP: true}, true)
+				c.Relationships = []sam.RelationshipInfo{{ID: "r1", DisplayName: "Full",
+					Roles: []string{sam.GlobalAdministratorRole}, End: now.Add(-day)}}
+				return c
+			}},
+		{name: "consent drift", kind: sam.FindingConsentDrift, severity: sam.SeverityBroken,
+			plant: func(t *testing.T, w *accessWorld, _ time.Time) sam.Tenant {
+				return w.drifted(t, "Drifted")
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w, opts, now := plantedWorld(t)
+			healthy := w.customer(t, testserver.CustomerSpec{Name: "Healthy", GDAP: true}, true)
+			planted := tc.plant(t, w, now)
+			// One check, so that a tenant without access has one finding.
+			opts.Checks = sam.Checks{DelegatedGraph: true}
+			rep, err := w.sp.Doctor(t.Context(), []sam.Tenant{healthy, planted}, opts)
+			require.NoError(t, err)
+
+			got := findings(rep, tc.kind, planted.ID)
+			require.Len(t, got, 1, "one %s finding in %s: %+v", tc.kind, planted.ID, rep.Findings)
+			assert.Len(t, rep.Findings, 1, "nothing else, and nothing in the healthy tenant: %+v", rep.Findings)
+			assert.Equal(t, tc.severity, got[0].Severity)
+			switch tc.kind {
+			case sam.FindingAccess:
+				assert.Contains(t, got[0].Fix, tc.fix+planted.ID, "the check's hint names the command")
+			case sam.FindingConsentDrift:
+				assert.Equal(t, "samctl consent apply "+planted.ID, got[0].Fix)
+			default:
+				assert.Equal(t, tc.fix, got[0].Fix)
+			}
+			assertWhen(t, now, tc.when, got[0])
+		})
+	}
+}
+
+// plantedWorld starts a world whose app holds the default manifest, with
+// the doctor's options for it, dated at the fake's now.
+func plantedWorld(t *testing.T) (*accessWorld, sam.DoctorOptions, time.Time) {
+	t.Helper()
+	w := newAccessWorld(t)
+	m := fakeManifest(t, w)
+	now := w.s.Clock().Now()
+	return w, sam.DoctorOptions{Manifest: m, StoredSecret: token.NewSecret(w.app.Secret), Now: func() time.Time { return now }}, now
+}
+
+// assertWhen checks that f breaks at now+when, or now (no date) when when
+// is 0.
+func assertWhen(t *testing.T, now time.Time, when time.Duration, f sam.Finding) {
+	t.Helper()
+	if when == 0 {
+		assert.True(t, f.When.IsZero(), "broken now: %v", f.When)
+		return
+	}
+	assert.WithinDuration(t, now.Add(when), f.When, time.Second)
 }

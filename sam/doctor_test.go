@@ -23,7 +23,13 @@ const (
 // setup makes. Customers added afterwards are consented to all of it.
 func fakeManifest(tb testing.TB, w *accessWorld) sam.Manifest {
 	tb.Helper()
-	m := sam.DefaultManifest()
+	return grantManifest(tb, w, sam.DefaultManifest())
+}
+
+// grantManifest makes the fake's app ask for m, with admin consent in the
+// partner tenant, and returns it.
+func grantManifest(tb testing.TB, w *accessWorld, m sam.Manifest) sam.Manifest {
+	tb.Helper()
 	w.s.Mutate(func(world *testserver.World) {
 		app := world.Apps[w.app.AppID]
 		app.RequiredResourceAccess = nil
@@ -95,11 +101,13 @@ func TestDoctorReportsEveryPlantedFinding(t *testing.T) {
 	require.Len(t, idle, 1, "the refresh token obtained 85 days ago idles out within 30 days: %+v", rep.Findings)
 	assert.Equal(t, sam.SeverityWarning, idle[0].Severity)
 	assert.True(t, idle[0].When.Equal(obtained.Add(sam.RefreshTokenIdleLifetime)), "idle expiry %v", idle[0].When)
+	assert.Equal(t, "samctl keepalive (any use renews it); once expired: samctl setup", idle[0].Fix)
 
 	gdap := findings(rep, sam.FindingGDAPEnding, healthy.ID)
 	require.Len(t, gdap, 1, "only the relationship ending within 30 days: %+v", rep.Findings)
 	assert.True(t, gdap[0].When.Equal(gaEnd))
 	assert.Contains(t, gdap[0].What, "cannot auto-extend")
+	assert.Equal(t, "create a new GDAP relationship without Global Administrator in Partner Center", gdap[0].Fix)
 
 	drift := findings(rep, sam.FindingConsentDrift, drifted.ID)
 	require.Len(t, drift, 1, "%+v", rep.Findings)
@@ -125,7 +133,7 @@ func TestDoctorReportsEveryPlantedFinding(t *testing.T) {
 	assert.Equal(t, sam.SeverityBroken, idle[0].Severity, "long past its idle expiry")
 }
 
-func TestDoctorCostsTwoGraphRequestsPerTenantBeyondTheCheck(t *testing.T) {
+func TestDoctorCostsOneGraphRequestPerTenantBeyondTheCheck(t *testing.T) {
 	t.Parallel()
 	w := newAccessWorld(t)
 	m := fakeManifest(t, w)
@@ -152,11 +160,11 @@ func TestDoctorCostsTwoGraphRequestsPerTenantBeyondTheCheck(t *testing.T) {
 	_, err = w.sp.Doctor(t.Context(), nil, sam.DoctorOptions{Checks: checks, Manifest: m})
 	require.NoError(t, err)
 	partner := w.apiRequests() - before
-	// Beyond the consent reads (two per tenant), GDAP coverage reads the
-	// admin, their groups and the relationships once, and the access
+	// Beyond the consent reads (one $batch per tenant), GDAP coverage reads
+	// the admin, their groups and the relationships once, and the access
 	// assignments of 20 relationships per $batch request.
 	coverage := 3 + (len(tenants)+19)/20
-	assert.LessOrEqual(t, doctor-partner-check, 2*len(tenants)+coverage, "doctor %d, of which partner %d, check %d", doctor, partner, check)
+	assert.Equal(t, len(tenants)+coverage, doctor-partner-check, "doctor %d, of which partner %d, check %d", doctor, partner, check)
 }
 
 // apiRequests counts the requests sent other than for tokens.
@@ -186,4 +194,28 @@ func TestDoctorRefreshToken(t *testing.T) {
 	assert.Equal(t, sam.FindingCredentials, rep.Findings[0].Kind)
 	assert.Equal(t, sam.SeverityBroken, rep.Findings[0].Severity)
 	assert.Equal(t, "samctl setup", rep.Findings[0].Fix)
+}
+
+func TestDoctorTakesNowFromGraphsDate(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	w := newAccessWorld(t)
+	m := fakeManifest(t, w)
+	// A certificate ending 50 days from the machine's now, and the fake's
+	// clock (so Graph's Date) 40 days ahead: it ends in ten days.
+	end := time.Now().Add(50 * day)
+	w.s.Mutate(func(world *testserver.World) {
+		app := world.Apps[w.app.AppID]
+		app.Certificates = append(app.Certificates, &testserver.KeyCredential{KeyID: "0f0f0f0f-0000-4000-8000-000000000006",
+			Start: end.Add(-365 * day), End: end})
+	})
+	w.s.Clock().Advance(40 * day)
+
+	rep, err := w.sp.Doctor(t.Context(), nil, sam.DoctorOptions{Manifest: m, StoredSecret: token.NewSecret(w.app.Secret)})
+	require.NoError(t, err)
+	assert.WithinDuration(t, w.s.Clock().Now(), rep.Checked, time.Minute, "checked at Graph's time, 40 days ahead of the machine's")
+	cert := findings(rep, sam.FindingCertificateExpiry, sam.WherePartner)
+	require.Len(t, cert, 1, "ten days from Graph's now, within 30: %+v", rep.Findings)
+	assert.Equal(t, sam.SeverityWarning, cert[0].Severity)
+	assert.WithinDuration(t, end, cert[0].When, time.Second)
 }

@@ -118,58 +118,77 @@ var ErrCannotAutoExtend = errors.New("sam: a GDAP relationship with the Global A
 // resumable: a relationship of the same display name that is still
 // created is locked, one awaiting approval is returned as it is.
 func (d *GDAP) Invite(ctx context.Context, o InviteOptions) (Invitation, error) {
+	rel, found, err := d.createInvite(ctx, o)
+	if err != nil {
+		return Invitation{}, err
+	}
+	inv := Invitation{Relationship: rel, Link: InvitationLink(rel.ID), Resumed: found}
+	switch rel.Status {
+	case graph.RelationshipCreated:
+		locked, err := d.lock(ctx, rel.ID)
+		if err != nil {
+			return inv, err
+		}
+		inv.Relationship = locked
+		return inv, nil
+	case graph.RelationshipApprovalPending:
+		return inv, nil
+	}
+	return inv, fmt.Errorf("sam: GDAP relationship %q (%s) is %s already, not awaiting approval: choose another display name for a new invitation",
+		o.DisplayName, rel.ID, rel.Status)
+}
+
+// createInvite checks o and finds the relationship it names, or creates
+// it in status created; found says it existed.
+func (d *GDAP) createInvite(ctx context.Context, o InviteOptions) (rel graph.DelegatedAdminRelationship, found bool, err error) {
 	if len(o.Template.Roles) == 0 {
 		o.Template = DefaultRoleTemplate()
 	}
 	if err := o.Template.validate(); err != nil {
-		return Invitation{}, err
+		return rel, false, err
 	}
 	if o.Duration == "" {
 		o.Duration = "P730D"
 	}
 	if o.DisplayName == "" {
-		return Invitation{}, errors.New("sam: an invitation needs a display name, unique among your GDAP relationships (at most 50 characters)")
+		return rel, false, errors.New("sam: an invitation needs a display name, unique among your GDAP relationships (at most 50 characters)")
 	}
 	if o.AutoExtend && o.Template.HasGlobalAdmin() {
-		return Invitation{}, fmt.Errorf("%w: template %q holds it; drop AutoExtend or the role", ErrCannotAutoExtend, o.Template.Name)
+		return rel, false, fmt.Errorf("%w: template %q holds it; drop AutoExtend or the role", ErrCannotAutoExtend, o.Template.Name)
 	}
-	rel, found, err := d.byName(ctx, o.DisplayName)
-	if err != nil {
-		return Invitation{}, err
+	if rel, found, err = d.byName(ctx, o.DisplayName); err != nil {
+		return rel, false, err
 	}
-	if !found {
-		in := graph.NewDelegatedAdminRelationship{DisplayName: o.DisplayName, Duration: o.Duration}
-		if o.Customer != "" {
-			in.Customer = &graph.DelegatedAdminCustomerRef{TenantID: o.Customer}
+	if found {
+		if o.Customer != "" && rel.Customer.TenantID != "" && !strings.EqualFold(rel.Customer.TenantID, o.Customer) {
+			return rel, true, fmt.Errorf("sam: GDAP relationship %q (%s) is for customer %s, not %s: choose another display name",
+				o.DisplayName, rel.ID, rel.Customer.TenantID, o.Customer)
 		}
-		for _, id := range o.Template.RoleIDs() {
-			in.AccessDetails.UnifiedRoles = append(in.AccessDetails.UnifiedRoles, graph.UnifiedRole{RoleDefinitionID: id})
-		}
-		if o.AutoExtend {
-			in.AutoExtendDuration = "P180D"
-		}
-		if rel, err = d.g.CreateDelegatedAdminRelationship(ctx, in); err != nil {
-			return Invitation{}, fmt.Errorf("creating GDAP relationship %q: %w", o.DisplayName, err)
-		}
-	} else if o.Customer != "" && rel.Customer.TenantID != "" && !strings.EqualFold(rel.Customer.TenantID, o.Customer) {
-		return Invitation{}, fmt.Errorf("sam: GDAP relationship %q (%s) is for customer %s, not %s: choose another display name",
-			o.DisplayName, rel.ID, rel.Customer.TenantID, o.Customer)
+		return rel, true, nil
 	}
-	inv := Invitation{Relationship: rel, Link: InvitationLink(rel.ID), Resumed: found}
-	switch rel.Status {
-	case graph.RelationshipCreated:
-		if _, err := d.g.RequestDelegatedAdminRelationship(ctx, rel.ID, graph.ActionLockForApproval); err != nil {
-			return inv, fmt.Errorf("locking GDAP relationship %s for approval: %w", rel.ID, err)
-		}
-		if inv.Relationship, err = d.g.GetDelegatedAdminRelationship(ctx, rel.ID); err != nil {
-			return inv, err
-		}
-	case graph.RelationshipApprovalPending:
-	default:
-		return inv, fmt.Errorf("sam: GDAP relationship %q (%s) is %s already, not awaiting approval: choose another display name for a new invitation",
-			o.DisplayName, rel.ID, rel.Status)
+	in := graph.NewDelegatedAdminRelationship{DisplayName: o.DisplayName, Duration: o.Duration}
+	if o.Customer != "" {
+		in.Customer = &graph.DelegatedAdminCustomerRef{TenantID: o.Customer}
 	}
-	return inv, nil
+	for _, id := range o.Template.RoleIDs() {
+		in.AccessDetails.UnifiedRoles = append(in.AccessDetails.UnifiedRoles, graph.UnifiedRole{RoleDefinitionID: id})
+	}
+	if o.AutoExtend {
+		in.AutoExtendDuration = "P180D"
+	}
+	if rel, err = d.g.CreateDelegatedAdminRelationship(ctx, in); err != nil {
+		return rel, false, fmt.Errorf("creating GDAP relationship %q: %w", o.DisplayName, err)
+	}
+	return rel, false, nil
+}
+
+// lock locks created relationship id for the customer's approval and
+// returns it as it now is.
+func (d *GDAP) lock(ctx context.Context, id string) (graph.DelegatedAdminRelationship, error) {
+	if _, err := d.g.RequestDelegatedAdminRelationship(ctx, id, graph.ActionLockForApproval); err != nil {
+		return graph.DelegatedAdminRelationship{}, fmt.Errorf("locking GDAP relationship %s for approval: %w", id, err)
+	}
+	return d.g.GetDelegatedAdminRelationship(ctx, id)
 }
 
 // byName finds the partner's relationship called name.
@@ -216,6 +235,10 @@ type AssignOptions struct {
 	// GroupPrefix starts each group's name; "GDAP" when empty, giving
 	// "GDAP - Exchange Administrator".
 	GroupPrefix string
+	// Groups names the group for a role (by role id), overriding the
+	// prefix: a role template's groups (RoleTemplate.Groups). Roles that
+	// share a group are given to it in one access assignment.
+	Groups map[string]string
 	// Members are partner users (object ids) to put in every group, such
 	// as the admin who runs samkit; members already in stay as they are.
 	Members []string
@@ -234,6 +257,9 @@ type RoleAssignment struct {
 	Status       string `json:"status"`
 	// AlreadyAssigned is set when the group held the role already.
 	AlreadyAssigned bool `json:"alreadyAssigned,omitzero"`
+	// Updated is set when the group's assignment existed without the
+	// role and Assign added it (a long-running change in Microsoft).
+	Updated bool `json:"updated,omitzero"`
 }
 
 // GroupName is the partner security group Assign uses for a role:
@@ -251,10 +277,12 @@ func GroupName(prefix, roleID string) string {
 
 var nicknameUnsafe = regexp.MustCompile(`[^a-z0-9]+`)
 
-// Assign gives each role of active relationship id to its own partner
-// security group, finding or creating the group by GroupName. A re-run
-// changes nothing that is in place: a group holding its role (pending or
-// active) is reported AlreadyAssigned.
+// Assign gives each role of active relationship id to a partner security
+// group, finding or creating the group by name: the one o.Groups names
+// for the role, else GroupName. A group holds its roles in one access
+// assignment; one that exists without some of them is updated (PATCH
+// with its ETag). A re-run changes nothing that is in place: a group
+// holding its role (pending or active) is reported AlreadyAssigned.
 func (d *GDAP) Assign(ctx context.Context, id string, o AssignOptions) ([]RoleAssignment, error) {
 	rel, err := d.g.GetDelegatedAdminRelationship(ctx, id)
 	if err != nil {
@@ -268,30 +296,90 @@ func (d *GDAP) Assign(ctx context.Context, id string, o AssignOptions) ([]RoleAs
 	if err != nil {
 		return nil, fmt.Errorf("reading the access assignments of GDAP relationship %s: %w", id, err)
 	}
-	var out []RoleAssignment
+	// The roles of each group, groups in the order of their first role.
+	var names []string
+	roles := map[string][]string{}
 	for _, role := range rel.AccessDetails.UnifiedRoles {
-		ra := RoleAssignment{RoleID: role.RoleDefinitionID, RoleName: EntraRoleName(role.RoleDefinitionID),
-			GroupName: GroupName(o.GroupPrefix, role.RoleDefinitionID)}
-		if ra.GroupID, ra.GroupCreated, err = d.group(ctx, ra.GroupName); err != nil {
+		name := o.Groups[strings.ToLower(role.RoleDefinitionID)]
+		if name == "" {
+			name = GroupName(o.GroupPrefix, role.RoleDefinitionID)
+		}
+		if _, ok := roles[name]; !ok {
+			names = append(names, name)
+		}
+		roles[name] = append(roles[name], role.RoleDefinitionID)
+	}
+	var out []RoleAssignment
+	for _, name := range names {
+		group, created, err := d.group(ctx, name)
+		if err != nil {
 			return out, err
 		}
 		for _, m := range o.Members {
-			if err := d.g.AddGroupMember(ctx, ra.GroupID, m); err != nil {
-				return out, fmt.Errorf("adding %s to group %q: %w", m, ra.GroupName, err)
+			if err := d.g.AddGroupMember(ctx, group, m); err != nil {
+				return out, fmt.Errorf("adding %s to group %q: %w", m, name, err)
 			}
 		}
-		if a, ok := holding(existing, ra.GroupID, ra.RoleID); ok {
-			ra.AssignmentID, ra.Status, ra.AlreadyAssigned = a.ID, a.Status, true
-		} else {
-			a, err := d.g.CreateDelegatedAdminAccessAssignment(ctx, id, ra.GroupID, ra.RoleID)
-			if err != nil {
-				return out, fmt.Errorf("assigning %s to group %q in GDAP relationship %s: %w", roleLabel(ra.RoleID), ra.GroupName, id, err)
-			}
-			ra.AssignmentID, ra.Status = a.ID, a.Status
+		rs, err := d.assignGroup(ctx, id, group, roles[name], existing)
+		if err != nil {
+			return out, fmt.Errorf("assigning %s to group %q in GDAP relationship %s: %w", roleLabels(roles[name]), name, id, err)
 		}
-		out = append(out, ra)
+		for i := range rs {
+			rs[i].GroupName, rs[i].GroupCreated = name, created
+		}
+		out = append(out, rs...)
 	}
 	return out, nil
+}
+
+// assignGroup gives roles to group through its one live assignment in
+// relationship id: creating it, or adding what it lacks.
+func (d *GDAP) assignGroup(ctx context.Context, id, group string, roles []string, existing []graph.DelegatedAdminAccessAssignment) ([]RoleAssignment, error) {
+	report := func(a graph.DelegatedAdminAccessAssignment, status string, held []string, updated bool) []RoleAssignment {
+		out := make([]RoleAssignment, len(roles))
+		for i, r := range roles {
+			already := slices.ContainsFunc(held, func(h string) bool { return strings.EqualFold(h, r) })
+			out[i] = RoleAssignment{RoleID: r, RoleName: EntraRoleName(r), GroupID: group, AssignmentID: a.ID, Status: status,
+				AlreadyAssigned: already, Updated: updated && !already}
+		}
+		return out
+	}
+	i := slices.IndexFunc(existing, func(a graph.DelegatedAdminAccessAssignment) bool {
+		return a.AccessContainer.AccessContainerID == group && (a.Status == graph.AssignmentActive || a.Status == graph.AssignmentPending)
+	})
+	if i < 0 {
+		a, err := d.g.CreateDelegatedAdminAccessAssignment(ctx, id, group, roles...)
+		if err != nil {
+			return nil, err
+		}
+		return report(a, a.Status, nil, false), nil
+	}
+	a := existing[i]
+	var held []string
+	for _, r := range a.AccessDetails.UnifiedRoles {
+		held = append(held, r.RoleDefinitionID)
+	}
+	union := slices.Clone(held)
+	for _, r := range roles {
+		if !slices.ContainsFunc(union, func(h string) bool { return strings.EqualFold(h, r) }) {
+			union = append(union, r)
+		}
+	}
+	if len(union) == len(held) {
+		return report(a, a.Status, held, false), nil
+	}
+	if _, _, err := d.g.UpdateDelegatedAdminAccessAssignment(ctx, id, a.ID, a.ETag, union...); err != nil {
+		return nil, err
+	}
+	return report(a, "updating", held, true), nil
+}
+
+func roleLabels(ids []string) string {
+	labels := make([]string, len(ids))
+	for i, id := range ids {
+		labels[i] = roleLabel(id)
+	}
+	return strings.Join(labels, ", ")
 }
 
 func roleLabel(id string) string {
@@ -299,19 +387,6 @@ func roleLabel(id string) string {
 		return n
 	}
 	return "role " + id
-}
-
-// holding finds a live assignment of group holding role.
-func holding(as []graph.DelegatedAdminAccessAssignment, group, role string) (graph.DelegatedAdminAccessAssignment, bool) {
-	for _, a := range as {
-		if a.AccessContainer.AccessContainerID != group || (a.Status != graph.AssignmentActive && a.Status != graph.AssignmentPending) {
-			continue
-		}
-		if slices.ContainsFunc(a.AccessDetails.UnifiedRoles, func(r graph.UnifiedRole) bool { return strings.EqualFold(r.RoleDefinitionID, role) }) {
-			return a, true
-		}
-	}
-	return graph.DelegatedAdminAccessAssignment{}, false
 }
 
 // group finds the security group called name, or creates it.
@@ -448,16 +523,7 @@ func (d *GDAP) WaitActive(ctx context.Context, id string, o WaitOptions) (graph.
 	}
 	sleep := o.Sleep
 	if sleep == nil {
-		sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-t.C:
-				return nil
-			}
-		}
+		sleep = sleepCtx
 	}
 	for polls := 0; ; polls++ {
 		rel, err := d.g.GetDelegatedAdminRelationship(ctx, id)
@@ -481,6 +547,18 @@ func (d *GDAP) WaitActive(ctx context.Context, id string, o WaitOptions) (graph.
 		if err := sleep(ctx, o.Poll); err != nil {
 			return rel, err
 		}
+	}
+}
+
+// sleepCtx pauses for d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

@@ -2,6 +2,7 @@ package sam_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -339,22 +340,31 @@ func coverageCost(w *accessWorld) (cost, tenants int) {
 				active++
 			}
 		}
-		size := min(world.PageSize, 300) // the fake serves min(PageSize, $top)
-		cost = 1 + pages(member, min(world.PageSize, 999)) + pages(len(p.Relationships), size) + (active+graph.BatchLimit-1)/graph.BatchLimit
+		// Coverage asks for the largest pages ($top 999 and 300); the fake
+		// serves them whole unless MaxPageSize caps them.
+		page := func(top int) int {
+			if world.MaxPageSize > 0 {
+				return min(top, world.MaxPageSize)
+			}
+			return top
+		}
+		cost = 1 + pages(member, page(999)) + pages(len(p.Relationships), page(300)) + (active+graph.BatchLimit-1)/graph.BatchLimit
 		tenants = len(p.Relationships)
 	})
 	return cost, tenants
 }
 
-// Coverage over 200 tenants costs requests for the relationships and the
-// groups, not for tenants × roles: exactly coverageCost.
+// Coverage over 350 tenants costs requests for the relationships and the
+// groups, not for tenants × roles: exactly coverageCost. 350 relationships
+// fill more than one page of 300, the most Graph serves, so the listing
+// crosses pages.
 func TestCoverageRequestsBounded(t *testing.T) {
 	t.Parallel()
 	w := newAccessWorld(t)
-	kind := plantCustomers(w, 200)
+	kind := plantCustomers(w, 350)
 	d := newGDAP(t, w)
 	want, rels := coverageCost(w)
-	require.Equal(t, 200, rels)
+	require.Equal(t, 350, rels)
 
 	w.s.ResetRequests()
 	rep, err := d.Coverage(t.Context(), sam.CoverageOptions{})
@@ -362,9 +372,13 @@ func TestCoverageRequestsBounded(t *testing.T) {
 	got := w.s.Count(func(r testserver.Request) bool { return r.Service == "graph" })
 	assert.Equal(t, want, got, "1 user + membership pages + relationship pages + ⌈active/20⌉ batches")
 	assert.Equal(t, got, w.s.TotalRequests(), "no token or other request")
-	assert.Less(t, got, 20, "far fewer requests than 200 tenants × 4 roles")
+	assert.Less(t, got, 25, "far fewer requests than 350 tenants × 4 roles")
+	listed := w.s.Count(func(r testserver.Request) bool {
+		return r.Service == "graph" && strings.HasSuffix(r.Path, "/delegatedAdminRelationships")
+	})
+	assert.Equal(t, 2, listed, "350 relationships in pages of 300: two requests")
 
-	require.Len(t, rep.Tenants, 200)
+	require.Len(t, rep.Tenants, 350)
 	for _, tc := range rep.Tenants {
 		switch kind[tc.TenantID] {
 		case "covered":

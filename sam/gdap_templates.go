@@ -22,6 +22,10 @@ type EntraRole struct {
 	Name string `json:"name,omitempty"`
 	// Why says what the role is for in the template.
 	Why string `json:"why,omitempty"`
+	// Group is the display name of the partner security group that
+	// receives the role (Assign finds or creates it); GroupName's
+	// "GDAP - <role name>" when empty. Roles may share a group.
+	Group string `json:"group,omitempty"`
 }
 
 // Role template ids from "Microsoft Entra built-in roles"
@@ -76,6 +80,18 @@ func (t RoleTemplate) RoleIDs() []string {
 		ids[i] = r.ID
 	}
 	return ids
+}
+
+// Groups returns the groups the template names, by role id; AssignOptions
+// takes them.
+func (t RoleTemplate) Groups() map[string]string {
+	out := map[string]string{}
+	for _, r := range t.Roles {
+		if r.Group != "" {
+			out[strings.ToLower(r.ID)] = r.Group
+		}
+	}
+	return out
 }
 
 // HasGlobalAdmin reports whether the template asks for Global
@@ -147,7 +163,7 @@ func RoleTemplateByName(name string, extra ...RoleTemplate) (RoleTemplate, error
 }
 
 // LoadRoleTemplates reads templates from JSON: an array of
-// {"name","description","roles":[{"roleDefinitionId","name"}]}, or one
+// {"name","description","roles":[{"roleDefinitionId","name","group"}]}, or one
 // such object. A role may be given by id or by its built-in name; each is
 // checked against Microsoft's built-in roles, and names are filled in.
 func LoadRoleTemplates(r io.Reader) ([]RoleTemplate, error) {
@@ -216,6 +232,9 @@ func (t *RoleTemplate) validate() error {
 			return fmt.Errorf("template %q: %s is %s, not %q", t.Name, r.ID, entraRoles[r.ID], r.Name)
 		}
 		r.Name = entraRoles[r.ID]
+		if r.Group = strings.TrimSpace(r.Group); len(r.Group) > 256 {
+			return fmt.Errorf("template %q: the group of %s is longer than 256 characters, Entra's limit for a group's name", t.Name, r.Name)
+		}
 		if slices.Contains(ids, r.ID) {
 			return fmt.Errorf("template %q: %s (%s) appears twice", t.Name, r.Name, r.ID)
 		}

@@ -29,7 +29,7 @@ func newEnumWorld(t *testing.T) *enumWorld {
 	t.Helper()
 	w := &enumWorld{accessWorld: newAccessWorld(t)}
 	s := w.s
-	s.Mutate(func(world *testserver.World) { world.PageSize = 2 })
+	s.Mutate(func(world *testserver.World) { world.MaxPageSize = 2 })
 	// Alpha is in all three sources, with a GDAP relationship and an MLT
 	// one, and a contract whose name is an old snapshot.
 	w.alpha = s.AddCustomer(testserver.CustomerSpec{Name: "Alpha", Domain: "alpha.example", GDAP: true, Contract: true, PartnerCenter: true})

@@ -28,9 +28,11 @@ type World struct {
 	// Latency delays every request sent through Client (and so through
 	// Provider), as a distant service would.
 	Latency time.Duration
-	// PageSize is how many items Graph, Partner Center and Exchange
-	// return per page at most (100 when 0): a small one makes the code
-	// under test follow next links.
+	// PageSize, when above 0, is the most items a page of Graph, Partner
+	// Center or Exchange holds, whatever the client asks: the services may
+	// send fewer than asked, and a small one makes the code under test
+	// follow next links. When 0 each collection pages as Microsoft
+	// documents (Graph's users: 100 a page, $top up to 999).
 	PageSize int
 }
 
@@ -86,7 +88,7 @@ func NewServer(w World, opts ...Option) (*Server, error) {
 		return nil, errors.New("samtest: the fake registered no SAM app")
 	}
 	if w.PageSize > 0 {
-		fake.Mutate(func(fw *testserver.World) { fw.PageSize = w.PageSize })
+		fake.Mutate(func(fw *testserver.World) { fw.MaxPageSize = w.PageSize })
 	}
 	s := &Server{fake: fake, app: *info.App, rt: info.RefreshToken, client: fake.Client()}
 	if w.Latency > 0 {

@@ -37,7 +37,11 @@ throttled, deleted) — and runs what a partner runs:
   3. consent push: CPV consent in every customer through Partner Center;
   4. access check: Graph and Exchange as the admin in every customer,
      with each failure's code and fix, and the old script's summary;
-  5. doctor: a summary of what is broken and what breaks within 30 days.
+  5. doctor: a summary of what is broken and what breaks within 30 days;
+  6. onboarding: a new customer, from no GDAP relationship to a passing
+     access check (invite, the customer's approval by a simulated admin,
+     access assignments, CPV consent, check), each step shown. The SAM app
+     of the demo asks for the opt-in GDAP permissions (setup --gdap).
 
 Its exit code is 0 when the run went as designed: the broken customers are
 part of the show, and every other one passes.
@@ -83,6 +87,7 @@ type demoJSON struct {
 	Setup   []stepJSON          `json:"setup"`
 	Consent *pushJSON           `json:"consent,omitempty"`
 	Doctor  *demoDoctorJSON     `json:"doctor,omitempty"`
+	Onboard *demoOnboardJSON    `json:"onboard,omitempty"`
 }
 
 // demoRun is what the demo learns as it goes.
@@ -113,7 +118,9 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	if err != nil {
 		return err
 	}
-	admin, err := a.demoSetup(ctx, d, m)
+	// The demo's app manages GDAP too (setup --gdap); the customers'
+	// consent stays the default manifest.
+	admin, err := a.demoSetup(ctx, d, m.Merge(sam.GDAPManifest()))
 	if err != nil {
 		return err
 	}
@@ -142,15 +149,23 @@ func (a *app) demo(ctx context.Context, f demoFlags) error {
 	if !a.jsonOut {
 		writeReport(w, d.rep, demoNote(d, diffs))
 	}
+	onboard, err := a.demoOnboard(ctx, d, admin)
+	if err != nil {
+		return err
+	}
+	// The doctor comes last: its summary is the demo's closing forecast.
 	doctor, err := a.demoDoctor(ctx, d)
 	if err != nil {
 		return err
+	}
+	if diff := onboardDifference(onboard); diff != "" {
+		diffs = append(diffs, diff)
 	}
 	if a.jsonOut {
 		out := demoJSON{AsDesigned: len(diffs) == 0, Differences: diffs, TotalMS: time.Since(start).Milliseconds(),
 			TotalRequests: s.TotalRequests(), LatencyMS: f.latency.Milliseconds(), ThrottledWaitMS: d.rep.ThrottledWait.Milliseconds(),
 			checkJSON: reportJSON(d.rep, reqs, toks, nil),
-			Broken:    []sandboxCustomerJS{}, Setup: d.steps.steps, Doctor: doctor}
+			Broken:    []sandboxCustomerJS{}, Setup: d.steps.steps, Doctor: doctor, Onboard: onboard}
 		for _, c := range info.Broken() {
 			out.Broken = append(out.Broken, sandboxCustomerJS{ID: c.ID, Name: c.Name, Domain: c.Domain, Problem: string(c.Problem)})
 		}

@@ -22,10 +22,10 @@ type demoDoctorJSON struct {
 	DurationMS int64          `json:"duration_ms"`
 }
 
-// demoDoctor ends the demo with the doctor over the same tenants.
+// demoDoctor ends the demo with the doctor over the tenants the check saw.
 // The check session's Partner has the demo's concurrency.
 func (a *app) demoDoctor(ctx context.Context, d *demoRun) (*demoDoctorJSON, error) {
-	a.section("5. Doctor: what is broken, and what breaks within 30 days")
+	a.section("6. Doctor: what is broken, and what breaks within 30 days")
 	start := time.Now()
 	rep, err := d.check.sp.Doctor(ctx, d.tenants, sam.DoctorOptions{StoredSecret: d.check.creds.ClientSecret})
 	if err != nil {

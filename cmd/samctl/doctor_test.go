@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -187,4 +188,64 @@ func TestDoctorRefusedCredentials(t *testing.T) {
 			assert.Equal(t, "samctl setup", out.Findings[0].Fix)
 		})
 	}
+}
+
+// TestDoctorFollowsTheSandboxClock rehearses expiries as the README tells:
+// move the sandbox's clock forward through its admin endpoint, and the
+// doctor counts the days by it (it takes its now from the Date of Graph's
+// answers), not by the machine's clock.
+func TestDoctorFollowsTheSandboxClock(t *testing.T) {
+	const day = 24 * time.Hour
+	s, common, _ := doctorSandbox(t, 1)
+	appID := samAppID(t, s)
+	start := s.Clock().Now()
+	// The stored secret ends in 85 days: beyond --within 30 today.
+	secretEnd := start.Add(85 * day)
+	s.Mutate(func(w *testserver.World) {
+		for _, p := range w.Apps[appID].Passwords {
+			p.End = secretEnd
+		}
+	})
+	code, out, stderr := runDoctor(t, common)
+	require.Equal(t, exitOK, code, "nothing ends within 30 days yet: %+v\n%s", out.Findings, stderr)
+
+	advance := func(d time.Duration) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.URL()+"/_sandbox/clock?advance="+d.String(), nil)
+		require.NoError(t, err)
+		resp, err := s.Client().Do(req)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+
+	// 80 days on, the refresh token obtained at setup idles out in ten
+	// days and the secret ends in five: warnings, exit 3.
+	advance(80 * day)
+	code, out, stderr = runDoctor(t, common)
+	require.Equal(t, exitSoon, code, "%+v\n%s", out.Findings, stderr)
+	assert.WithinDuration(t, s.Clock().Now(), out.Checked, time.Minute, "checked at the sandbox's time, not the machine's")
+	byKind := map[string]sam.Finding{}
+	for _, f := range out.Findings {
+		byKind[f.Kind] = f
+	}
+	idle, ok := byKind[sam.FindingRefreshTokenIdle]
+	require.True(t, ok, "the refresh token idles out within 30 days: %+v", out.Findings)
+	assert.Equal(t, sam.SeverityWarning, idle.Severity)
+	assert.WithinDuration(t, start.Add(sam.RefreshTokenIdleLifetime), idle.When, time.Minute, "90 days after setup")
+	assert.InDelta(t, 10, idle.When.Sub(out.Checked).Hours()/24, 0.01, "ten days from the sandbox's now (90 by the machine's clock)")
+	sec, ok := byKind[sam.FindingStoredSecret]
+	require.True(t, ok, "the stored secret ends within 30 days: %+v", out.Findings)
+	assert.WithinDuration(t, secretEnd, sec.When, time.Second)
+	assert.Equal(t, "samctl rotate-secret", sec.Fix)
+
+	// Ten days more and the secret has expired: Entra ID (and the sandbox)
+	// refuses it, which is broken now, exit 1.
+	advance(10 * day)
+	code, out, stderr = runDoctor(t, common)
+	require.Equal(t, exitFailed, code, "%+v\n%s", out.Findings, stderr)
+	require.Len(t, out.Findings, 1, "%+v", out.Findings)
+	assert.Equal(t, sam.FindingCredentials, out.Findings[0].Kind)
+	assert.Contains(t, out.Findings[0].What, "7000222", "the secret's expiry is named")
+	assert.Equal(t, "samctl setup", out.Findings[0].Fix)
 }

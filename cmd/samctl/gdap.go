@@ -25,7 +25,7 @@ partner security group, auto-extension, and those about to end.
 The SAM app needs the delegated Graph permissions
 DelegatedAdminRelationship.ReadWrite.All and Group.ReadWrite.All (or
 Directory.ReadWrite.All), and the admin must be in the partner's Admin
-Agents group.`,
+Agents group: 'samctl setup --gdap' asks for both permissions.`,
 		Example: `  samctl gdap templates
   samctl gdap invite --name "Contoso samkit" --customer 6f1c3c1e-1111-4a2b-9c3d-222233334444
   samctl gdap expiring --days 30 -o json`,

@@ -128,7 +128,7 @@ Exit codes:
 
 	root.AddCommand(a.demoCommand(), a.setupCommand(), a.checkCommand(), a.tenantsCommand(), a.inspectCommand(),
 		a.consentCommand(), a.rotateCommand(), a.tokenCommand(), a.sandboxCommand(), a.versionCommand(),
-		a.doctorCommand(), a.keepaliveCommand(), a.gdapCommand())
+		a.doctorCommand(), a.keepaliveCommand(), a.gdapCommand(), a.onboardCommand(), a.offboardCommand())
 	return root
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/sam"
@@ -163,14 +164,12 @@ func TestDemoText(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
-	summary, doctor := strings.Index(stdout, "\n25 total tenants, with 5 failures\n"), strings.Index(stdout, "\n5. Doctor")
-	if summary < 0 || doctor < summary {
-		t.Errorf("output lacks the summary, or the doctor's section after it:\n%s", stdout)
-	}
+	summary, onboard := strings.Index(stdout, "\n25 total tenants, with 5 failures\n"), strings.Index(stdout, "\n5. Onboarding")
+	doctor := strings.Index(stdout, "\n6. Doctor")
+	require.True(t, summary >= 0 && onboard > summary && doctor > onboard,
+		"the check's summary, then the onboarding, then the doctor's section:\n%s", stdout)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if last := lines[len(lines)-1]; !strings.Contains(last, "samctl doctor") {
-		t.Errorf("last line %q, want the doctor's summary", last)
-	}
+	assert.Contains(t, lines[len(lines)-1], "samctl doctor", "the demo ends with the doctor's summary")
 	// The closing note is two lines of samctl's own, not one line with
 	// its break escaped.
 	assert.True(t, slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Next: ") }),

@@ -59,10 +59,12 @@ while it runs through its loopback admin endpoint
 The one-way ones change the sandbox's tokens, sessions or secrets; a new
 sign-in (samctl setup --sandbox) or secret mends them.
 
-A GDAP invitation (samctl gdap invite, by a SAM app whose manifest adds
-DelegatedAdminRelationship.ReadWrite.All) waits for the customer's admin,
-whom the same endpoint plays: POST {url}/_sandbox/gdap/relationships/ID/approve,
-with ?customer=TENANT-ID when the invitation named no customer.
+A GDAP invitation (samctl gdap invite or onboard, by a SAM app set up with
+'samctl setup --sandbox URL --gdap') waits for the customer's admin,
+whom the same endpoint plays: POST {url}/_sandbox/gdap/relationships/ID/approve.
+An invitation that named no customer needs ?customer=TENANT-ID, or
+?customer=new&name=NAME for a customer new to the partner, whose tenant the
+sandbox then makes (samctl onboard --new goes on with it).
 
 Without --state the world lives in memory only: a new sandbox has new
 tenants, a new app and new credentials, and those of the last one no longer

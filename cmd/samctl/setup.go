@@ -23,8 +23,8 @@ import (
 const sandboxConsentTimeout = 30 * time.Second
 
 type setupFlags struct {
-	name, tenant, manifest, clientID string
-	browser, headless, exchange      bool
+	name, tenant, manifest, clientID  string
+	browser, headless, exchange, gdap bool
 }
 
 func (a *app) setupCommand() *cobra.Command {
@@ -47,6 +47,12 @@ func (a *app) setupCommand() *cobra.Command {
 
 If a step fails, everything this run created is removed again and samctl
 says what to fix. Running setup again is safe: it reuses the app.
+
+--gdap also asks for what managing GDAP needs in the partner tenant
+(DelegatedAdminRelationship.ReadWrite.All, Group.ReadWrite.All), for
+'samctl onboard', 'offboard' and 'gdap invite|assign|extend|terminate'. They
+are left out by default: a stolen refresh token holding them could end every
+customer relationship.
 
 With --sandbox URL, setup runs against a 'samctl sandbox', whose simulated
 admin signs in and consents at once.`,
@@ -71,6 +77,7 @@ admin signs in and consents at once.`,
 	c.Flags().BoolVar(&f.headless, "headless", false, "consent sign-in without a local browser: open the printed address anywhere and paste back where it ends")
 	c.Flags().BoolVar(&f.exchange, "legacy-exchange", false, "also get a legacy Exchange Online PowerShell refresh token (for old scripts)")
 	c.Flags().StringVar(&f.manifest, "manifest", "", "permissions beyond samctl's defaults (JSON, as an app's requiredResourceAccess)")
+	c.Flags().BoolVar(&f.gdap, "gdap", false, "also ask for the permissions to manage GDAP relationships (onboard, offboard)")
 	c.Flags().StringVar(&f.clientID, "client-id", "", "public client the admin signs in with (default: Microsoft Graph Command Line Tools)")
 	return c
 }
@@ -133,6 +140,9 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	m, err := loadManifest(f.manifest)
 	if err != nil {
 		return err
+	}
+	if f.gdap {
+		m = m.Merge(sam.GDAPManifest())
 	}
 	store, where, err := a.setupStore(path, c)
 	if err != nil {

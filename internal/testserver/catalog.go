@@ -22,6 +22,7 @@ func firstPartyApps() []*App {
 				"885f682f-a990-4bad-a642-36736a74b0c7": "DelegatedAdminRelationship.ReadWrite.All",
 				"84bccea3-f856-4a8a-967b-dbe0a3d53a64": "AppRoleAssignment.ReadWrite.All",
 				"41ce6ca6-6826-4807-84f1-1c82854f7ee5": "DelegatedPermissionGrant.ReadWrite.All",
+				"4e46008b-f24c-477d-8fff-7bb4ec7aafe0": "Group.ReadWrite.All",
 			},
 			Roles: map[string]string{
 				"7ab1d382-f21e-4acd-a863-ba3e13f7da61": "Directory.Read.All",
@@ -32,6 +33,7 @@ func firstPartyApps() []*App {
 				"cc13eba4-8cd8-44c6-b4d4-f93237adce58": "DelegatedAdminRelationship.ReadWrite.All",
 				"06b708a9-e830-4db3-a914-8e69da51d44f": "AppRoleAssignment.ReadWrite.All",
 				"8e8e4742-1d95-4f68-9d56-6ee75648c72a": "DelegatedPermissionGrant.ReadWrite.All",
+				"62a82d76-70ea-41e2-9197-370581804d09": "Group.ReadWrite.All",
 			},
 		},
 		{

@@ -217,8 +217,11 @@ func (s *Server) exoRun(w http.ResponseWriter, r *http.Request, t *Tenant, api, 
 	sum := sha256.Sum256(canon)
 	bodyHash := hex.EncodeToString(sum[:8])
 
+	page := exoPageSize
 	s.mu.Lock()
-	page := s.world.PageSize
+	if limit := s.world.MaxPageSize; limit > 0 {
+		page = min(page, limit)
+	}
 	rows, fail := cmd.run(s, t, params)
 	s.mu.Unlock()
 	if fail != nil {
@@ -263,6 +266,12 @@ func (s *Server) exoRun(w http.ResponseWriter, r *http.Request, t *Tenant, api, 
 	w.Header().Set("request-id", newID())
 	writeJSON(w, http.StatusOK, body)
 }
+
+// exoPageSize is the most rows a page of the fake holds, fewer when the
+// client's Prefer: odata.maxpagesize asks for fewer: a preference the
+// service may honour only in part, so a client follows @odata.nextLink
+// whatever it asked for (MICROSOFT-APIS.md §4).
+const exoPageSize = 100
 
 // exoResultSize reads the ResultSize parameter: a positive number or
 // "Unlimited" (0 here); def when absent.

@@ -79,7 +79,7 @@ func TestExchangeGetMailboxPages(t *testing.T) {
 	t.Parallel()
 	s := New()
 	defer s.Close()
-	s.Mutate(func(w *World) { w.PageSize = 2 })
+	s.Mutate(func(w *World) { w.MaxPageSize = 2 })
 	cust := s.AddCustomer(CustomerSpec{Users: 4}) // 4 users and the admin
 	tok := exoToken(s, cust)
 	body := cmdlet("Get-Mailbox", map[string]any{"ResultSize": "Unlimited"})

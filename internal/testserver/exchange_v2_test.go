@@ -95,7 +95,7 @@ func TestExchangeV2PagesAndRehearsal(t *testing.T) {
 	t.Parallel()
 	s := New()
 	defer s.Close()
-	s.Mutate(func(w *World) { w.PageSize = 2 })
+	s.Mutate(func(w *World) { w.MaxPageSize = 2 })
 	cust := s.AddCustomer(CustomerSpec{Users: 4})
 	tok := s.IssueAccessToken(TokenSpec{Tenant: cust, Resource: ExchangeResource, UPN: "admin@partner", Scopes: []string{"Exchange.ManageV2"}, MFA: true})
 	require.NoError(t, s.Rehearse(RehearseInvokeCommandOff))

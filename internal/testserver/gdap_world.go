@@ -66,14 +66,17 @@ type AccessAssignment struct {
 
 // RelationshipOperation is a delegatedAdminRelationshipOperation: the
 // long-running removal of Global Administrator from an active
-// relationship (https://learn.microsoft.com/graph/api/resources/delegatedadminrelationshipoperation).
+// relationship, or a change of an access assignment's roles
+// (https://learn.microsoft.com/graph/api/resources/delegatedadminrelationshipoperation).
 type RelationshipOperation struct {
 	ID, Type, Status  string
 	Data              string
 	Created, Modified time.Time
 	DoneAt            time.Time
-	// RoleIDs are the relationship's roles once the operation succeeds.
-	RoleIDs []string
+	// RoleIDs are the relationship's roles once the operation succeeds,
+	// or the assignment's when AssignmentID is set.
+	RoleIDs      []string
+	AssignmentID string
 }
 
 // gdapAdvance brings rel up to now: pending assignments turn active,
@@ -83,10 +86,20 @@ type RelationshipOperation struct {
 func gdapAdvance(rel *Relationship, now time.Time) {
 	st := &rel.GDAP
 	for _, op := range st.Operations {
-		if op.Status != "succeeded" && !now.Before(op.DoneAt) {
-			op.Status, op.Modified = "succeeded", op.DoneAt
+		if op.Status == "succeeded" || now.Before(op.DoneAt) {
+			continue
+		}
+		op.Status, op.Modified = "succeeded", op.DoneAt
+		if op.AssignmentID == "" {
 			rel.RoleIDs = slices.Clone(op.RoleIDs)
 			gdapTouch(rel, op.DoneAt)
+			continue
+		}
+		for _, a := range st.Assignments {
+			if a.ID == op.AssignmentID {
+				a.RoleIDs, a.Modified = slices.Clone(op.RoleIDs), op.DoneAt
+				a.Version++
+			}
 		}
 	}
 	for _, a := range st.Assignments {

@@ -93,7 +93,7 @@ func (s *Server) graphListApps(w http.ResponseWriter, r *http.Request, c Claims)
 	}
 	s.mu.Unlock()
 	graphSortByID(items)
-	s.writeGraphCollection(w, r, c, graphCollection{fragment: "applications", resource: "Application", maxTop: 999,
+	s.writeGraphCollection(w, r, c, graphCollection{fragment: "applications", resource: "Application", paging: graphDirectoryPaging,
 		filterable: []string{"appId", "displayName", "id", "signInAudience"}}, items)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -22,6 +23,8 @@ import (
 //   - the batch answers 200 once it parses, whatever its items answer, and
 //     the responses come back in another order than the requests (the
 //     fake reverses them), to be matched by id;
+//   - items run in parallel unless one of them has dependsOn, and then in
+//     order;
 //   - each item runs through the same handlers as a lone request, with the
 //     batch's Authorization header, and injected Latency, Throttle and
 //     Status faults match items by path, so one item can be throttled
@@ -62,12 +65,24 @@ func (s *Server) graphBatch(entry http.Handler) graphOp {
 			s.writeGraphFail(w, r, fail)
 			return
 		}
-		statuses := map[string]int{}
-		out := make([]graphBatchResponse, 0, len(b.Requests))
-		for _, req := range b.Requests {
-			resp := s.graphRunBatchItem(r, c, entry, req, statuses)
-			statuses[strings.ToLower(req.ID)] = resp.Status
-			out = append(out, resp)
+		out := make([]graphBatchResponse, len(b.Requests))
+		if slices.ContainsFunc(b.Requests, func(req graphBatchRequest) bool { return len(req.DependsOn) > 0 }) {
+			statuses := map[string]int{}
+			for i, req := range b.Requests {
+				out[i] = s.graphRunBatchItem(r, c, entry, req, statuses)
+				statuses[strings.ToLower(req.ID)] = out[i].Status
+			}
+		} else {
+			// With no dependsOn, Graph runs a batch's requests in parallel
+			// ("fully sequential or fully parallel"), so a batch takes as
+			// long as its slowest item, not the sum of them.
+			// https://learn.microsoft.com/graph/json-batching
+			// https://learn.microsoft.com/answers/questions/1532547/regarding-batching-response-order
+			var wg sync.WaitGroup
+			for i, req := range b.Requests {
+				wg.Go(func() { out[i] = s.graphRunBatchItem(r, c, entry, req, nil) })
+			}
+			wg.Wait()
 		}
 		slices.Reverse(out)
 		s.writeGraphJSON(w, r, http.StatusOK, map[string]any{"responses": out})

@@ -5,6 +5,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // graphBatchPost posts a $batch and returns its status, body and responses by id.
@@ -24,7 +29,7 @@ func graphBatchPost(t *testing.T, s *Server, tok string, reqs []map[string]any) 
 func TestGraphBatch(t *testing.T) {
 	t.Parallel()
 	s := newGraphServer(t)
-	s.Mutate(func(w *World) { w.PageSize = 2 })
+	s.Mutate(func(w *World) { w.MaxPageSize = 2 })
 	tok := graphAdminToken(s, "", graphAllScopes...)
 	s.Inject(Fault{Kind: Throttle, Service: "graph", Path: "/users", RetryAfter: "7", Count: 1})
 
@@ -130,4 +135,46 @@ func TestGraphBatchErrors(t *testing.T) {
 			t.Errorf("got %d %v, want 401", status, body)
 		}
 	})
+}
+
+func TestGraphBatchRunsIndependentItemsInParallel(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		s := New(WithoutListener(), WithSigningKeyBits(1024))
+		defer s.Close()
+		tok := graphAdminToken(s, "", graphAllScopes...)
+		const latency = 20 * time.Millisecond
+		s.Inject(Fault{Kind: Latency, Latency: latency})
+		items := []map[string]any{
+			{"id": "1", "method": "GET", "url": "/users?$top=1"},
+			{"id": "2", "method": "GET", "url": "/organization"},
+			{"id": "3", "method": "GET", "url": "/domains"},
+		}
+
+		start := time.Now()
+		status, _, got := graphBatchPost(t, s, tok, items)
+		require.Equal(t, http.StatusOK, status)
+		require.Len(t, got, 3)
+		assert.Equal(t, 2*latency, time.Since(start), "the batch's own latency, then its three items at once")
+
+		// A dependsOn makes the batch sequential: each item waits for the
+		// one before.
+		items[1]["dependsOn"], items[2]["dependsOn"] = []string{"1"}, []string{"2"}
+		start = time.Now()
+		status, _, got = graphBatchPost(t, s, tok, items)
+		require.Equal(t, http.StatusOK, status)
+		require.Len(t, got, 3)
+		assert.Equal(t, 4*latency, time.Since(start), "the batch's own latency, then its three items one by one")
+	})
+}
+
+func TestDateHeaderFollowsTheClock(t *testing.T) {
+	t.Parallel()
+	s := newGraphServer(t)
+	tok := graphAdminToken(s, "", graphAllScopes...)
+	s.Clock().Advance(80 * 24 * time.Hour)
+	_, _, h := graphDo(t, s, tok, http.MethodGet, "/organization", nil)
+	date, err := http.ParseTime(h.Get("Date"))
+	require.NoError(t, err, "Date %q", h.Get("Date"))
+	assert.WithinDuration(t, s.Clock().Now(), date, 2*time.Second, "Date is the fake's now, 80 days ahead of the machine's")
 }

@@ -56,7 +56,7 @@ func (s *Server) graphListSPs(w http.ResponseWriter, r *http.Request, c Claims) 
 	}
 	s.mu.Unlock()
 	graphSortByID(items)
-	s.writeGraphCollection(w, r, c, graphCollection{fragment: "servicePrincipals", resource: "ServicePrincipal", maxTop: 999,
+	s.writeGraphCollection(w, r, c, graphCollection{fragment: "servicePrincipals", resource: "ServicePrincipal", paging: graphDirectoryPaging,
 		filterable: []string{"appId", "displayName", "id", "servicePrincipalType"}}, items)
 }
 
@@ -223,7 +223,7 @@ func (s *Server) graphListGrants(w http.ResponseWriter, r *http.Request, c Claim
 	s.writeGraphCollection(w, r, c, graphGrantCollection, items)
 }
 
-var graphGrantCollection = graphCollection{fragment: "oauth2PermissionGrants", resource: "OAuth2PermissionGrant", maxTop: 999,
+var graphGrantCollection = graphCollection{fragment: "oauth2PermissionGrants", resource: "OAuth2PermissionGrant", paging: graphDirectoryPaging,
 	filterable: []string{"clientId", "resourceId", "consentType", "principalId", "id"}}
 
 // graphSPGrants lists the delegated grants a service principal holds as
@@ -448,7 +448,7 @@ func (s *Server) graphListAssignments(asResource bool) graphOp {
 		}
 		graphSortByID(items)
 		s.writeGraphCollection(w, r, c, graphCollection{fragment: "servicePrincipals('" + r.PathValue("id") + "')/" + fragment,
-			resource: "AppRoleAssignment", maxTop: 999, filterable: []string{"appRoleId", "principalId", "resourceId"}}, items)
+			resource: "AppRoleAssignment", paging: graphDirectoryPaging, filterable: []string{"appRoleId", "principalId", "resourceId"}}, items)
 	}
 }
 

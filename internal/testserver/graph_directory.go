@@ -43,7 +43,7 @@ func (s *Server) graphOrganization(w http.ResponseWriter, r *http.Request, c Cla
 		})
 	}
 	s.mu.Unlock()
-	s.writeGraphCollection(w, r, c, graphCollection{fragment: "organization", resource: "Organization", maxTop: 999}, items)
+	s.writeGraphCollection(w, r, c, graphCollection{fragment: "organization", resource: "Organization", paging: graphDirectoryPaging}, items)
 }
 
 // graphMeLocked resolves /me: the token's user, who must be a member of the
@@ -143,7 +143,7 @@ func (s *Server) writeMemberOfLocked(w http.ResponseWriter, r *http.Request, c C
 		return
 	}
 	graphSortByID(items)
-	s.writeGraphCollection(w, r, c, graphCollection{fragment: "directoryObjects", resource: "DirectoryObject", maxTop: 999}, items)
+	s.writeGraphCollection(w, r, c, graphCollection{fragment: "directoryObjects", resource: "DirectoryObject", paging: graphDirectoryPaging}, items)
 }
 
 // graphUsers lists the tenant's users (https://learn.microsoft.com/graph/api/user-list).
@@ -157,7 +157,7 @@ func (s *Server) graphUsers(w http.ResponseWriter, r *http.Request, c Claims) {
 	}
 	s.mu.Unlock()
 	graphSortByID(items)
-	s.writeGraphCollection(w, r, c, graphCollection{fragment: "users", resource: "User", maxTop: 999,
+	s.writeGraphCollection(w, r, c, graphCollection{fragment: "users", resource: "User", paging: graphDirectoryPaging,
 		filterable: []string{"accountEnabled", "userPrincipalName", "displayName", "id", "mail"}}, items)
 }
 
@@ -197,7 +197,7 @@ func (s *Server) graphDomains(w http.ResponseWriter, r *http.Request, c Claims) 
 		}
 	}
 	s.mu.Unlock()
-	s.writeGraphCollection(w, r, c, graphCollection{fragment: "domains", resource: "Domain", maxTop: 999,
+	s.writeGraphCollection(w, r, c, graphCollection{fragment: "domains", resource: "Domain", paging: graphDirectoryPaging,
 		filterable: []string{"id", "isDefault", "isVerified"}}, items)
 }
 

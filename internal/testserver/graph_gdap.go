@@ -19,6 +19,7 @@ import (
 //   - https://learn.microsoft.com/graph/api/delegatedadminrelationship-delete
 //   - https://learn.microsoft.com/graph/api/delegatedadminrelationship-post-requests
 //   - https://learn.microsoft.com/graph/api/delegatedadminrelationship-post-accessassignments
+//   - https://learn.microsoft.com/graph/api/delegatedadminaccessassignment-update
 //   - https://learn.microsoft.com/graph/api/resources/delegatedadminaccessassignment
 //   - https://learn.microsoft.com/graph/api/resources/delegatedadminrelationshipoperation
 //
@@ -43,6 +44,7 @@ func (s *Server) routeGraphGDAP(api *http.ServeMux) {
 	api.HandleFunc("POST "+gdapBase+"/{id}/accessAssignments", s.graphOp(permGDAPWrite, s.gdapAssign))
 	api.HandleFunc("GET "+gdapBase+"/{id}/accessAssignments", s.graphOp(permGDAP, s.gdapList("accessAssignments")))
 	api.HandleFunc("GET "+gdapBase+"/{id}/accessAssignments/{sub}", s.graphOp(permGDAP, s.gdapGetSub("accessAssignments")))
+	api.HandleFunc("PATCH "+gdapBase+"/{id}/accessAssignments/{sub}", s.graphOp(permGDAPWrite, s.gdapReassign))
 	api.HandleFunc("DELETE "+gdapBase+"/{id}/accessAssignments/{sub}", s.graphOp(permGDAPWrite, s.gdapUnassign))
 	api.HandleFunc("GET "+gdapBase+"/{id}/operations", s.graphOp(permGDAP, s.gdapList("operations")))
 	api.HandleFunc("GET "+gdapBase+"/{id}/operations/{sub}", s.graphOp(permGDAP, s.gdapGetSub("operations")))
@@ -501,20 +503,25 @@ func gdapCheckAssign(t *Tenant, rel *Relationship, kind, group string, roles []s
 	return nil
 }
 
+// gdapAssignmentLocked finds the relationship and live access assignment
+// a request names, and checks its If-Match against the assignment.
+func (s *Server) gdapAssignmentLocked(r *http.Request, c Claims) (*Relationship, *AccessAssignment, *graphFail) {
+	_, rel, fail := s.gdapRelLocked(c, r.PathValue("id"))
+	if fail != nil {
+		return nil, nil, fail
+	}
+	a := gdapFind(rel.GDAP.Assignments, r.PathValue("sub"), func(a *AccessAssignment) string { return a.ID })
+	if a == nil || a.Status == "deleted" {
+		return rel, nil, &graphFail{status: http.StatusNotFound, code: "notFound", message: "Access assignment '" + r.PathValue("sub") + "' was not found."}
+	}
+	return rel, a, gdapMatch(r, gdapAssignmentJSON(a)["@odata.etag"].(string))
+}
+
 // gdapUnassign removes an access assignment: it turns deleting, then
 // deleted after World.GDAPDelay.
 func (s *Server) gdapUnassign(w http.ResponseWriter, r *http.Request, c Claims) {
 	s.mu.Lock()
-	_, rel, fail := s.gdapRelLocked(c, r.PathValue("id"))
-	var a *AccessAssignment
-	if fail == nil {
-		if a = gdapFind(rel.GDAP.Assignments, r.PathValue("sub"), func(a *AccessAssignment) string { return a.ID }); a == nil || a.Status == "deleted" {
-			fail = &graphFail{status: http.StatusNotFound, code: "notFound", message: "Access assignment '" + r.PathValue("sub") + "' was not found."}
-		}
-	}
-	if fail == nil {
-		fail = gdapMatch(r, gdapAssignmentJSON(a)["@odata.etag"].(string))
-	}
+	_, a, fail := s.gdapAssignmentLocked(r, c)
 	if fail == nil && a.Status != "deleting" {
 		now := s.clock.Now()
 		a.Status, a.Modified, a.DoneAt = "deleting", now, now.Add(s.world.GDAPDelay)
@@ -578,7 +585,7 @@ func (s *Server) gdapList(kind string) graphOp {
 		}
 		s.writeGraphCollection(w, r, c, graphCollection{
 			fragment: "tenantRelationships/delegatedAdminRelationships('" + r.PathValue("id") + "')/" + kind,
-			resource: gdapResource[kind], maxTop: graphGDAPTop, filterable: []string{"id", "status", "action", "operationType"}}, items)
+			resource: gdapResource[kind], paging: graphGDAPPaging, filterable: []string{"id", "status", "action", "operationType"}}, items)
 	}
 }
 
@@ -671,6 +678,7 @@ func (s *Server) ApproveRelationship(id, customer string) error {
 	}
 	rel.CustomerTenantID, rel.CustomerName = ct.ID, ct.DisplayName
 	rel.Status, rel.GDAP.Activated = RelActive, now
+	s.listCustomerLocked(ct)
 	rel.End = now.Add(time.Duration(days) * 24 * time.Hour)
 	gdapTouch(rel, now)
 	return nil
@@ -680,7 +688,27 @@ func (s *Server) ApproveRelationship(id, customer string) error {
 // the invitation link and approves.
 func (s *Server) routeAdminGDAP(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_sandbox/gdap/relationships/{id}/approve", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.ApproveRelationship(r.PathValue("id"), r.URL.Query().Get("customer")); err != nil {
+		id, customer := r.PathValue("id"), r.URL.Query().Get("customer")
+		if customer == "new" {
+			// A customer new to the partner opens the link: its tenant
+			// comes to be, not yet in Partner Center, and approves.
+			name := r.URL.Query().Get("name")
+			if name == "" {
+				s.Read(func(w *World) {
+					for _, rel := range w.Partner.Relationships {
+						if rel.ID == id {
+							name = "Customer of " + rel.DisplayName
+						}
+					}
+				})
+			}
+			if name == "" {
+				writeJSON(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("no relationship %q", id)})
+				return
+			}
+			customer = s.AddProspect(name).ID
+		}
+		if err := s.ApproveRelationship(id, customer); err != nil {
 			status := http.StatusConflict
 			if strings.Contains(err.Error(), "no relationship") || strings.Contains(err.Error(), "no customer tenant") {
 				status = http.StatusNotFound
@@ -688,6 +716,88 @@ func (s *Server) routeAdminGDAP(mux *http.ServeMux) {
 			writeJSON(w, status, map[string]any{"error": strings.TrimPrefix(err.Error(), "testserver: ")})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"approved": r.PathValue("id")})
+		writeJSON(w, http.StatusOK, map[string]any{"approved": id, "customer": strings.ToLower(customer)})
 	})
+}
+
+// gdapReassign changes the roles of an access assignment
+// (https://learn.microsoft.com/graph/api/delegatedadminaccessassignment-update):
+// If-Match is required; the same roles answer 200 with the assignment,
+// other roles 202 with the Location of a long-running operation that sets
+// them after World.GDAPDelay. The roles must be among the relationship's,
+// as when the assignment was created.
+func (s *Server) gdapReassign(w http.ResponseWriter, r *http.Request, c Claims) {
+	var b gdapBody
+	if !s.readGraphBody(w, r, &b) {
+		return
+	}
+	var obj map[string]any
+	var opURL string
+	s.mu.Lock()
+	rel, a, fail := s.gdapAssignmentLocked(r, c)
+	roles := b.roles()
+	switch {
+	case fail != nil:
+	case rel.Status != RelActive:
+		fail = gdapFail("Access assignments can change only on an active relationship; this one is %s.", rel.Status)
+	case a.Status == "deleting":
+		fail = gdapFail("Access assignment %s is being deleted and cannot change.", a.ID)
+	case len(roles) == 0:
+		fail = gdapFail("accessDetails.unifiedRoles must name at least one role.")
+	}
+	for _, id := range roles {
+		if fail == nil && !slices.Contains(rel.RoleIDs, id) {
+			fail = gdapFail("Role %s is not part of the relationship's roles: an access assignment can hold only roles of its relationship.", id)
+		}
+	}
+	if fail == nil {
+		if slices.Equal(slices.Sorted(slices.Values(roles)), slices.Sorted(slices.Values(a.RoleIDs))) {
+			obj = gdapAssignmentJSON(a)
+		} else {
+			now := s.clock.Now()
+			op := &RelationshipOperation{ID: newID(), Type: "delegatedAdminAccessAssignmentUpdate", Status: "running",
+				Created: now, Modified: now, DoneAt: now.Add(s.world.GDAPDelay), RoleIDs: roles, AssignmentID: a.ID}
+			data, _ := json.Marshal(map[string]any{"accessDetails": map[string]any{"unifiedRoles": gdapRolesJSON(roles)}})
+			op.Data = string(data)
+			rel.GDAP.Operations = append(rel.GDAP.Operations, op)
+			a.Version++
+			opURL = s.URL() + "/graph" + gdapBase + "/" + rel.ID + "/operations/" + op.ID
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case fail != nil:
+		s.writeGraphFail(w, r, fail)
+	case opURL != "":
+		w.Header().Set("Location", opURL)
+		w.Header().Set("Retry-After", "10")
+		graphRequestIDs(w, r)
+		w.WriteHeader(http.StatusAccepted)
+	default:
+		s.writeGraphEntity(w, r, http.StatusOK, "tenantRelationships/delegatedAdminRelationships('"+r.PathValue("id")+"')/accessAssignments", obj)
+	}
+}
+
+// listCustomerLocked makes t a customer in the partner's Partner Center
+// list, as the customer's approval of a GDAP invitation does: the partner
+// then has a relationship with the customer, and the customer appears in
+// Partner Center's Customers workspace, where CPV consent for it can be
+// given (https://learn.microsoft.com/partner-center/customers/gdap-obtain-admin-permissions-to-manage-customer).
+func (s *Server) listCustomerLocked(t *Tenant) {
+	p := s.world.Partner
+	for _, c := range p.Customers {
+		if strings.EqualFold(c.TenantID, t.ID) {
+			return
+		}
+	}
+	p.Customers = append(p.Customers, &PCCustomer{ID: t.ID, TenantID: t.ID, Domain: t.DefaultDomain, CompanyName: t.DisplayName,
+		Relationship: "none", Consents: map[string][]ApplicationGrant{}})
+}
+
+// AddProspect adds a tenant that is no customer of the partner yet: no
+// relationship, no contract, not in Partner Center. Its admin can approve
+// an invitation that names no customer (ApproveRelationship with its id),
+// which makes it one.
+func (s *Server) AddProspect(name string) SandboxCustomer {
+	return s.addSandboxCustomer(CustomerSpec{Name: name})
 }

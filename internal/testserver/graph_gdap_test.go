@@ -329,6 +329,31 @@ func TestGDAPSandboxApproveEndpoint(t *testing.T) {
 	_, rel = gdapDo(t, s, tok, http.MethodGet, "/"+id, "", nil)
 	assert.Equal(t, "active", rel["status"])
 	assert.Equal(t, cust, rel["customer"].(map[string]any)["tenantId"])
+
+	// A customer new to the partner: customer=new makes its tenant, which
+	// approves and is then the relationship's customer.
+	status, rel = gdapDo(t, s, tok, http.MethodPost, "", "", map[string]any{"displayName": "brand new", "duration": "P90D",
+		"accessDetails": gdapRoles(roleHelpdesk)})
+	require.Equal(t, http.StatusCreated, status)
+	id = rel["id"].(string)
+	gdapDo(t, s, tok, http.MethodPost, "/"+id+"/requests", "", map[string]any{"action": "lockForApproval"})
+	resp, err := s.Client().Post(s.URL()+"/_sandbox/gdap/relationships/"+id+"/approve?customer=new&name=Fabrikam", "application/json", nil)
+	require.NoError(t, err)
+	var approved struct{ Approved, Customer string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&approved))
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, id, approved.Approved)
+	require.NotEmpty(t, approved.Customer)
+	assert.NotEqual(t, cust, approved.Customer, "a tenant of its own")
+	_, rel = gdapDo(t, s, tok, http.MethodGet, "/"+id, "", nil)
+	assert.Equal(t, "active", rel["status"])
+	assert.Equal(t, approved.Customer, rel["customer"].(map[string]any)["tenantId"])
+	assert.Equal(t, "Fabrikam", rel["customer"].(map[string]any)["displayName"])
+	resp, err = s.Client().Post(s.URL()+"/_sandbox/gdap/relationships/no-such-id/approve?customer=new", "application/json", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 }
 
 // TestGDAPSignInFollowsAssignments: a token into a customer reached only

@@ -38,7 +38,7 @@ func (s *Server) graphListGroups(w http.ResponseWriter, r *http.Request, c Claim
 		}
 	}
 	s.mu.Unlock()
-	s.writeGraphCollection(w, r, c, graphCollection{fragment: "groups", resource: "Group", maxTop: 999,
+	s.writeGraphCollection(w, r, c, graphCollection{fragment: "groups", resource: "Group", paging: graphDirectoryPaging,
 		filterable: []string{"id", "displayName", "mailNickname"}}, items)
 }
 

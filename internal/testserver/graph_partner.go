@@ -16,11 +16,6 @@ func (s *Server) routeGraphPartner(api *http.ServeMux) {
 	s.routeGraphGDAP(api)
 }
 
-// graphGDAPTop is the largest page the GDAP collections serve
-// (https://learn.microsoft.com/graph/api/tenantrelationship-list-delegatedadminrelationships:
-// "$top supports up to 300 objects").
-const graphGDAPTop = 300
-
 // graphContracts lists the partner's contracts
 // (https://learn.microsoft.com/graph/api/contract-list): "contract objects
 // associated to a partner tenant", so any other tenant lists none.
@@ -37,7 +32,7 @@ func (s *Server) graphContracts(w http.ResponseWriter, r *http.Request, c Claims
 		}
 	}
 	s.mu.Unlock()
-	s.writeGraphCollection(w, r, c, graphCollection{fragment: "contracts", resource: "Contract", maxTop: 999,
+	s.writeGraphCollection(w, r, c, graphCollection{fragment: "contracts", resource: "Contract", paging: graphDirectoryPaging,
 		filterable: []string{"customerId", "defaultDomainName", "displayName"}}, items)
 }
 
@@ -55,7 +50,7 @@ func (s *Server) graphRelationships(w http.ResponseWriter, r *http.Request, c Cl
 	}
 	s.mu.Unlock()
 	s.writeGraphCollection(w, r, c, graphCollection{fragment: "delegatedAdminRelationships", resource: "DelegatedAdminRelationship",
-		maxTop: graphGDAPTop, filterable: []string{"status", "displayName", "id", "customer/tenantId", "customer/displayName"}}, items)
+		paging: graphGDAPPaging, filterable: []string{"status", "displayName", "id", "customer/tenantId", "customer/displayName"}}, items)
 }
 
 // graphGDAPCustomers lists the customers the partner holds an active GDAP
@@ -80,7 +75,7 @@ func (s *Server) graphGDAPCustomers(w http.ResponseWriter, r *http.Request, c Cl
 	}
 	s.mu.Unlock()
 	s.writeGraphCollection(w, r, c, graphCollection{fragment: "tenantRelationships/delegatedAdminCustomers", resource: "DelegatedAdminCustomer",
-		maxTop: graphGDAPTop, filterable: []string{"id", "tenantId", "displayName"}}, items)
+		paging: graphGDAPPaging, filterable: []string{"id", "tenantId", "displayName"}}, items)
 }
 
 // graphRelationshipJSON renders a relationship. Its duration is the span from

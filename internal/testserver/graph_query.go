@@ -21,32 +21,65 @@ type graphCollection struct {
 	// filterable lists the properties $filter may test with eq; a "/"
 	// walks into a complex property ("customer/tenantId").
 	filterable []string
-	// maxTop is the largest $top the API accepts: 999 for directory
-	// collections (MICROSOFT-APIS.md §2; the directory refuses more with
-	// "Invalid page size specified"), 300 for GDAP
-	// (https://learn.microsoft.com/graph/api/tenantrelationship-list-delegatedadminrelationships).
-	maxTop int
+	// paging is the collection's page sizes: graphDirectoryPaging or
+	// graphGDAPPaging.
+	paging graphPaging
 }
+
+// graphPaging is how a collection pages: without $top a page holds
+// defaultTop items; $top asks for 1 to maxTop, and more is refused.
+type graphPaging struct {
+	defaultTop, maxTop int
+}
+
+var (
+	// graphDirectoryPaging is the directory's: "The default and maximum page
+	// sizes are 100 and 999" objects for users, groups, applications,
+	// service principals and memberships
+	// (https://learn.microsoft.com/graph/api/user-list,
+	// https://learn.microsoft.com/graph/api/group-list,
+	// https://learn.microsoft.com/graph/api/application-list,
+	// https://learn.microsoft.com/graph/api/serviceprincipal-list,
+	// https://learn.microsoft.com/graph/api/user-list-transitivememberof).
+	// The other directory collections the fake serves (grants, app role
+	// assignments, contracts, domains, organization) document no sizes of
+	// their own and are served by the same directory, which refuses a $top
+	// above 999 with "Invalid page size specified" (MICROSOFT-APIS.md §2).
+	graphDirectoryPaging = graphPaging{defaultTop: 100, maxTop: 999}
+	// graphGDAPPaging is the GDAP collections': "$top supports up to 300
+	// objects" (https://learn.microsoft.com/graph/api/tenantrelationship-list-delegatedadminrelationships,
+	// https://learn.microsoft.com/graph/api/delegatedadminrelationship-list-accessassignments,
+	// https://learn.microsoft.com/graph/api/tenantrelationship-list-delegatedadmincustomers).
+	// Microsoft documents no default for them; the fake uses Graph's usual
+	// 100 (https://learn.microsoft.com/graph/paging), never more than the
+	// service could send, so a client that omits $top still meets paging.
+	graphGDAPPaging = graphPaging{defaultTop: 100, maxTop: 300}
+)
 
 // graphFilterClause is one "property eq value" of a $filter.
 type graphFilterClause struct {
 	prop, value string
 }
 
-// writeGraphCollection answers a collection read: it applies $filter, pages by
-// World.PageSize (or $top when smaller) with an absolute @odata.nextLink
-// holding an opaque $skiptoken, and applies $select. items must be in a
-// stable order so that pages follow one another.
+// writeGraphCollection answers a collection read: it applies $filter, pages
+// by $top (the collection's default page size without it) with an absolute
+// @odata.nextLink holding an opaque $skiptoken, and applies $select. items
+// must be in a stable order so that pages follow one another.
+//
+// World.MaxPageSize, when set, caps every page below what $top asks: Graph
+// may return fewer items than $top and a client must follow
+// @odata.nextLink until it is absent (https://learn.microsoft.com/graph/paging),
+// so tests set it to make clients cross pages.
 func (s *Server) writeGraphCollection(w http.ResponseWriter, r *http.Request, c Claims, col graphCollection, items []map[string]any) {
 	q := r.URL.Query()
-	top := 0
+	size := col.paging.defaultTop
 	if v := q.Get("$top"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > col.maxTop {
+		if err != nil || n < 1 || n > col.paging.maxTop {
 			s.graphBadTop(w, r, col, v)
 			return
 		}
-		top = n
+		size = n
 	}
 	clauses, bad := graphParseFilter(q.Get("$filter"))
 	if bad != "" {
@@ -80,14 +113,10 @@ func (s *Server) writeGraphCollection(w http.ResponseWriter, r *http.Request, c 
 		}
 	}
 	s.mu.Lock()
-	size := s.world.PageSize
+	if limit := s.world.MaxPageSize; limit > 0 {
+		size = min(size, limit)
+	}
 	s.mu.Unlock()
-	if size <= 0 || (top > 0 && top < size) {
-		size = top
-	}
-	if size <= 0 {
-		size = len(matched)
-	}
 	offset = min(offset, len(matched))
 	end := min(offset+size, len(matched))
 
@@ -109,7 +138,7 @@ func (s *Server) writeGraphCollection(w http.ResponseWriter, r *http.Request, c 
 
 // graphBadTop refuses a $top the collection does not accept.
 func (s *Server) graphBadTop(w http.ResponseWriter, r *http.Request, col graphCollection, v string) {
-	if col.maxTop == 999 {
+	if col.paging.maxTop == graphDirectoryPaging.maxTop {
 		// The directory's own message.
 		s.writeGraphError(w, r, http.StatusBadRequest, "Request_UnsupportedQuery",
 			"Invalid page size specified: '"+v+"'. Must be between 1 and 999 inclusive.")
@@ -118,7 +147,7 @@ func (s *Server) graphBadTop(w http.ResponseWriter, r *http.Request, col graphCo
 	// The OData stack's answer to a $top above a service's maximum; the
 	// GDAP API documents the maximum, not the message.
 	s.writeGraphError(w, r, http.StatusBadRequest, "BadRequest",
-		fmt.Sprintf("The limit of '%d' for Top query has been exceeded. The value from the incoming request is '%s'.", col.maxTop, v))
+		fmt.Sprintf("The limit of '%d' for Top query has been exceeded. The value from the incoming request is '%s'.", col.paging.maxTop, v))
 }
 
 // graphNextLink is the absolute URL of the page that starts at offset: the same

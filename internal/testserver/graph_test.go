@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // graphTokenSpec is what a Graph access token says about its caller.
@@ -371,46 +374,40 @@ func TestGraphPaging(t *testing.T) {
 	t.Parallel()
 	s := newGraphServer(t)
 	cust := s.AddCustomer(CustomerSpec{Users: 4})
-	s.Mutate(func(w *World) { w.PageSize = 2 })
+	s.Mutate(func(w *World) { w.MaxPageSize = 2 })
 	tok := graphAdminToken(s, cust, graphAllScopes...)
 
 	var ids []string
 	next, pages := "/users?$select=id,displayName", 0
 	for next != "" {
 		status, body := graphGet(t, s, tok, next)
-		if status != 200 {
-			t.Fatalf("page %d: got %d %v", pages, status, body)
-		}
+		require.Equal(t, http.StatusOK, status, "page %d: %v", pages, body)
 		page := graphValues(t, body)
-		if len(page) > 2 {
-			t.Fatalf("page of %d items, want at most PageSize 2", len(page))
-		}
+		require.LessOrEqual(t, len(page), 2, "a page holds at most MaxPageSize 2")
 		for _, u := range page {
 			ids = append(ids, u["id"].(string))
 		}
 		pages++
 		next, _ = body["@odata.nextLink"].(string)
 		if next != "" {
-			if !strings.HasPrefix(next, s.URL()+"/graph/v1.0/users?") || !strings.Contains(next, "$skiptoken=") ||
-				!strings.Contains(next, "$select=id,displayName") {
-				t.Fatalf("nextLink %q: want an absolute URL keeping $select, with a $skiptoken", next)
-			}
+			require.True(t, strings.HasPrefix(next, s.URL()+"/graph/v1.0/users?"), "nextLink %q is absolute", next)
+			require.Contains(t, next, "$skiptoken=")
+			require.Contains(t, next, "$select=id,displayName", "the nextLink keeps the other query options")
 		}
 	}
 	seen := map[string]bool{}
 	for _, id := range ids {
 		seen[id] = true
 	}
-	if pages != 3 || len(ids) != 5 || len(seen) != 5 {
-		t.Errorf("walked %d pages, %d users (%d distinct); want 3 pages of 5 distinct users", pages, len(ids), len(seen))
-	}
+	assert.Equal(t, 3, pages, "5 users in pages of 2")
+	assert.Len(t, ids, 5)
+	assert.Len(t, seen, 5, "no user twice")
 
-	// $top smaller than the page size pages by $top.
+	// $top smaller than the cap pages by $top.
 	_, body := graphGet(t, s, tok, "/users?$top=1")
 	link, _ := body["@odata.nextLink"].(string)
-	if n := len(graphValues(t, body)); n != 1 || !strings.Contains(link, "$top=1") {
-		t.Fatalf("$top=1: %d items, nextLink %q", n, link)
-	}
+	require.Len(t, graphValues(t, body), 1)
+	require.Contains(t, link, "$top=1")
 	// A token only works for the request it continues.
 	for name, bad := range map[string]string{
 		"tampered":     link[:len(link)-3] + "AAA",
@@ -422,8 +419,7 @@ func TestGraphPaging(t *testing.T) {
 			tk = graphAdminToken(s, "", graphAllScopes...)
 		}
 		status, body := graphGet(t, s, tk, bad)
-		if status != 400 || graphErrCode(body) != "Directory_ExpiredPageToken" {
-			t.Errorf("%s skiptoken: got %d %v, want 400 Directory_ExpiredPageToken", name, status, body)
-		}
+		assert.Equal(t, http.StatusBadRequest, status, "%s skiptoken: %v", name, body)
+		assert.Equal(t, "Directory_ExpiredPageToken", graphErrCode(body), "%s skiptoken", name)
 	}
 }

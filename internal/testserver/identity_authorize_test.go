@@ -123,7 +123,12 @@ func TestAuthorizationCodeErrors(t *testing.T) {
 		aadsts int
 	}{
 		{"PKCE mismatch", func(t *testing.T, s *Server, form url.Values) string {
-			form.Set("code_verifier", "x"+form.Get("code_verifier")[1:])
+			// A different first character: one verifier in 64 starts with x.
+			v, first := form.Get("code_verifier"), "x"
+			if v[0] == 'x' {
+				first = "y"
+			}
+			form.Set("code_verifier", first+v[1:])
 			return s.Partner().TenantID
 		}, 400, "invalid_grant", 501481},
 		{"no verifier", func(t *testing.T, s *Server, form url.Values) string {

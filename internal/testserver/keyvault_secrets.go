@@ -65,6 +65,15 @@ func (s *Server) kvBegin(w http.ResponseWriter, r *http.Request, write bool) (*k
 	return &kvRequest{v: v, call: kvCallOf(r), now: s.clock.Now()}, true
 }
 
+// kvBeginWrite reads r's body, then begins a write as kvBegin does. The
+// body is read before authenticating: the SDK's first request, the one
+// that draws the challenge, comes without it.
+func (s *Server) kvBeginWrite(w http.ResponseWriter, r *http.Request) (*kvRequest, []byte, bool) {
+	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	kr, ok := s.kvBegin(w, r, true)
+	return kr, raw, ok
+}
+
 func (s *Server) kvSetSecret(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	var body struct {
@@ -73,10 +82,7 @@ func (s *Server) kvSetSecret(w http.ResponseWriter, r *http.Request) {
 		Tags        map[string]string `json:"tags"`
 		Attributes  *kvAttributesIn   `json:"attributes"`
 	}
-	// The body is read before authenticating: the SDK's first request, the
-	// one that draws the challenge, comes without it.
-	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	kr, ok := s.kvBegin(w, r, true)
+	kr, raw, ok := s.kvBeginWrite(w, r)
 	if !ok {
 		return
 	}
@@ -148,8 +154,7 @@ func (s *Server) kvUpdateSecret(w http.ResponseWriter, r *http.Request) {
 		Tags        *map[string]string `json:"tags"`
 		Attributes  *kvAttributesIn    `json:"attributes"`
 	}
-	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	kr, ok := s.kvBegin(w, r, true)
+	kr, raw, ok := s.kvBeginWrite(w, r)
 	if !ok {
 		return
 	}

@@ -141,6 +141,11 @@ type pcHeader struct {
 	Value string `json:"value"`
 }
 
+// pcPageSize is the most customers a page of the fake holds, fewer when
+// size asks for fewer; a client follows links.next whatever size it asked
+// for (https://learn.microsoft.com/partner-center/developer/get-a-list-of-customers).
+const pcPageSize = 100
+
 // pcListCustomers serves GET /v1/customers?size=N. Pages after the first
 // are asked for with seekOperation=Next and the MS-ContinuationToken header
 // of the previous page's links.next, whose URI is relative to the API
@@ -151,9 +156,13 @@ func (s *Server) pcListCustomers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	page := pcPageSize
 	s.mu.Lock()
-	page, partnerID := s.world.PageSize, s.world.Partner.ID
+	limit, partnerID := s.world.MaxPageSize, s.world.Partner.ID
 	s.mu.Unlock()
+	if limit > 0 {
+		page = min(page, limit)
+	}
 	if v := q.Get("size"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {

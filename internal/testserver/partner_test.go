@@ -65,7 +65,7 @@ func TestPartnerCustomersPaging(t *testing.T) {
 	t.Parallel()
 	s := New()
 	defer s.Close()
-	s.Mutate(func(w *World) { w.PageSize = 2 })
+	s.Mutate(func(w *World) { w.MaxPageSize = 2 })
 	want := map[string]bool{}
 	for range 5 {
 		want[s.AddCustomer(CustomerSpec{PartnerCenter: true})] = true

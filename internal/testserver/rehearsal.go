@@ -227,7 +227,9 @@ func applicationDisabled(app *App) *aadError {
 //	POST   /_sandbox/rehearsals/{name}  stage one
 //	DELETE /_sandbox/rehearsals/{name}  stop one
 //	POST   /_sandbox/gdap/relationships/{id}/approve[?customer=…]
-//	                                    the customer's admin approves
+//	                                    the customer's admin approves;
+//	                                    customer=new[&name=…] makes the
+//	                                    new customer's tenant first
 //
 // It answers only requests from a loopback address.
 const adminPrefix = "/_sandbox/"

@@ -255,7 +255,6 @@ func (s *Server) newWorld(partnerName string) *World {
 		RefreshTokens:       map[string]*RefreshToken{},
 		AuthCodes:           map[string]*AuthCode{},
 		DeviceCodes:         map[string]*DeviceCode{},
-		PageSize:            100,
 		RefreshIdleLifetime: defaultRefreshIdleLife,
 		GDAPDelay:           time.Minute,
 		DeviceCode:          DeviceCodePolicy{PendingPolls: 1, Interval: 1, Lifetime: 15 * time.Minute},
@@ -484,6 +483,11 @@ func (s *Server) handler() http.Handler {
 				break
 			}
 		}
+		// Every answer says when it was made by the fake's clock, as an
+		// origin server with a clock must (RFC 9110, section 6.6.1): a
+		// client that takes its now from Date follows the clock that
+		// Advance and the sandbox's /_sandbox/clock move.
+		w.Header().Set("Date", s.clock.Now().Format(http.TimeFormat))
 		rec := s.recorder.begin(s, r, service)
 		rw := &statusWriter{ResponseWriter: w}
 		defer func() { s.recorder.finish(rec, rw.status) }()

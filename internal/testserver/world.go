@@ -40,10 +40,13 @@ type World struct {
 	DeviceCodes map[string]*DeviceCode
 	// Vaults holds the key vaults (keyvault.go) by lower-cased name.
 	Vaults map[string]*Vault
-	// PageSize is how many items Graph, Partner Center and Exchange return
-	// per page when the client asks for more (or nothing). Small values make
-	// tests cross pages.
-	PageSize int
+	// MaxPageSize, when above 0, caps every page Graph, Partner Center and
+	// Exchange return, whatever the client asks: it models a service that
+	// sends fewer items than asked, which each allows (a client must follow
+	// the next link until it is absent). Tests set a small one to make
+	// clients cross pages. 0, the default, leaves each collection its own
+	// documented page sizes.
+	MaxPageSize int
 	// RefreshIdleLifetime is how long a refresh token stays valid unused
 	// (90 days in Entra ID).
 	RefreshIdleLifetime time.Duration
