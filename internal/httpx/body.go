@@ -25,12 +25,17 @@ func ReadBody(r io.Reader, limit int64) ([]byte, error) {
 	return AppendBody(nil, r, limit)
 }
 
+// presizeLimit bounds the slice ReadResponseBody makes from a
+// Content-Length before any of the body has arrived: an answer that
+// announces more than its few kilobytes grows the slice as it comes.
+const presizeLimit = 64 << 10
+
 // ReadResponseBody reads resp's body as ReadBody does, into a slice sized
-// by its Content-Length when that is known and within limit, so that the
-// body is read without growing and copying the slice on the way.
+// by its Content-Length when that is known and small, so that the body is
+// read without growing and copying the slice on the way.
 func ReadResponseBody(resp *http.Response, limit int64) ([]byte, error) {
 	var dst []byte
-	if n := resp.ContentLength; n >= 0 && (limit <= 0 && n <= DefaultBodyLimit || n <= limit) {
+	if n := resp.ContentLength; n >= 0 && n <= presizeLimit && (limit <= 0 || n <= limit) {
 		// One byte more than announced: the read that finds the end
 		// needs room to ask for it.
 		dst = make([]byte, 0, n+1)

@@ -73,6 +73,7 @@ func TestReadResponseBodySizesByContentLength(t *testing.T) {
 		{"announced short", 10, 0, body, nil},
 		{"announced long", 5000, 0, body, nil},
 		{"over the limit", 3000, 100, body[:100], ErrBodyTooLarge},
+		{"announced huge", 1 << 30, 0, body, nil},
 	} {
 		resp := &http.Response{ContentLength: tt.length, Body: io.NopCloser(strings.NewReader(body))}
 		got, err := ReadResponseBody(resp, tt.limit)
@@ -82,8 +83,11 @@ func TestReadResponseBodySizesByContentLength(t *testing.T) {
 			require.NoError(t, err, tt.name)
 		}
 		assert.Equal(t, tt.want, string(got), tt.name)
-		if tt.name == "announced" {
+		switch tt.name {
+		case "announced":
 			assert.Equal(t, 3001, cap(got), "sized by Content-Length, with room to read the end")
+		case "announced huge":
+			assert.Less(t, cap(got), 1<<20, "a Content-Length alone allocates no more than the body")
 		}
 	}
 }
