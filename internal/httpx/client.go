@@ -148,6 +148,18 @@ func WithGate(ctx context.Context, g Gate) context.Context {
 // nestedKey marks the context of a request inside a Pipeline's attempt.
 type nestedKey struct{}
 
+// nested is the parent of an attempt's context: the caller's, marked with
+// nestedKey. It lives in the attempt's watch, so that the mark costs no
+// allocation of its own.
+type nested struct{ context.Context }
+
+func (n *nested) Value(key any) any {
+	if _, ok := key.(nestedKey); ok {
+		return true
+	}
+	return n.Context.Value(key)
+}
+
 // RoundTrip is Do, so that a Pipeline can serve as an http.Client's
 // Transport. Its errors are not wrapped in a *url.Error: the http.Client
 // adds that, and one URL in an error is enough.
@@ -171,7 +183,7 @@ func (p *Pipeline) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := call{p: p, req: req, ctx: context.WithValue(ctx, nestedKey{}, true), body: body,
+	c := call{p: p, req: req, ctx: ctx, body: body,
 		class: retryClassFor(ctx, req.Method), start: time.Now()}
 	if g, ok := ctx.Value(gateKey{}).(Gate); ok {
 		c.gate = g
@@ -205,7 +217,7 @@ func (p *Pipeline) Do(req *http.Request) (*http.Response, error) {
 type call struct {
 	p        *Pipeline
 	req      *http.Request
-	ctx      context.Context // req's, marked as inside a Pipeline
+	ctx      context.Context // req's
 	body     func() (io.ReadCloser, error)
 	class    RetryClass
 	start    time.Time

@@ -159,7 +159,7 @@ func (c *Client) send(ctx, rctx context.Context, r *Request, id string, tok toke
 	}
 	// The keys are canonical already (the service's request-id header
 	// is canonicalised once, by New), so no Set has to check them.
-	h := make(http.Header, len(r.Header)+5)
+	h := req.Header
 	if r.Body != nil {
 		h["Content-Type"] = jsonType
 	}
@@ -171,7 +171,6 @@ func (c *Client) send(ctx, rctx context.Context, r *Request, id string, tok toke
 		h["User-Agent"] = c.ua
 	}
 	h[c.idHeader] = []string{id}
-	req.Header = h
 	tok.SetAuthHeader(req)
 	resp, err := c.pipe.Do(req)
 	if err != nil {
