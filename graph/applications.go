@@ -257,6 +257,54 @@ func (c *Client) RemovePassword(ctx context.Context, objectID, keyID string) err
 		class: httpx.RetryThrottleOnly, refs: []string{objectID}}, nil)
 }
 
+// AddKey adds a certificate to the application objectID: cred's Key is
+// the certificate (DER, public part only), Type "AsymmetricX509Cert" and
+// Usage "Verify" by default. proof is a JWT signed with the key of one of
+// the app's current certificates (token.KeyProof): an app with no valid
+// certificate cannot use AddKey and is updated with UpdateApplication
+// instead. It returns the new keyCredential, without its key.
+//
+// See https://learn.microsoft.com/graph/api/application-addkey.
+func (c *Client) AddKey(ctx context.Context, objectID string, cred KeyCredential, proof string) (KeyCredential, error) {
+	if err := checkGUID("application object id", objectID); err != nil {
+		return KeyCredential{}, err
+	}
+	if len(cred.Key) == 0 || proof == "" {
+		return KeyCredential{}, invalidArg("AddKey needs the certificate and a proof of possession")
+	}
+	if cred.Type == "" {
+		cred.Type, cred.Usage = "AsymmetricX509Cert", "Verify"
+	}
+	body := struct {
+		KeyCredential      KeyCredential `json:"keyCredential"`
+		PasswordCredential *struct{}     `json:"passwordCredential"`
+		Proof              string        `json:"proof"`
+	}{KeyCredential: cred, Proof: proof}
+	var out KeyCredential
+	err := c.do(ctx, request{method: http.MethodPost, path: "/applications/" + objectID + "/addKey", body: body,
+		class: httpx.RetryThrottleOnly, refs: []string{objectID}}, &out)
+	return out, err
+}
+
+// RemoveKey removes the certificate keyID from the application objectID;
+// proof is as for AddKey.
+//
+// See https://learn.microsoft.com/graph/api/application-removekey.
+func (c *Client) RemoveKey(ctx context.Context, objectID, keyID, proof string) error {
+	if err := checkGUID("application object id", objectID); err != nil {
+		return err
+	}
+	if err := checkGUID("key id", keyID); err != nil {
+		return err
+	}
+	body := struct {
+		KeyID string `json:"keyId"`
+		Proof string `json:"proof"`
+	}{keyID, proof}
+	return c.do(ctx, request{method: http.MethodPost, path: "/applications/" + objectID + "/removeKey", body: body,
+		class: httpx.RetryThrottleOnly, refs: []string{objectID}}, nil)
+}
+
 // firstMatch returns the first item of the collection at path that filter
 // selects, or an error matching ErrNotFound naming what. A lookup of a
 // recently created ref rides out replication delay, which shows here as

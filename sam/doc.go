@@ -102,8 +102,12 @@
 //
 // # Upkeep
 //
-// Partner.Inspect shows the app's secrets and their expiry, its redirect
-// URIs and which permissions really have consent. Partner.RotateSecret
-// replaces the client secret without ever leaving a store with a secret
-// that does not work.
+// Partner.Inspect shows the app's secrets and certificates and their
+// expiry, its redirect URIs and which permissions really have consent.
+// Partner.RotateCredentials replaces the client secret or the certificate
+// without ever leaving a store with a credential that does not work, after
+// an admin's sign-in or, with RotateOptions.Unattended and the delegated
+// permission UnattendedRotationManifest adds, through the refresh token
+// alone. SetupOptions.Certificate makes a certificate-only app, with no
+// client secret at all.
 package sam

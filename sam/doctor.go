@@ -89,11 +89,14 @@ type DoctorOptions struct {
 	// DefaultManifest().
 	Manifest Manifest
 	// RefreshTokenObtainedAt is when the stored refresh token was obtained
-	// (FileStore.RefreshTokenObtainedAt); zero when not known.
+	// (Store.RefreshTokenObtainedAt); zero when not known.
 	RefreshTokenObtainedAt time.Time
 	// StoredSecret is the client secret the credentials hold, to find it
 	// among the app's; zero with a certificate.
 	StoredSecret token.Secret
+	// StoredCertificate is the certificate the credentials hold, to find
+	// it among the app's; nil with a secret alone.
+	StoredCertificate *token.Certificate
 	// Within is how far ahead to look; 0 means DefaultDoctorWithin.
 	Within time.Duration
 	// Now gives the current time. When nil, the doctor takes it from the
@@ -253,10 +256,11 @@ func (d *doctor) partner(ctx context.Context) error {
 		}
 	}
 	d.setNow(date)
-	// Redeeming the refresh token just now rotated it when a new one
-	// came: its idle lifetime starts again today.
+	// Redeeming the refresh token rotated it when a new one came, just
+	// now or earlier in this Partner's life (a program lists the tenants
+	// before it runs the doctor): its idle lifetime starts again today.
 	obtained := d.opts.RefreshTokenObtainedAt
-	if after := p.RefreshToken(token.RefreshSAM); !after.IsZero() && !after.Equal(before) {
+	if after := p.RefreshToken(token.RefreshSAM); !after.IsZero() && (!after.Equal(before) || !after.Equal(d.p.refresh)) {
 		obtained = d.now
 	}
 	if !obtained.IsZero() {
@@ -314,11 +318,7 @@ func (d *doctor) app(in *Inspection) {
 		d.add(Finding{Kind: FindingStoredSecret, Where: WherePartner, Severity: SeverityBroken,
 			What: "the stored client secret is not one of the app's secrets", Fix: "samctl rotate-secret"})
 	}
-	for _, k := range in.App.KeyCredentials {
-		d.dated(Finding{Kind: FindingCertificateExpiry, Where: WherePartner,
-			What: fmt.Sprintf("certificate %s expires", cmp.Or(k.DisplayName, k.CustomKeyIdentifier, k.KeyID)),
-			Fix:  "upload a new certificate to the app and point the credentials at it"}, k.EndDateTime)
-	}
+	d.certificates(in)
 	if !in.HasServicePrincipal {
 		d.add(Finding{Kind: FindingNoServicePrincipal, Where: WherePartner, Severity: SeverityBroken,
 			What: "the app has no service principal in the partner tenant", Fix: "samctl setup"})
@@ -329,6 +329,38 @@ func (d *doctor) app(in *Inspection) {
 	}) {
 		d.add(Finding{Kind: FindingRedirectURI, Where: WherePartner, Severity: SeverityBroken,
 			What: "the app has no loopback web redirect URI: the admin's sign-in through it cannot finish", Fix: "samctl setup"})
+	}
+}
+
+// certificates reports the app's certificates that expire, the stored one
+// first among them, the leftovers of an interrupted rotation, and a stored
+// certificate the app does not have.
+func (d *doctor) certificates(in *Inspection) {
+	stored := in.StoredCertificate(d.opts.StoredCertificate)
+	leftovers := in.CertificateLeftovers(d.opts.StoredCertificate)
+	for _, c := range in.Certificates {
+		name := cmp.Or(c.DisplayName, c.Thumbprint, c.KeyID)
+		switch {
+		case slices.ContainsFunc(leftovers, func(l CertificateInfo) bool { return l.KeyID == c.KeyID }):
+			d.add(Finding{Kind: FindingLeftoverSecret, Where: WherePartner, Severity: SeverityWarning,
+				What: fmt.Sprintf("certificate %s is a leftover of an interrupted rotation", c.Thumbprint), Fix: "samctl rotate-credentials --kind certificate"})
+		case stored != "" && strings.EqualFold(c.KeyID, stored):
+			// An expired certificate cannot sign the proof addKey asks
+			// for: only a new setup replaces it then.
+			fix := "samctl rotate-credentials --kind certificate"
+			if !c.End.After(d.now) {
+				fix = "samctl setup --certificate"
+			}
+			d.dated(Finding{Kind: FindingCertificateExpiry, Where: WherePartner,
+				What: fmt.Sprintf("the stored certificate %s expires", c.Thumbprint), Fix: fix}, c.End)
+		default:
+			d.dated(Finding{Kind: FindingCertificateExpiry, Where: WherePartner, What: fmt.Sprintf("certificate %s expires", name),
+				Fix: "samctl rotate-credentials --kind certificate (or, for a certificate another tool uses, renew it there)"}, c.End)
+		}
+	}
+	if d.opts.StoredCertificate != nil && d.opts.StoredSecret.IsZero() && stored == "" {
+		d.add(Finding{Kind: FindingStoredSecret, Where: WherePartner, Severity: SeverityBroken,
+			What: "the stored certificate is not one of the app's certificates", Fix: "samctl setup --certificate"})
 	}
 }
 

@@ -58,7 +58,7 @@ func TestDoctorFindsEachKindOfPartnerProblem(t *testing.T) {
 				return nil
 			}},
 		{name: "certificate expired", kind: sam.FindingCertificateExpiry, severity: sam.SeverityBroken, when: -day,
-			fix: "upload a new certificate to the app and point the credentials at it",
+			fix: "samctl rotate-credentials --kind certificate (or, for a certificate another tool uses, renew it there)",
 			plant: func(t *testing.T, w *accessWorld, now time.Time) *sam.Partner {
 				w.s.Mutate(func(world *testserver.World) {
 					app := world.Apps[w.app.AppID]

@@ -90,10 +90,11 @@ func TestDoctorReportsEveryPlantedFinding(t *testing.T) {
 		StoredSecret:           token.NewSecret(w.app.Secret),
 		Now:                    func() time.Time { return now },
 	}
-	// The partner tenant's token is in the cache already, so the doctor
-	// does not redeem, and so renew, the refresh token.
+	// The partner tenant's token is in the cache already, and came without
+	// a new refresh token: the stored one ages on.
 	_, err := w.p.Token(t.Context(), w.partner.TenantID, w.s.Cloud().Graph.Scope())
 	require.NoError(t, err)
+	sam.Unrotated(w.sp)
 	rep, err := w.sp.Doctor(t.Context(), tenants, opts)
 	require.NoError(t, err)
 
@@ -122,6 +123,9 @@ func TestDoctorReportsEveryPlantedFinding(t *testing.T) {
 	// Ten days before the secret's end, the stored secret is reported
 	// with its date.
 	opts.Now = func() time.Time { return secretEnd.Add(-10 * 24 * time.Hour) }
+	// The customers' tokens of the first run renewed the refresh token;
+	// again as if they had not.
+	sam.Unrotated(w.sp)
 	rep, err = w.sp.Doctor(t.Context(), nil, opts)
 	require.NoError(t, err)
 	sec := findings(rep, sam.FindingStoredSecret, sam.WherePartner)
@@ -183,6 +187,16 @@ func TestDoctorRefreshToken(t *testing.T) {
 	rep, err := w.sp.Doctor(t.Context(), nil, opts)
 	require.NoError(t, err)
 	assert.Empty(t, findings(rep, sam.FindingRefreshTokenIdle, sam.WherePartner), "renewed by the run: %+v", rep.Findings)
+
+	// A program that lists the tenants before the doctor (as samctl does)
+	// renewed it then: the doctor, finding the partner's token cached,
+	// still knows.
+	fresh := w.newPartner(t, w.creds(w.p.RefreshToken(token.RefreshSAM).Reveal()), w.hc, 0)
+	_, err = fresh.Provider().Token(t.Context(), w.partner.TenantID, w.s.Cloud().Graph.Scope())
+	require.NoError(t, err)
+	rep, err = fresh.Doctor(t.Context(), nil, opts)
+	require.NoError(t, err)
+	assert.Empty(t, findings(rep, sam.FindingRefreshTokenIdle, sam.WherePartner), "renewed before the run: %+v", rep.Findings)
 
 	// Revoked sessions: the one finding is that the credentials are refused.
 	require.NoError(t, w.s.RevokeSessions(w.partner.AdminID))

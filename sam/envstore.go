@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/token"
@@ -130,12 +131,21 @@ func (s *EnvStore) load(tenant, app, secret, rt, exchangeRT string, certificates
 }
 
 // Cloud returns the cloud named by SAMKIT_CLOUD, cloud.Public if unset.
-func (s *EnvStore) Cloud() (cloud.Configuration, error) {
+func (s *EnvStore) Cloud(ctx context.Context) (cloud.Configuration, error) {
+	if err := ctx.Err(); err != nil {
+		return cloud.Configuration{}, err
+	}
 	c, err := cloud.ByName(s.get(envCloud))
 	if err != nil {
 		return cloud.Configuration{}, fmt.Errorf("sam: %s: %w", envCloud, err)
 	}
 	return c, nil
+}
+
+// RefreshTokenObtainedAt returns the zero time: environment variables do
+// not say when their refresh token was obtained.
+func (s *EnvStore) RefreshTokenObtainedAt(ctx context.Context) (time.Time, error) {
+	return time.Time{}, ctx.Err()
 }
 
 // Save always fails: a process cannot change the environment it was given.

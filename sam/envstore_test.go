@@ -123,12 +123,12 @@ func TestEnvStoreCertificate(t *testing.T) {
 func TestEnvStoreCloud(t *testing.T) {
 	t.Parallel()
 	for value, want := range map[string]string{"": "public", "usgov": "usgov", " China ": "china"} {
-		c, err := (&EnvStore{Lookup: mapLookup(map[string]string{envCloud: value})}).Cloud()
+		c, err := (&EnvStore{Lookup: mapLookup(map[string]string{envCloud: value})}).Cloud(t.Context())
 		if err != nil || c.Name != want {
 			t.Errorf("Cloud() with %s=%q = %q, %v; want %q", envCloud, value, c.Name, err, want)
 		}
 	}
-	if _, err := (&EnvStore{Lookup: mapLookup(map[string]string{envCloud: "mars"})}).Cloud(); err == nil || !strings.Contains(err.Error(), envCloud) {
+	if _, err := (&EnvStore{Lookup: mapLookup(map[string]string{envCloud: "mars"})}).Cloud(t.Context()); err == nil || !strings.Contains(err.Error(), envCloud) {
 		t.Errorf("Cloud() with an unknown cloud: error = %v, want one naming %s", err, envCloud)
 	}
 }

@@ -1,6 +1,10 @@
 package sam
 
-import "context"
+import (
+	"context"
+
+	"github.com/samkit/samkit/token"
+)
 
 // TenantSources lets the external tests list tenants from clients holding
 // tokens minted for them, with rights a real sign-in would not choose.
@@ -11,3 +15,8 @@ type TenantSources = tenantSources
 func ListTenants(ctx context.Context, src TenantSources, opts ListOptions, partnerID string) ([]Tenant, error) {
 	return listTenants(ctx, src, opts, partnerID)
 }
+
+// Unrotated makes p as if built with the refresh token it holds now, and so
+// never rotated since: a Partner whose token came without a new refresh
+// token, which Entra may do, and the fake never does.
+func Unrotated(p *Partner) { p.refresh = p.p.RefreshToken(token.RefreshSAM) }

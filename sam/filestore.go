@@ -162,11 +162,7 @@ func (s *FileStore) Load(ctx context.Context) (token.Credentials, error) {
 		ExchangeRefreshToken: token.NewSecret(doc.ExchangeRefreshToken),
 	}
 	if doc.CertificatePath != "" {
-		p := doc.CertificatePath
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(filepath.Dir(s.path), p)
-		}
-		if c.Certificate, err = loadCertificate(p, doc.CertificatePassword); err != nil {
+		if c.Certificate, err = loadCertificate(s.resolve(doc.CertificatePath), doc.CertificatePassword); err != nil {
 			return token.Credentials{}, fmt.Errorf("sam: %s: %w", s.path, err)
 		}
 	}
@@ -231,7 +227,8 @@ func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 	if c.TenantID == "" || c.ApplicationID == "" {
 		return errors.New("sam: credentials to save need a tenant id and an application id")
 	}
-	return s.update(ctx, func(old *fileDoc) (fileDoc, error) {
+	var replaced string
+	err := s.update(ctx, func(old *fileDoc) (fileDoc, error) {
 		doc := fileDoc{
 			TenantID:             c.TenantID,
 			ApplicationID:        c.ApplicationID,
@@ -252,16 +249,96 @@ func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 		now := s.clock()()
 		doc.RefreshTokenObtainedAt = obtainedAt(doc.RefreshToken, now, old, token.RefreshSAM)
 		doc.ExchangeRefreshTokenObtainedAt = obtainedAt(doc.ExchangeRefreshToken, now, old, token.RefreshExchange)
-		switch {
-		case s.certPath != "":
-			doc.CertificatePath, doc.CertificatePassword = s.certPath, s.certPassword.Reveal()
-		case c.Certificate != nil && old != nil && old.CertificatePath != "":
-			doc.CertificatePath, doc.CertificatePassword = old.CertificatePath, old.CertificatePassword
-		case c.Certificate != nil:
-			return fileDoc{}, fmt.Errorf("sam: %s stores a certificate by its path, and none is known: use WithCertificateFile", s.path)
-		}
-		return doc, nil
+		var err error
+		replaced, err = s.placeCertificate(old, &doc, c.Certificate)
+		return doc, err
 	})
+	if err == nil {
+		s.removeReplacedCertificate(replaced)
+	}
+	return err
+}
+
+// certFileMark is in the name of every certificate file a FileStore
+// writes: "credentials.cert-1a2b3c4d5e6f7a8b.pem" beside
+// "credentials.json".
+const certFileMark = ".cert-"
+
+// certFileName names the PEM file that keeps c beside the credentials
+// file: after the file and the certificate's thumbprint, so that a new
+// certificate never overwrites the one the credentials file still names.
+func (s *FileStore) certFileName(c *token.Certificate) string {
+	base := strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path))
+	return base + certFileMark + c.Thumbprint()[:16] + ".pem"
+}
+
+// placeCertificate records c in doc: by the path WithCertificateFile
+// gave; by the path old records when that file holds c; else in a PEM
+// file of its own, with its key, mode 0600, which it writes. It returns the
+// certificate file samkit wrote earlier that doc no longer names, for
+// removal once doc is saved.
+func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (replaced string, err error) {
+	if old != nil && s.wroteCertificate(old.CertificatePath) {
+		replaced = old.CertificatePath
+	}
+	switch {
+	case s.certPath != "":
+		doc.CertificatePath, doc.CertificatePassword = s.certPath, s.certPassword.Reveal()
+	case c == nil:
+	case len(c.Chain) == 0 || c.Key == nil:
+		return "", fmt.Errorf("sam: %s: the certificate to save has no certificate or no key", s.path)
+	case old != nil && old.CertificatePath != "":
+		if held, err := loadCertificate(s.resolve(old.CertificatePath), old.CertificatePassword); err == nil && sameCertificate(held, c) {
+			doc.CertificatePath, doc.CertificatePassword = old.CertificatePath, old.CertificatePassword
+			break
+		}
+		fallthrough
+	default:
+		pemText, err := certificatePEM(c)
+		if err != nil {
+			return "", err
+		}
+		name := s.certFileName(c)
+		if err := s.writeFile(s.resolve(name), []byte(pemText)); err != nil {
+			return "", fmt.Errorf("sam: writing the certificate beside %s: %w", s.path, err)
+		}
+		doc.CertificatePath = name
+	}
+	if replaced == doc.CertificatePath {
+		replaced = ""
+	}
+	return replaced, nil
+}
+
+// wroteCertificate reports whether name is a certificate file this store
+// writes (certFileName's shape, beside the credentials file): only such a
+// file is removed when replaced, never one a person pointed the store at.
+func (s *FileStore) wroteCertificate(name string) bool {
+	base := strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path))
+	thumb, ok := strings.CutPrefix(name, base+certFileMark)
+	if !ok {
+		return false
+	}
+	thumb, ok = strings.CutSuffix(thumb, ".pem")
+	return ok && len(thumb) == 16 && strings.Trim(thumb, "0123456789abcdef") == ""
+}
+
+// removeReplacedCertificate removes a certificate file samkit wrote that
+// the credentials file no longer names: a key that is no longer stored
+// should not linger on disk.
+func (s *FileStore) removeReplacedCertificate(name string) {
+	if name != "" {
+		os.Remove(s.resolve(name))
+	}
+}
+
+// resolve makes a path the file records absolute: relative ones are
+// relative to the credentials file's directory.
+func (s *FileStore) resolve(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(filepath.Dir(s.path), p)
 }
 
 // SaveRefreshToken replaces one refresh token in the file and keeps
@@ -373,24 +450,32 @@ func pathErrText(err error) string {
 	return err.Error()
 }
 
-// saveClientSecret replaces the client secret alone, for RotateSecret:
-// the refresh tokens in the file may have been rotated by another process
-// since c was loaded, and must not step back.
-func (s *FileStore) saveClientSecret(ctx context.Context, c token.Credentials) error {
+// saveAppCredential replaces the app's client secret and certificate
+// alone, for a rotation: the refresh tokens in the file may have been
+// rotated by another process since c was loaded, and must not step back.
+func (s *FileStore) saveAppCredential(ctx context.Context, c token.Credentials) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.update(ctx, func(old *fileDoc) (fileDoc, error) {
+	var replaced string
+	err := s.update(ctx, func(old *fileDoc) (fileDoc, error) {
 		if old == nil {
-			return fileDoc{}, fmt.Errorf("sam: cannot save the new client secret: %w: %s does not exist", ErrNoCredentials, s.path)
+			return fileDoc{}, fmt.Errorf("sam: cannot save the new credential: %w: %s does not exist", ErrNoCredentials, s.path)
 		}
 		if !strings.EqualFold(old.ApplicationID, c.ApplicationID) || !strings.EqualFold(old.TenantID, c.TenantID) {
-			return fileDoc{}, fmt.Errorf("sam: %s now holds the credentials of another app (%s): the new client secret of %s was not saved", s.path, old.ApplicationID, c.ApplicationID)
+			return fileDoc{}, fmt.Errorf("sam: %s now holds the credentials of another app (%s): the new credential of %s was not saved", s.path, old.ApplicationID, c.ApplicationID)
 		}
 		doc := *old
 		doc.ClientSecret = c.ClientSecret.Reveal()
-		return doc, nil
+		doc.CertificatePath, doc.CertificatePassword = "", ""
+		var err error
+		replaced, err = s.placeCertificate(old, &doc, c.Certificate)
+		return doc, err
 	})
+	if err == nil {
+		s.removeReplacedCertificate(replaced)
+	}
+	return err
 }
 
 // update runs a read-modify-write of the file under the store's locks;
@@ -523,11 +608,19 @@ func (s *FileStore) write(doc fileDoc) error {
 	if err != nil {
 		return fmt.Errorf("sam: encoding the credentials: %w", err)
 	}
-	b = append(b, '\n')
-	dir := filepath.Dir(s.path)
+	if err := s.writeFile(s.path, append(b, '\n')); err != nil {
+		return fmt.Errorf("sam: writing the credentials: %w", err)
+	}
+	return nil
+}
+
+// writeFile replaces the file at path, beside the credentials file, with
+// b atomically, mode 0600.
+func (s *FileStore) writeFile(path string, b []byte) error {
+	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, s.tempPattern())
 	if err != nil {
-		return fmt.Errorf("sam: writing the credentials: %w", err)
+		return err
 	}
 	renamed := false
 	defer func() {
@@ -538,29 +631,29 @@ func (s *FileStore) write(doc fileDoc) error {
 	}()
 	// CreateTemp already uses 0600; Chmod states it, whatever the umask.
 	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("sam: writing the credentials: %w", err)
+		return err
 	}
 	if _, err := tmp.Write(b); err != nil {
-		return fmt.Errorf("sam: writing the credentials: %w", err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("sam: writing the credentials: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("sam: writing the credentials: %w", err)
+		return err
 	}
 	if s.beforeRename != nil {
 		if err := s.beforeRename(tmp.Name()); err != nil {
-			return fmt.Errorf("sam: writing the credentials: %w", err)
+			return err
 		}
 	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		return fmt.Errorf("sam: replacing the credentials file: %w", err)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("replacing %s: %w", path, err)
 	}
 	renamed = true
 	// The rename is durable only once the directory entry is.
 	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("sam: saving the credentials directory: %w", err)
+		return fmt.Errorf("syncing the directory: %w", err)
 	}
 	return nil
 }

@@ -24,6 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/token"
 )
@@ -427,11 +430,48 @@ func TestFileStoreCertificate(t *testing.T) {
 	if doc := readDoc(t, s.Path()); doc["certificatePath"] != "sam.pem" {
 		t.Errorf("certificatePath after a second Save = %v, want sam.pem", doc["certificatePath"])
 	}
-	// A certificate with no path on record cannot be saved.
-	fresh := newTestStore(t)
-	if err := fresh.Save(ctx, got); err == nil || !strings.Contains(err.Error(), "WithCertificateFile") {
-		t.Errorf("Save() of a certificate with no known path: error = %v, want one naming WithCertificateFile", err)
+}
+
+// TestFileStoreWritesCertificate: a certificate with no path on record is
+// written beside the credentials as PEM with its key, mode 0600, named in
+// the file; a new one replaces it, and the old PEM file goes.
+func TestFileStoreWritesCertificate(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := newTestStore(t)
+	first, err := NewCertificate(CertificateOptions{Subject: "samkit test"})
+	require.NoError(t, err)
+	c := testCredentials()
+	c.ClientSecret, c.Certificate = token.Secret{}, first
+	require.NoError(t, s.Save(ctx, c))
+
+	doc := readDoc(t, s.Path())
+	name, _ := doc["certificatePath"].(string)
+	require.NotEmpty(t, name, "the file should name the certificate it wrote")
+	assert.False(t, filepath.IsAbs(name), "the path is relative to the credentials file, so the folder can move")
+	pemPath := filepath.Join(filepath.Dir(s.Path()), name)
+	info, err := os.Stat(pemPath)
+	require.NoError(t, err)
+	if runtime.GOOS != "windows" {
+		assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the PEM file holds the private key")
 	}
+	b, err := os.ReadFile(pemPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "PRIVATE KEY", "the PEM keeps the key the app signs with")
+	got, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, got.Certificate)
+	assert.Equal(t, first.Thumbprint(), got.Certificate.Thumbprint())
+
+	second, err := NewCertificate(CertificateOptions{Subject: "samkit test"})
+	require.NoError(t, err)
+	c.Certificate = second
+	require.NoError(t, s.saveAppCredential(ctx, c))
+	got, err = s.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, second.Thumbprint(), got.Certificate.Thumbprint())
+	_, err = os.Stat(pemPath)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "the replaced certificate's key should not linger on disk")
 }
 
 func TestFileStoreSaveNeedsIDs(t *testing.T) {
@@ -654,4 +694,28 @@ func writeTestCertificate(t *testing.T, path string) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestFileStoreKeepsCertificateItDidNotWrite: a rotation away from a
+// certificate file a person chose leaves that file alone.
+func TestFileStoreKeepsCertificateItDidNotWrite(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := newTestStore(t)
+	require.NoError(t, os.MkdirAll(filepath.Dir(s.Path()), 0o700))
+	mine := filepath.Join(filepath.Dir(s.Path()), "credentials.cert-prod.pem")
+	writeTestCertificate(t, mine)
+	require.NoError(t, NewFileStore(s.Path(), WithCertificateFile(filepath.Base(mine), token.Secret{})).Save(ctx, testCredentials()))
+	c, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, c.Certificate)
+
+	c.Certificate, err = NewCertificate(CertificateOptions{Subject: "next"})
+	require.NoError(t, err)
+	require.NoError(t, s.saveAppCredential(ctx, c))
+	_, err = os.Stat(mine)
+	assert.NoError(t, err, "a certificate file samkit did not write is never removed")
+	got, err := s.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, c.Certificate.Thumbprint(), got.Certificate.Thumbprint())
 }

@@ -2,6 +2,9 @@ package sam
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -25,6 +28,7 @@ type Inspection struct {
 	// in the inspected tenant; without it nothing is consented.
 	HasServicePrincipal bool
 	Secrets             []SecretInfo
+	Certificates        []CertificateInfo
 	RedirectURIs        []RedirectURI
 	Permissions         []PermissionStatus
 }
@@ -39,6 +43,44 @@ type SecretInfo struct {
 	Start, End  time.Time
 	// ExpiresSoon is set within ExpiryWarning of End; Expired after it.
 	ExpiresSoon, Expired bool
+}
+
+// CertificateInfo describes a certificate registered on the app; Graph
+// never returns the certificate itself once it is registered.
+type CertificateInfo struct {
+	KeyID       string
+	DisplayName string
+	// Thumbprint is the certificate's SHA-1 thumbprint in upper-case hex,
+	// as the Entra admin center lists it.
+	Thumbprint string
+	Start, End time.Time
+	// ExpiresSoon is set within ExpiryWarning of End; Expired after it.
+	ExpiresSoon, Expired bool
+}
+
+// StoredCertificate returns the key id of the app's certificate that c
+// is, "" when c is nil or not registered on the app.
+func (in *Inspection) StoredCertificate(c *token.Certificate) string {
+	if c == nil || len(c.Chain) == 0 {
+		return ""
+	}
+	return keyIDOf(in.App.KeyCredentials, c)
+}
+
+// CertificateLeftovers returns the certificates samkit added to the app
+// that are not stored: what an interrupted certificate rotation leaves.
+// The next RotateCredentials of certificates removes them once it has
+// checked that the stored one works. None are returned when stored is not
+// registered on the app.
+func (in *Inspection) CertificateLeftovers(stored *token.Certificate) []CertificateInfo {
+	ids := certificateKind{app: in.App}.leftovers(token.Credentials{Certificate: stored})
+	var out []CertificateInfo
+	for _, c := range in.Certificates {
+		if slices.ContainsFunc(ids, func(id string) bool { return strings.EqualFold(id, c.KeyID) }) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // RedirectURI is one redirect URI and its platform: "web" (confidential
@@ -86,6 +128,18 @@ func inspectAt(ctx context.Context, g *graph.Client, appID string, now time.Time
 		in.Secrets = append(in.Secrets, s)
 	}
 	slices.SortFunc(in.Secrets, func(a, b SecretInfo) int { return a.End.Compare(b.End) })
+	for _, k := range app.KeyCredentials {
+		c := CertificateInfo{KeyID: k.KeyID, DisplayName: k.DisplayName, Thumbprint: k.CustomKeyIdentifier, Start: k.StartDateTime, End: k.EndDateTime}
+		if b, err := base64.StdEncoding.DecodeString(k.CustomKeyIdentifier); err == nil && len(b) == sha1.Size {
+			c.Thumbprint = strings.ToUpper(hex.EncodeToString(b))
+		}
+		if !c.End.IsZero() {
+			c.Expired = !now.Before(c.End)
+			c.ExpiresSoon = !c.Expired && c.End.Sub(now) <= ExpiryWarning
+		}
+		in.Certificates = append(in.Certificates, c)
+	}
+	slices.SortFunc(in.Certificates, func(a, b CertificateInfo) int { return a.End.Compare(b.End) })
 	for _, u := range app.Web.RedirectURIs {
 		in.RedirectURIs = append(in.RedirectURIs, RedirectURI{Platform: "web", URI: u})
 	}

@@ -2,8 +2,6 @@ package sam
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -277,6 +275,18 @@ func (s *KeyVaultStore) Cloud(ctx context.Context) (cloud.Configuration, error) 
 	return c, nil
 }
 
+// RefreshTokenObtainedAt returns when the vault's SAM refresh token was
+// obtained, from its current version's obtainedAt tag; the zero time
+// when the vault holds none or the tag is missing.
+func (s *KeyVaultStore) RefreshTokenObtainedAt(ctx context.Context) (time.Time, error) {
+	_, tags, _, err := s.get(ctx, kvRefresh)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, _ := obtainedTag(tags)
+	return t, nil
+}
+
 // Save writes every credential as a new version of its secret. A refresh
 // token the vault holds already keeps its obtainedAt; a new one is stamped
 // now. The app's secret is written last, so that a Save cut short leaves
@@ -324,6 +334,31 @@ func (s *KeyVaultStore) Save(ctx context.Context, c token.Credentials) error {
 		cl = tagValue(tags, tagCloud)
 	}
 	return s.set(ctx, kvApp, c.ApplicationID, map[string]string{tagTenant: c.TenantID, tagCloud: cl})
+}
+
+// saveAppCredential writes the client secret and the certificate alone,
+// for a rotation: the refresh token in the vault may have been rotated by
+// another process since c was loaded, and must not step back.
+func (s *KeyVaultStore) saveAppCredential(ctx context.Context, c token.Credentials) error {
+	app, tags, found, err := s.get(ctx, kvApp)
+	if err != nil {
+		return err
+	}
+	if !found || !strings.EqualFold(app, c.ApplicationID) || !strings.EqualFold(tagValue(tags, tagTenant), c.TenantID) {
+		return fmt.Errorf("sam: Key Vault %s holds the credentials of another app under %s-*: the new credential of %s was not saved", s.vaultURL, s.prefix, c.ApplicationID)
+	}
+	cert, err := certificatePEM(c.Certificate)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// The certificate goes first: a rotation to a certificate that stops
+	// between the two writes leaves a store whose secret still works.
+	if err := s.set(ctx, kvCertificate, cert, nil); err != nil {
+		return err
+	}
+	return s.set(ctx, kvClientSecret, c.ClientSecret.Reveal(), nil)
 }
 
 // SaveRefreshToken saves a rotated refresh token as
@@ -396,22 +431,4 @@ func tagValue(tags map[string]*string, k string) string {
 func obtainedTag(tags map[string]*string) (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339Nano, tagValue(tags, tagObtainedAt))
 	return t, err == nil
-}
-
-// certificatePEM encodes a certificate chain and its key as PEM ("" for
-// none), as token.ParseCertificate reads it back.
-func certificatePEM(c *token.Certificate) (string, error) {
-	if c == nil || len(c.Chain) == 0 {
-		return "", nil
-	}
-	var b strings.Builder
-	for _, cert := range c.Chain {
-		_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(c.Key)
-	if err != nil {
-		return "", fmt.Errorf("sam: the certificate's key cannot be stored: %w", err)
-	}
-	_ = pem.Encode(&b, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	return b.String(), nil
 }

@@ -143,6 +143,20 @@ func DefaultManifest() Manifest {
 	}}
 }
 
+// UnattendedRotationManifest returns m with Microsoft Graph's delegated
+// Application.ReadWrite.All added: with it, RotateCredentials with
+// Unattended adds and removes the app's secrets and certificates through
+// the SAM refresh token, as the admin who consented, with no sign-in
+// (https://learn.microsoft.com/graph/api/application-addpassword,
+// https://learn.microsoft.com/graph/api/application-addkey). It lets
+// whoever holds the refresh token manage every app registration the
+// admin may, so add it only where rotation must run unattended.
+func UnattendedRotationManifest(m Manifest) Manifest {
+	id, _ := LookupPermission(GraphAppID, DelegatedPermission, "Application.ReadWrite.All")
+	return m.Merge(Manifest{Resources: []ResourceAccess{{ResourceAppID: GraphAppID, Name: "Microsoft Graph",
+		Delegated: []Permission{{ID: id, Name: "Application.ReadWrite.All"}}}}})
+}
+
 // Resource returns what m asks of the resource with the given app id.
 func (m Manifest) Resource(resourceAppID string) (ResourceAccess, bool) {
 	for _, r := range m.Resources {

@@ -69,6 +69,7 @@ var catalog = []knownResource{
 		name:    "Microsoft Graph",
 		aliases: []string{"microsoft graph", "graph", "msgraph"},
 		delegated: map[string]string{
+			"Application.ReadWrite.All":                "bdfbf15f-ee85-4955-8675-146e8e5296b5",
 			"AppRoleAssignment.ReadWrite.All":          "84bccea3-f856-4a8a-967b-dbe0a3d53a64",
 			"AuditLog.Read.All":                        "e4c9e354-4dc5-45b8-9e7c-e1393b0b1a20",
 			"DelegatedAdminRelationship.Read.All":      "0c0064ea-477b-4130-82a5-4c2cc4ff68aa",

@@ -26,6 +26,10 @@ import (
 type Partner struct {
 	p     *token.Provider
 	store Store
+	// refresh is the refresh token the Partner was built with: once the
+	// provider holds another, it was rotated, and its idle lifetime
+	// started again, since the store was read.
+	refresh token.Secret
 	// retry and concurrency are what the options chose; zero means each
 	// method's default.
 	retry       token.RetryPolicy
@@ -45,7 +49,7 @@ type partnerConfig struct {
 }
 
 // WithCloud sets the Microsoft cloud. Without it Open uses the cloud
-// recorded with the credentials (FileStore.Cloud, EnvStore.Cloud), and New
+// recorded with the credentials (Store.Cloud), and New
 // uses cloud.Public.
 func WithCloud(c cloud.Configuration) Option {
 	return func(o *partnerConfig) { o.cloud = &c }
@@ -91,7 +95,7 @@ func Open(ctx context.Context, store Store, opts ...Option) (*Partner, error) {
 	}
 	cfg := newPartnerConfig(opts)
 	if cfg.cloud == nil {
-		c, err := storedCloud(ctx, store)
+		c, err := store.Cloud(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -133,20 +137,7 @@ func newPartner(creds token.Credentials, store Store, cfg partnerConfig, extra .
 	if err != nil {
 		return nil, fmt.Errorf("sam: %w", err)
 	}
-	return &Partner{p: p, store: store, retry: p.RetryPolicy(), concurrency: cfg.concurrency, log: cfg.log}, nil
-}
-
-// storedCloud is the cloud recorded with the credentials in store.
-func storedCloud(ctx context.Context, store Store) (cloud.Configuration, error) {
-	switch s := store.(type) {
-	case *FileStore:
-		return s.Cloud(ctx)
-	case *EnvStore:
-		return s.Cloud()
-	case *KeyVaultStore:
-		return s.Cloud(ctx)
-	}
-	return cloud.Public, nil
+	return &Partner{p: p, store: store, refresh: creds.RefreshToken, retry: p.RetryPolicy(), concurrency: cfg.concurrency, log: cfg.log}, nil
 }
 
 // Provider returns the token provider: give it to other clients (graph,

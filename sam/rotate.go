@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,11 +16,31 @@ import (
 	"github.com/samkit/samkit/token"
 )
 
-// RotateOptions configures Partner.RotateSecret.
+// CredentialKind names a kind of app credential.
+type CredentialKind string
+
+// The kinds of credential a rotation replaces.
+const (
+	CredentialSecret      CredentialKind = "secret"
+	CredentialCertificate CredentialKind = "certificate"
+)
+
+// RotateOptions configures Partner.RotateCredentials and
+// Partner.RotateSecret.
 type RotateOptions struct {
+	// Kind is what to replace; "" means the kind the store holds: the
+	// certificate of a certificate-only app, else the client secret.
+	// RotateSecret always replaces the secret.
+	Kind CredentialKind
+	// Unattended changes the app through the SAM refresh token's own
+	// delegated permissions, with no sign-in: for cron jobs and timers.
+	// The app needs Application.ReadWrite.All (delegated), which
+	// UnattendedRotationManifest adds; without it the rotation fails with
+	// ErrRotationPermission before anything changes.
+	Unattended bool
 	// AdminSignIn signs in an admin of the partner tenant, who may add and
-	// remove the app's secrets (the SAM app's own rights do not reach
-	// them); nil means DeviceCodeSignIn{}.
+	// remove the app's credentials, when the rotation is not Unattended;
+	// nil means DeviceCodeSignIn{}.
 	AdminSignIn AdminSignIn
 	// BootstrapClientID is the public client the admin signs in with;
 	// GraphCommandLineToolsClientID when empty.
@@ -27,29 +48,41 @@ type RotateOptions struct {
 	// Progress, if set, is called as the admin's sign-in starts, ends and
 	// needs the admin to act.
 	Progress func(StepEvent)
-	// Lifetime is how long the new secret is valid; DefaultSecretLifetime
+	// Lifetime is how long a new secret is valid; DefaultSecretLifetime
 	// when zero, at most two years.
 	Lifetime time.Duration
+	// Certificate shapes a new certificate; its zero value makes an RSA
+	// 2048 certificate valid for a year, named after the app.
+	Certificate CertificateOptions
 	// Verify proves that credentials work. The default asks for an
-	// app-only token in the partner tenant, waiting up to two minutes for
-	// a new secret to replicate.
+	// app-only token in the partner tenant, retrying for up to two
+	// minutes while a new credential replicates.
 	Verify func(ctx context.Context, c token.Credentials) error
+	// Sleep waits between the default verification's attempts; nil means
+	// a timer. Tests give one that moves a fake clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// rotation is what rotateSecret needs: the Graph client of a signed-in
-// admin, the store, and the settings of the Partner.
+// rotation is what rotateCredential needs: the Graph client of an
+// identity that may change the app, the store, and the settings of the
+// Partner.
 type rotation struct {
 	// Graph updates the app: a client in the partner tenant whose identity
-	// may add and remove the app's secrets (an admin, see adminGraph).
+	// may add and remove the app's credentials (an admin, see adminGraph,
+	// or the SAM app acting as the admin with Application.ReadWrite.All).
 	Graph *graph.Client
-	// Store holds the credentials whose secret is rotated.
+	// Store holds the credentials whose secret or certificate is rotated.
 	Store Store
+	// Kind is what to replace; "" means CredentialSecret.
+	Kind CredentialKind
 	// Cloud is the Microsoft cloud; the zero value means cloud.Public.
 	Cloud cloud.Configuration
 	// HTTPClient carries the verification's token requests.
-	HTTPClient *http.Client
-	Lifetime   time.Duration
-	Verify     func(ctx context.Context, c token.Credentials) error
+	HTTPClient  *http.Client
+	Lifetime    time.Duration
+	Certificate CertificateOptions
+	Verify      func(ctx context.Context, c token.Credentials) error
+	Sleep       func(ctx context.Context, d time.Duration) error
 	// Logger receives debug logs, secrets redacted.
 	Logger *slog.Logger
 
@@ -60,57 +93,123 @@ type rotation struct {
 
 // RotateResult describes a rotation.
 type RotateResult struct {
-	// KeyID, Hint and End describe the new secret, now in the store.
-	KeyID, Hint string
-	End         time.Time
-	// RemovedKeyID is the secret that was replaced and removed; "" when
-	// the stored secret could not be matched to one of the app's secrets
-	// (they are told apart by their first characters), which are then
-	// all left in place.
+	// Kind is what was replaced.
+	Kind CredentialKind
+	// KeyID and End describe the new credential, now in the store; Hint
+	// starts a new secret, Thumbprint (SHA-1, upper-case hex, as inspect shows it) names a new
+	// certificate.
+	KeyID, Hint, Thumbprint string
+	End                     time.Time
+	// RemovedKeyID is the credential that was replaced and removed; ""
+	// when the stored one could not be matched to one of the app's (secrets
+	// are told apart by their first characters), which are then all left
+	// in place.
 	RemovedKeyID string
-	// RemovedLeftovers are the key ids of secrets an interrupted earlier
-	// rotation or setup had added and not removed, which this one removed.
+	// RemovedLeftovers are the key ids of credentials an interrupted
+	// earlier rotation or setup had added and not removed, which this one
+	// removed.
 	RemovedLeftovers []string
 }
 
 // ErrOldSecretKept means the rotation succeeded (the store holds the new,
-// working secret) but the old secret could not be removed from the app.
-var ErrOldSecretKept = errors.New("sam: the previous client secret is still on the app")
+// working credential) but the old one could not be removed from the app.
+var ErrOldSecretKept = errors.New("sam: the previous credential is still on the app")
 
-// RotateSecret replaces the client secret in the Partner's store, once an
-// admin of the partner tenant has signed in (opts.AdminSignIn): it adds a new
-// secret to the app, checks at the token endpoint that it works, saves it,
-// and only then removes the old one. The new secret is checked before it
-// is saved so that the store never holds a secret that does not work; if
-// checking or saving fails, the new secret is removed and the store keeps
-// the old one.
-//
-// A rotation is resumable. Every secret samkit adds is named with
-// SecretNamePrefix, so a rotation killed between adding and saving, or
-// between saving and removing, leaves a secret the next rotation
-// recognises: before adding its own, RotateSecret checks that the stored
-// secret works and then removes the app's other samkit secrets
-// (Inspection.Leftovers lists them). It never removes the stored secret,
-// nor a secret samkit did not add. So keep one credential store per app,
-// and do not run two rotations of one app at once: each would take the
-// other's new secret for a leftover.
-//
-// The Partner's Provider keeps the secret it was opened with: Open the
-// store again to use the new one for app-only tokens.
+// ErrRotationPermission means an unattended rotation cannot change the
+// app: the SAM refresh token's delegated permissions lack
+// Application.ReadWrite.All.
+var ErrRotationPermission = errors.New("sam: the SAM app may not change its own credentials")
+
+// RotateSecret replaces the client secret in the Partner's store; it is
+// RotateCredentials with opts.Kind CredentialSecret.
 func (p *Partner) RotateSecret(ctx context.Context, opts RotateOptions) (RotateResult, error) {
+	opts.Kind = CredentialSecret
+	return p.RotateCredentials(ctx, opts)
+}
+
+// RotateCredentials replaces the client secret or the certificate in the
+// Partner's store: it adds a new one to the app, saves it, checks at the
+// token endpoint that it works (retrying while Entra replicates it), and
+// only then removes the old one. The new credential is checked before it
+// is saved so that the store never holds one that does not work; if
+// checking or saving fails, the new one is removed and the store keeps the
+// old one. A certificate is added with Graph's addKey and removed with
+// removeKey, each proven with a JWT signed by the stored certificate (a
+// store with none yet has the first registered with a PATCH).
+//
+// Opts.Unattended changes the app through the SAM refresh token, with no
+// sign-in; otherwise an admin of the partner tenant signs in first.
+//
+// A rotation is resumable. Every credential samkit adds is named with
+// SecretNamePrefix, so a rotation killed between adding and saving, or
+// between saving and removing, leaves one the next rotation recognises:
+// before adding its own, RotateCredentials checks that the stored
+// credential works and then removes the app's other samkit credentials of
+// that kind (Inspection.Leftovers lists the secrets). It never removes the
+// stored credential, nor one samkit did not add. So keep one credential
+// store per app, and do not run two rotations of one app at once: each
+// would take the other's new credential for a leftover.
+//
+// The Partner's Provider keeps the credentials it was opened with: Open
+// the store again to use the new one for app-only tokens.
+func (p *Partner) RotateCredentials(ctx context.Context, opts RotateOptions) (RotateResult, error) {
 	if p.store == nil {
-		return RotateResult{}, errors.New("sam: RotateSecret saves the new secret to the Partner's store, and this Partner has none: build it with Open")
+		return RotateResult{}, errors.New("sam: a rotation saves the new credential to the Partner's store, and this Partner has none: build it with Open")
 	}
 	if err := checkLifetime(opts.Lifetime); err != nil {
 		return RotateResult{}, err
 	}
-	g, err := adminGraph(ctx, SetupOptions{cloud: p.Cloud(), httpClient: p.p.HTTPClient(), Tenant: p.p.TenantID(),
-		AdminSignIn: opts.AdminSignIn, BootstrapClientID: opts.BootstrapClientID, Progress: opts.Progress, logger: p.log})
+	if opts.Kind == "" {
+		opts.Kind = CredentialSecret
+		if c, err := p.store.Load(ctx); err == nil && c.ClientSecret.IsZero() && c.Certificate != nil {
+			opts.Kind = CredentialCertificate
+		}
+	}
+	if opts.Kind != CredentialSecret && opts.Kind != CredentialCertificate {
+		return RotateResult{}, fmt.Errorf("sam: RotateOptions.Kind %q: give %q or %q", opts.Kind, CredentialSecret, CredentialCertificate)
+	}
+	var g *graph.Client
+	var err error
+	if opts.Unattended {
+		if err := p.checkRotationPermission(ctx); err != nil {
+			return RotateResult{}, err
+		}
+		g, err = p.graph(p.p.TenantID())
+	} else {
+		g, err = adminGraph(ctx, SetupOptions{cloud: p.Cloud(), httpClient: p.p.HTTPClient(), Tenant: p.p.TenantID(),
+			AdminSignIn: opts.AdminSignIn, BootstrapClientID: opts.BootstrapClientID, Progress: opts.Progress, logger: p.log})
+	}
 	if err != nil {
 		return RotateResult{}, err
 	}
-	return rotateSecret(ctx, rotation{Graph: g, Store: p.store, Cloud: p.Cloud(), HTTPClient: p.p.HTTPClient(),
-		Lifetime: opts.Lifetime, Verify: opts.Verify, Logger: p.log})
+	return rotateCredential(ctx, rotation{Graph: g, Store: p.store, Kind: opts.Kind, Cloud: p.Cloud(), HTTPClient: p.p.HTTPClient(),
+		Lifetime: opts.Lifetime, Certificate: opts.Certificate, Verify: opts.Verify, Sleep: opts.Sleep, Logger: p.log})
+}
+
+// rotationScopes are the delegated permissions that let the SAM app, as
+// the admin, add and remove its own credentials: the least privileged
+// first (https://learn.microsoft.com/graph/api/application-addpassword,
+// https://learn.microsoft.com/graph/api/application-addkey).
+var rotationScopes = []string{"Application.ReadWrite.All", "Directory.ReadWrite.All", "Directory.AccessAsUser.All"}
+
+// checkRotationPermission fails with ErrRotationPermission unless the SAM
+// refresh token's Graph token in the partner tenant carries a permission
+// that may change the app.
+func (p *Partner) checkRotationPermission(ctx context.Context) error {
+	tok, err := p.p.Token(ctx, p.p.TenantID(), p.Cloud().Graph.Scope())
+	if err != nil {
+		return fmt.Errorf("sam: a Graph token for the unattended rotation: %w", err)
+	}
+	c, err := tok.Claims()
+	if err != nil {
+		return fmt.Errorf("sam: reading the Graph token: %w", err)
+	}
+	for _, s := range rotationScopes {
+		if slices.ContainsFunc(c.Scopes, func(have string) bool { return strings.EqualFold(have, s) }) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: its delegated Microsoft Graph permissions lack Application.ReadWrite.All; add it (UnattendedRotationManifest, then Setup again to consent), or rotate with an admin's sign-in", ErrRotationPermission)
 }
 
 // checkLifetime refuses a secret lifetime Entra would refuse; zero means
@@ -122,12 +221,15 @@ func checkLifetime(d time.Duration) error {
 	return nil
 }
 
-func rotateSecret(ctx context.Context, opts rotation) (RotateResult, error) {
+func rotateCredential(ctx context.Context, opts rotation) (RotateResult, error) {
 	if opts.Graph == nil || opts.Store == nil {
 		return RotateResult{}, errors.New("sam: a rotation needs a Graph client and a store")
 	}
 	if opts.Cloud.Name == "" && opts.Cloud.LoginEndpoint == "" {
 		opts.Cloud = cloud.Public
+	}
+	if opts.Kind == "" {
+		opts.Kind = CredentialSecret
 	}
 	if opts.Lifetime == 0 {
 		opts.Lifetime = DefaultSecretLifetime
@@ -136,26 +238,6 @@ func rotateSecret(ctx context.Context, opts rotation) (RotateResult, error) {
 		return RotateResult{}, err
 	}
 	log := httpx.RedactingLogger(opts.Logger)
-	// verify waits for a new secret to replicate; verifyStored asks once,
-	// since the stored secret has long been in use.
-	verify, verifyStored := opts.Verify, opts.Verify
-	if verify == nil {
-		hc := httpx.NewClient(opts.HTTPClient, httpx.RetryPolicy{}, log)
-		verifyStored = func(ctx context.Context, c token.Credentials) error {
-			p, err := token.NewProvider(token.Credentials{TenantID: c.TenantID, ApplicationID: c.ApplicationID, ClientSecret: c.ClientSecret},
-				token.WithCloud(opts.Cloud), token.WithHTTPClient(hc), token.WithLogger(opts.Logger))
-			if err != nil {
-				return err
-			}
-			_, err = p.AppToken(ctx, c.TenantID, opts.Cloud.Graph.Scope())
-			return err
-		}
-		verify = func(ctx context.Context, c token.Credentials) error {
-			return waitSecretReady(ctx, func(ctx context.Context) error { return verifyStored(ctx, c) })
-		}
-	}
-	crashed := func(point string) bool { return opts.crashAt != nil && opts.crashAt(point) }
-
 	old, err := opts.Store.Load(ctx)
 	if err != nil {
 		return RotateResult{}, fmt.Errorf("sam: loading the credentials to rotate: %w", err)
@@ -164,86 +246,118 @@ func rotateSecret(ctx context.Context, opts rotation) (RotateResult, error) {
 	if err != nil {
 		return RotateResult{}, fmt.Errorf("sam: reading application %s: %w", old.ApplicationID, err)
 	}
-	oldKey := matchSecret(app.PasswordCredentials, old.ClientSecret)
+	var k credentialKind = secretKind{g: opts.Graph, app: app, lifetime: opts.Lifetime}
+	if opts.Kind == CredentialCertificate {
+		if opts.Certificate.Subject == "" {
+			opts.Certificate.Subject = app.DisplayName
+		}
+		k = certificateKind{g: opts.Graph, app: app, options: opts.Certificate}
+	}
+	// only keeps the kind's own credential, so that the check proves that
+	// one, not another the store also holds.
+	only := func(c token.Credentials) token.Credentials {
+		c2 := token.Credentials{TenantID: c.TenantID, ApplicationID: c.ApplicationID}
+		if opts.Kind == CredentialCertificate {
+			c2.Certificate = c.Certificate
+		} else {
+			c2.ClientSecret = c.ClientSecret
+		}
+		return c2
+	}
+	// verify waits for a new credential to replicate; verifyStored asks
+	// once, since the stored one has long been in use.
+	verify, verifyStored := opts.Verify, opts.Verify
+	if verify == nil {
+		hc := httpx.NewClient(opts.HTTPClient, httpx.RetryPolicy{}, log)
+		verifyStored = func(ctx context.Context, c token.Credentials) error {
+			return appCredentialWorks(ctx, only(c), opts.Cloud, hc, opts.Logger)
+		}
+		verify = func(ctx context.Context, c token.Credentials) error {
+			return waitCredentialReady(ctx, opts.Sleep, func(ctx context.Context) error { return verifyStored(ctx, c) })
+		}
+	}
+	crashed := func(point string) bool { return opts.crashAt != nil && opts.crashAt(point) }
 
-	var res RotateResult
-	if leftovers := leftoverSecrets(app.PasswordCredentials, old.ClientSecret); len(leftovers) > 0 {
-		// Only a stored secret that works proves the leftovers unused: one
-		// of them may be the secret a person means to keep otherwise.
+	oldKey := k.stored(old)
+	res := RotateResult{Kind: opts.Kind}
+	if leftovers := k.leftovers(old); len(leftovers) > 0 {
+		// Only a stored credential that works proves the leftovers unused:
+		// one of them may be the one a person means to keep otherwise.
 		if err := verifyStored(ctx, old); err != nil {
-			log.Warn("leftover client secrets kept: the stored secret does not work", "app", app.AppID, "leftovers", len(leftovers))
+			log.Warn("leftover credentials kept: the stored one does not work", "app", app.AppID, "kind", string(opts.Kind), "leftovers", len(leftovers))
 		} else {
 			for _, id := range leftovers {
 				if crashed("removing leftovers") {
 					return res, errCrashed
 				}
-				if err := opts.Graph.RemovePassword(ctx, app.ID, id); err != nil && !errors.Is(err, graph.ErrNotFound) {
-					return res, fmt.Errorf("sam: removing client secret %s, left by an interrupted rotation: %w", id, err)
+				if err := k.remove(ctx, old, id); err != nil && !errors.Is(err, graph.ErrNotFound) {
+					return res, fmt.Errorf("sam: removing %s %s, left by an interrupted rotation: %w", k, id, err)
 				}
 				res.RemovedLeftovers = append(res.RemovedLeftovers, id)
 			}
-			log.Info("removed client secrets left by an interrupted rotation", "app", app.AppID, "count", len(leftovers))
+			log.Info("removed credentials left by an interrupted rotation", "app", app.AppID, "kind", string(opts.Kind), "count", len(leftovers))
 		}
 	}
 
-	now := time.Now()
-	pc, err := opts.Graph.AddPassword(ctx, app.ID, graph.PasswordCredential{DisplayName: secretDisplayName(now), EndDateTime: now.Add(opts.Lifetime)})
+	next, added, err := k.add(ctx, old, time.Now())
 	if err != nil {
-		return res, fmt.Errorf("sam: adding a client secret to %s: %w", app.AppID, err)
+		return res, fmt.Errorf("sam: adding a %s to %s: %w", k, app.AppID, err)
 	}
-	res.KeyID, res.Hint, res.End = pc.KeyID, pc.Hint, pc.EndDateTime
+	res.KeyID, res.Hint, res.Thumbprint, res.End = added.KeyID, added.Hint, added.Thumbprint, added.End
 	if crashed("added") {
 		return res, errCrashed
 	}
-	// undo removes the new secret on a context that outlives ctx, so that
-	// a cancelled rotation does not leave it behind.
+	// undo removes the new credential on a context that outlives ctx, so
+	// that a cancelled rotation does not leave it behind.
 	undo := func(cause error) error {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 		defer cancel()
-		if err := opts.Graph.RemovePassword(uctx, app.ID, pc.KeyID); err != nil {
-			return errors.Join(cause, fmt.Errorf("sam: removing the new client secret %s failed too, remove it by hand: %w", pc.KeyID, err))
+		if err := k.remove(uctx, old, added.KeyID); err != nil {
+			return errors.Join(cause, fmt.Errorf("sam: removing the new %s %s failed too, remove it by hand: %w", k, added.KeyID, err))
 		}
 		return cause
 	}
 
-	next := old
-	next.ClientSecret = pc.SecretText
 	if err := verify(ctx, next); err != nil {
-		return RotateResult{}, undo(fmt.Errorf("sam: the new client secret does not work, the stored one is kept: %w", err))
+		return RotateResult{}, undo(fmt.Errorf("sam: the new %s does not work, the stored one is kept: %w", k, err))
 	}
 	if crashed("verified") {
 		return res, errCrashed
 	}
-	if err := saveClientSecret(ctx, opts.Store, next); err != nil {
-		return RotateResult{}, undo(fmt.Errorf("sam: saving the new client secret failed, the stored one is kept: %w", err))
+	if err := saveAppCredential(ctx, opts.Store, next); err != nil {
+		return RotateResult{}, undo(fmt.Errorf("sam: saving the new %s failed, the stored one is kept: %w", k, err))
 	}
-	log.Info("client secret rotated", "app", app.AppID, "key_id", pc.KeyID)
+	log.Info("credential rotated", "app", app.AppID, "kind", string(opts.Kind), "key_id", added.KeyID)
 	if crashed("saved") {
 		return res, errCrashed
 	}
 
-	if oldKey == "" || strings.EqualFold(oldKey, pc.KeyID) {
+	if oldKey == "" || strings.EqualFold(oldKey, added.KeyID) {
 		return res, nil
 	}
-	if err := opts.Graph.RemovePassword(ctx, app.ID, oldKey); err != nil {
+	// The old certificate proves possession for its own removal: the
+	// directory has long known it, while the new one may still be
+	// replicating.
+	if err := k.remove(ctx, old, oldKey); err != nil {
 		return res, fmt.Errorf("%w (key id %s): %w", ErrOldSecretKept, oldKey, err)
 	}
 	res.RemovedKeyID = oldKey
 	return res, nil
 }
 
-// clientSecretSaver is a Store that can replace the client secret alone,
-// keeping a refresh token another process rotated since Load.
-type clientSecretSaver interface {
-	saveClientSecret(ctx context.Context, c token.Credentials) error
+// appCredentialSaver is a Store that can replace the client secret and
+// certificate alone, keeping a refresh token another process rotated
+// since Load.
+type appCredentialSaver interface {
+	saveAppCredential(ctx context.Context, c token.Credentials) error
 }
 
-// saveClientSecret saves c's client secret, and nothing else where the
-// store allows it: c's refresh tokens were loaded before the rotation
-// began and may be older than the store's by now.
-func saveClientSecret(ctx context.Context, s Store, c token.Credentials) error {
-	if cs, ok := s.(clientSecretSaver); ok {
-		return cs.saveClientSecret(ctx, c)
+// saveAppCredential saves c's client secret and certificate, and nothing
+// else where the store allows it: c's refresh tokens were loaded before
+// the rotation began and may be older than the store's by now.
+func saveAppCredential(ctx context.Context, s Store, c token.Credentials) error {
+	if cs, ok := s.(appCredentialSaver); ok {
+		return cs.saveAppCredential(ctx, c)
 	}
 	return s.Save(ctx, c)
 }

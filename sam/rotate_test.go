@@ -23,6 +23,13 @@ func rotateEnv(t *testing.T) (*setupEnv, rotation, token.Credentials) {
 	return e, rotation{Graph: e.adminGraph(), Store: e.store, Cloud: e.s.Cloud(), HTTPClient: e.s.Client()}, creds
 }
 
+// rotateSecret replaces the client secret, as RotateSecret does after the
+// admin's sign-in.
+func rotateSecret(ctx context.Context, opts rotation) (RotateResult, error) {
+	opts.Kind = CredentialSecret
+	return rotateCredential(ctx, opts)
+}
+
 // secretWorks reports whether the identity platform accepts c's secret.
 func (e *setupEnv) secretWorks(c token.Credentials) error {
 	p, err := token.NewProvider(token.Credentials{TenantID: c.TenantID, ApplicationID: c.ApplicationID, ClientSecret: c.ClientSecret},

@@ -146,6 +146,15 @@ type SetupOptions struct {
 	// SecretLifetime is how long the new client secret is valid;
 	// DefaultSecretLifetime when zero, at most two years.
 	SecretLifetime time.Duration
+	// Certificate makes the app certificate-only: instead of a client
+	// secret, Setup makes a self-signed certificate (CertificateOptions
+	// say how; its subject is the app's name), registers it on the app and
+	// saves it, with its key, to the Store. The app then has no secret of
+	// samkit's.
+	Certificate bool
+	// CertificateOptions shape the certificate when Certificate is set;
+	// the zero value makes an RSA 2048 certificate valid for a year.
+	CertificateOptions CertificateOptions
 	// LegacyExchange also obtains a refresh token of the Exchange Online
 	// PowerShell client (device code), for scripts that still use one.
 	LegacyExchange bool
@@ -212,6 +221,14 @@ func (o SetupOptions) withDefaults() (SetupOptions, error) {
 	}
 	if o.SecretLifetime < time.Hour || o.SecretLifetime > maxSecretLifetime {
 		return o, fmt.Errorf("sam: SetupOptions.SecretLifetime %v is outside 1h–2 years (Entra's limit)", o.SecretLifetime)
+	}
+	if o.Certificate {
+		if o.CertificateOptions.Subject == "" {
+			o.CertificateOptions.Subject = o.DisplayName
+		}
+		if _, err := checkCertificateOptions(o.CertificateOptions); err != nil {
+			return o, fmt.Errorf("sam: SetupOptions.CertificateOptions: %w", err)
+		}
 	}
 	if o.ConsentTimeout < 0 {
 		return o, errors.New("sam: SetupOptions.ConsentTimeout is negative")
@@ -376,6 +393,8 @@ type setupRun struct {
 	// resourceSPs are the resources' service principals by app id.
 	resourceSPs map[string]graph.ServicePrincipal
 	secret      token.Secret
+	// cert is the app's certificate in certificate-only mode.
+	cert *token.Certificate
 	// secretKeyID is the secret this run added ("" when it reused one).
 	secretKeyID  string
 	refreshToken token.Secret
@@ -392,7 +411,7 @@ func (r *setupRun) run(ctx context.Context) (*SetupResult, error) {
 		{StepPreflight, r.preflight, false},
 		{StepApp, r.ensureApp, false},
 		{StepServicePrincipals, r.ensureServicePrincipals, false},
-		{StepSecret, r.ensureSecret, false},
+		{StepSecret, r.ensureCredential, false},
 		{StepAdminConsent, r.ensureAdminConsent, false},
 		{StepConsent, r.consent, false},
 		{StepExchange, r.legacyExchange, !r.opts.LegacyExchange},
@@ -460,7 +479,7 @@ func (r *setupRun) checkStore(ctx context.Context) error {
 }
 
 func (r *setupRun) credentials() token.Credentials {
-	return token.Credentials{TenantID: r.partner, ApplicationID: r.app.AppID, ClientSecret: r.secret,
+	return token.Credentials{TenantID: r.partner, ApplicationID: r.app.AppID, ClientSecret: r.secret, Certificate: r.cert,
 		RefreshToken: r.refreshToken, ExchangeRefreshToken: r.exchangeRT}
 }
 

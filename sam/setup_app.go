@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/graph"
 	"github.com/samkit/samkit/token"
 )
@@ -417,16 +420,29 @@ func (r *setupRun) reconcileSecrets(before []string, name string) func(context.C
 // appTokenWorks asks for an app-only token with secret in the partner
 // tenant: the cheapest proof that the identity platform accepts it.
 func (r *setupRun) appTokenWorks(ctx context.Context, secret token.Secret) error {
-	p, err := token.NewProvider(token.Credentials{TenantID: r.partner, ApplicationID: r.app.AppID, ClientSecret: secret},
-		token.WithCloud(r.opts.cloud), token.WithHTTPClient(r.hc), token.WithLogger(r.opts.logger))
+	return r.appCredentialWorks(ctx, token.Credentials{TenantID: r.partner, ApplicationID: r.app.AppID, ClientSecret: secret})
+}
+
+// appCredentialWorks asks for an app-only token in the partner tenant with
+// c's secret or, without one, its certificate.
+func (r *setupRun) appCredentialWorks(ctx context.Context, c token.Credentials) error {
+	return appCredentialWorks(ctx, c, r.opts.cloud, r.hc, r.opts.logger)
+}
+
+// appCredentialWorks asks for an app-only token in c's tenant with c's
+// secret or, without one, its certificate: the cheapest proof that the
+// identity platform accepts that credential.
+func appCredentialWorks(ctx context.Context, c token.Credentials, cl cloud.Configuration, hc *http.Client, log *slog.Logger) error {
+	p, err := token.NewProvider(token.Credentials{TenantID: c.TenantID, ApplicationID: c.ApplicationID, ClientSecret: c.ClientSecret, Certificate: c.Certificate},
+		token.WithCloud(cl), token.WithHTTPClient(hc), token.WithLogger(log))
 	if err != nil {
 		return err
 	}
-	_, err = p.AppToken(ctx, r.partner, r.opts.cloud.Graph.Scope())
+	_, err = p.AppToken(ctx, c.TenantID, cl.Graph.Scope())
 	return err
 }
 
-// secretReadyTimeout bounds the wait for a new secret to reach every
+// secretReadyTimeout bounds the wait for a new credential to reach every
 // replica of the identity platform.
 const secretReadyTimeout = 2 * time.Minute
 
@@ -435,27 +451,32 @@ const secretReadyTimeout = 2 * time.Minute
 // sign-in's code is single use, so it must not meet a secret that is not
 // there yet.
 func (r *setupRun) waitForSecret(ctx context.Context) error {
-	return waitSecretReady(ctx, func(ctx context.Context) error { return r.appTokenWorks(ctx, r.secret) })
+	return waitCredentialReady(ctx, nil, func(ctx context.Context) error { return r.appTokenWorks(ctx, r.secret) })
 }
 
-func waitSecretReady(ctx context.Context, try func(context.Context) error) error {
-	deadline := time.Now().Add(secretReadyTimeout)
+// waitCredentialReady calls try until the identity platform stops
+// refusing the new credential as unknown (it has replicated), waiting
+// between attempts with sleep (a timer when nil) and giving up once the
+// waits add up to secretReadyTimeout. The waits are counted rather than
+// read off a clock, so that an injected sleep bounds the loop as well.
+func waitCredentialReady(ctx context.Context, sleep func(context.Context, time.Duration) error, try func(context.Context) error) error {
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	var waited time.Duration
 	wait := time.Second
 	for {
 		err := try(ctx)
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, token.ErrInvalidClient) && !errors.Is(err, token.ErrAppNotFound) || time.Now().Add(wait).After(deadline) {
-			return fmt.Errorf("sam: the new client secret is not accepted: %w", err)
+		if !errors.Is(err, token.ErrInvalidClient) && !errors.Is(err, token.ErrAppNotFound) || waited+wait > secretReadyTimeout {
+			return fmt.Errorf("sam: the new credential is not accepted: %w", err)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := sleep(ctx, wait); err != nil {
+			return err
 		}
+		waited += wait
 		wait = min(2*wait, 10*time.Second)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pkg/browser"
 	"golang.org/x/oauth2"
@@ -188,7 +189,13 @@ func (r *setupRun) consent(ctx context.Context) error {
 		"redirect_uri":  {resp.RedirectURI},
 		"code_verifier": {verifier},
 		"scope":         {scope},
-		"client_secret": {r.secret.Reveal()},
+	}
+	auth, err := token.ClientAuthentication(r.credentials(), base+"token", time.Now())
+	if err != nil {
+		return fmt.Errorf("sam: redeeming the consent sign-in's code: %w", err)
+	}
+	for k, v := range auth {
+		form[k] = v
 	}
 	// A code is single use: a replay would fail with AADSTS54005 and hide
 	// the first answer, so the redemption is sent once.

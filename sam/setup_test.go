@@ -177,6 +177,12 @@ func TestSetupFailureRollsBack(t *testing.T) {
 	}{
 		{name: "service principal", step: StepServicePrincipals, before: func(e *setupEnv) { e.s.Inject(graphPOST("/servicePrincipals")) }},
 		{name: "secret", step: StepSecret, before: func(e *setupEnv) { e.s.Inject(graphPOST("/addPassword")) }},
+		{name: "certificate", step: StepSecret, opts: func(o *SetupOptions) { o.Certificate = true },
+			before: func(e *setupEnv) {
+				e.s.Inject(testserver.Fault{Kind: testserver.Status, Status: http.StatusBadRequest, Service: "graph", Path: "/applications/", Method: http.MethodPatch, Count: 100})
+			}},
+		{name: "certificate, code redemption", step: StepConsent, opts: func(o *SetupOptions) { o.Certificate = true },
+			at: func(e *setupEnv, _ context.CancelFunc) { e.s.Inject(tokenPOST) }},
 		{name: "delegated grant", step: StepAdminConsent, before: func(e *setupEnv) { e.s.Inject(graphPOST("/oauth2PermissionGrants")) }},
 		{name: "app role assignment", step: StepAdminConsent, before: func(e *setupEnv) { e.s.Inject(graphPOST("/appRoleAssignedTo")) }},
 		{name: "consent declined", step: StepConsent, is: ErrSignInDeclined,

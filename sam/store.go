@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/token"
 )
 
@@ -19,10 +21,24 @@ import (
 // token request when SaveRefreshToken fails: a token it could not keep is
 // one it must not rely on.
 //
+// The credentials include the app's certificate: Load returns it with its
+// private key when the store holds one, and Save keeps c.Certificate (a
+// FileStore as a PEM file beside the credentials, a KeyVaultStore as a
+// secret), so that a certificate-only app, with no client secret, lives
+// in a store as a secret-based one does.
+//
+// Cloud returns the Microsoft cloud the credentials belong to
+// (cloud.Public when the store records none). RefreshTokenObtainedAt
+// returns when the stored SAM refresh token was obtained, that is when it
+// was last rotated, which starts its 90-day idle lifetime; the zero time
+// when the store does not know.
+//
 // Implementations are safe for concurrent use by multiple goroutines.
 type Store interface {
 	Load(ctx context.Context) (token.Credentials, error)
 	Save(ctx context.Context, c token.Credentials) error
+	Cloud(ctx context.Context) (cloud.Configuration, error)
+	RefreshTokenObtainedAt(ctx context.Context) (time.Time, error)
 	token.RefreshTokenStore
 }
 

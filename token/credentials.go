@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/samkit/samkit/internal/httpx"
@@ -54,14 +56,25 @@ type Certificate struct {
 	Key crypto.Signer
 }
 
-// Thumbprint returns the certificate's SHA-256 thumbprint in hex, as the
-// Entra admin center lists it.
+// Thumbprint returns the certificate's SHA-256 thumbprint in hex, the
+// x5t#S256 of its client assertions.
 func (c Certificate) Thumbprint() string {
 	if len(c.Chain) == 0 {
 		return ""
 	}
 	sum := sha256.Sum256(c.Chain[0].Raw)
 	return hex.EncodeToString(sum[:])
+}
+
+// SHA1Thumbprint returns the certificate's SHA-1 thumbprint in upper-case
+// hex: the one an app registration names it by (Graph's keyCredential
+// customKeyIdentifier holds it in base64), which samctl inspect shows.
+func (c Certificate) SHA1Thumbprint() string {
+	if len(c.Chain) == 0 {
+		return ""
+	}
+	sum := sha1.Sum(c.Chain[0].Raw)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
 }
 
 // String describes the certificate without its key.

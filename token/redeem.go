@@ -121,7 +121,7 @@ func (p *Provider) authenticate(form *form, endpoint string) error {
 	if err != nil {
 		return err
 	}
-	form.add("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+	form.add("client_assertion_type", jwtBearer)
 	form.add("client_assertion", a)
 	return nil
 }

@@ -92,9 +92,7 @@ func (a *app) doctor(ctx context.Context, f doctorFlags, list sam.ListOptions) e
 	// token request rotates it.
 	var obtained time.Time
 	if store, _, _, err := a.openStore(ctx); err == nil {
-		if fs, ok := store.(*sam.FileStore); ok {
-			obtained, _ = fs.RefreshTokenObtainedAt(ctx)
-		}
+		obtained, _ = store.RefreshTokenObtainedAt(ctx)
 	}
 	s, tenants, warnings, err := a.sessionTenants(ctx, list, nil, sam.WithConcurrency(f.concurrency))
 	if err != nil && (s == nil || !sam.StopsRun(sam.CheckDelegatedGraph, err)) {
@@ -104,7 +102,7 @@ func (a *app) doctor(ctx context.Context, f doctorFlags, list sam.ListOptions) e
 	// finding, in the output a cron job reads.
 	rep, err := s.sp.Doctor(ctx, tenants, sam.DoctorOptions{
 		Manifest: m, RefreshTokenObtainedAt: obtained,
-		StoredSecret: s.creds.ClientSecret, Within: time.Duration(f.within) * 24 * time.Hour,
+		StoredSecret: s.creds.ClientSecret, StoredCertificate: s.creds.Certificate, Within: time.Duration(f.within) * 24 * time.Hour,
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,14 +16,15 @@ import (
 func (a *app) inspectCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "inspect",
-		Short: "Show the SAM app's secrets, redirect URIs and consented permissions",
+		Short: "Show the SAM app's secrets, certificates, redirect URIs and consented permissions",
 		Long: `inspect reads the SAM app in the partner tenant and shows what the portal
-would: its client secrets and when they expire (and which one the
-credentials use), its redirect URIs, and each permission it asks for with
-whether admin consent was given.
+would: its client secrets and certificates and when they expire (and which
+one the credentials use), its redirect URIs, and each permission it asks
+for with whether admin consent was given.
 
 The exit code is 1 when a permission lacks consent, the app has no service
-principal, or the stored secret is missing from the app or has expired.`,
+principal, or the stored secret or certificate is missing from the app or
+has expired.`,
 		Example: `  samctl inspect
   samctl inspect --json | jq '.permissions[] | select(.granted | not)'`,
 		Args: usageArgs(cobra.NoArgs),
@@ -37,6 +39,7 @@ type inspectJSON struct {
 	DisplayName         string           `json:"displayName"`
 	HasServicePrincipal bool             `json:"hasServicePrincipal"`
 	Secrets             []secretJSON     `json:"secrets"`
+	Certificates        []certJSON       `json:"certificates"`
 	RedirectURIs        []redirectJSON   `json:"redirectUris"`
 	Permissions         []permissionJSON `json:"permissions"`
 	Problems            []string         `json:"problems"`
@@ -56,6 +59,22 @@ type secretJSON struct {
 	Leftover bool `json:"leftover"`
 }
 
+type certJSON struct {
+	KeyID       string `json:"keyId"`
+	DisplayName string `json:"displayName"`
+	// Thumbprint is the SHA-1 thumbprint, as the Entra admin center shows it.
+	Thumbprint string `json:"thumbprint"`
+	// Subject is the stored certificate's subject; Graph does not return
+	// the others'.
+	Subject     string    `json:"subject,omitempty"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	ExpiresSoon bool      `json:"expiresSoon"`
+	Expired     bool      `json:"expired"`
+	InUse       bool      `json:"inUse"`
+	Leftover    bool      `json:"leftover"`
+}
+
 type redirectJSON struct {
 	Platform string `json:"platform"`
 	URI      string `json:"uri"`
@@ -70,9 +89,9 @@ type permissionJSON struct {
 	Granted       bool   `json:"granted"`
 }
 
-func inspectionJSON(in *sam.Inspection, secrets []secretJSON, problems []string) inspectJSON {
+func inspectionJSON(in *sam.Inspection, secrets []secretJSON, certs []certJSON, problems []string) inspectJSON {
 	out := inspectJSON{OK: len(problems) == 0, ApplicationID: in.App.AppID, DisplayName: in.App.DisplayName,
-		HasServicePrincipal: in.HasServicePrincipal, Secrets: secrets, RedirectURIs: []redirectJSON{},
+		HasServicePrincipal: in.HasServicePrincipal, Secrets: secrets, Certificates: certs, RedirectURIs: []redirectJSON{},
 		Permissions: []permissionJSON{}, Problems: problems}
 	for _, r := range in.RedirectURIs {
 		out.RedirectURIs = append(out.RedirectURIs, redirectJSON{Platform: r.Platform, URI: r.URI})
@@ -94,12 +113,14 @@ func (a *app) inspect(ctx context.Context) error {
 		return err
 	}
 	secrets, problems := judge(in, s.creds)
+	certs, certProblems := judgeCertificates(in, s.creds)
+	problems = append(problems, certProblems...)
 	if a.jsonOut {
-		if err := a.printJSON(inspectionJSON(in, secrets, problems)); err != nil {
+		if err := a.printJSON(inspectionJSON(in, secrets, certs, problems)); err != nil {
 			return err
 		}
 	} else {
-		writeInspection(a, in, secrets, problems)
+		writeInspection(a, in, secrets, certs, problems)
 	}
 	if len(problems) > 0 {
 		return silentFailure{code: exitFailed}
@@ -158,7 +179,38 @@ func judge(in *sam.Inspection, creds token.Credentials) ([]secretJSON, []string)
 	return secrets, problems
 }
 
-func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, problems []string) {
+// judgeCertificates marks the certificate the credentials use and lists
+// what is wrong with the certificates.
+func judgeCertificates(in *sam.Inspection, creds token.Credentials) ([]certJSON, []string) {
+	var problems []string
+	certs := make([]certJSON, 0, len(in.Certificates))
+	stored := in.StoredCertificate(creds.Certificate)
+	leftovers := in.CertificateLeftovers(creds.Certificate)
+	inUse := -1
+	for _, c := range in.Certificates {
+		j := certJSON{KeyID: c.KeyID, DisplayName: c.DisplayName, Thumbprint: c.Thumbprint, Start: c.Start, End: c.End,
+			ExpiresSoon: c.ExpiresSoon, Expired: c.Expired, InUse: stored != "" && strings.EqualFold(c.KeyID, stored),
+			Leftover: slices.ContainsFunc(leftovers, func(l sam.CertificateInfo) bool { return l.KeyID == c.KeyID })}
+		if j.InUse {
+			j.Subject, inUse = creds.Certificate.Chain[0].Subject.String(), len(certs)
+		}
+		certs = append(certs, j)
+	}
+	if len(leftovers) > 0 {
+		problems = append(problems, fmt.Sprintf("%d certificate(s) samkit added are not in use (left by an interrupted rotation): run 'samctl rotate-credentials --kind certificate' to remove them", len(leftovers)))
+	}
+	switch {
+	case creds.Certificate != nil && creds.ClientSecret.IsZero() && inUse < 0:
+		problems = append(problems, "the stored certificate is not one of the app's certificates: run 'samctl setup --certificate' again")
+	case inUse >= 0 && certs[inUse].Expired:
+		problems = append(problems, "the stored certificate has expired: run 'samctl setup --certificate' again (an expired certificate cannot prove itself to rotate)")
+	case inUse >= 0 && certs[inUse].ExpiresSoon:
+		problems = append(problems, fmt.Sprintf("the stored certificate expires on %s: run 'samctl rotate-credentials --kind certificate'", certs[inUse].End.Format(time.DateOnly)))
+	}
+	return certs, problems
+}
+
+func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, certs []certJSON, problems []string) {
 	w := a.stdout
 	printf(w, "App %q (application id %s)\n", in.App.DisplayName, in.App.AppID)
 	sp := markOK + " has a service principal in the partner tenant"
@@ -186,13 +238,34 @@ func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, problems 
 		printLine(tw, "  (none)")
 	}
 	tw.Flush()
-	printLine(w, "\nRedirect URIs:")
+	printf(w, "\nCertificates:\n")
+	tw = table(w)
+	for _, c := range certs {
+		mark := markOK
+		if c.Expired || c.ExpiresSoon {
+			mark = markFail
+		}
+		use := ""
+		switch {
+		case c.InUse:
+			use = "in use (" + c.Subject + ")"
+		case c.Leftover:
+			mark, use = markFail, "leftover"
+		}
+		printf(tw, "  %s\t%s\t%s\tfrom %s\texpires %s (%s)\t%s\n", mark, orDash(c.DisplayName), c.Thumbprint,
+			c.Start.Format(time.DateOnly), c.End.Format(time.DateOnly), until(now, c.End), use)
+	}
+	if len(certs) == 0 {
+		printLine(tw, "  (none)")
+	}
+	tw.Flush()
+	printf(w, "\nRedirect URIs:\n")
 	tw = table(w)
 	for _, r := range in.RedirectURIs {
 		printf(tw, "  %s\t%s\n", r.Platform, r.URI)
 	}
 	tw.Flush()
-	printLine(w, "\nPermissions (admin consent):")
+	printf(w, "\nPermissions (admin consent):\n")
 	tw = table(w)
 	for _, p := range in.Permissions {
 		mark := markOK

@@ -54,7 +54,8 @@ func (a *app) keepalive(ctx context.Context, within time.Duration) error {
 	if err != nil {
 		return err
 	}
-	fs, saved := store.(*sam.FileStore)
+	_, inEnv := store.(*sam.EnvStore)
+	saved := !inEnv
 	s, err := a.session(ctx)
 	if err != nil {
 		return err
@@ -66,7 +67,7 @@ func (a *app) keepalive(ctx context.Context, within time.Duration) error {
 	}
 	out := keepaliveJSON{Saved: saved, Findings: []sam.Finding{}}
 	if saved {
-		if out.ObtainedAt, err = fs.RefreshTokenObtainedAt(ctx); err != nil {
+		if out.ObtainedAt, err = store.RefreshTokenObtainedAt(ctx); err != nil {
 			return err
 		}
 		if !out.ObtainedAt.IsZero() {
@@ -78,7 +79,7 @@ func (a *app) keepalive(ctx context.Context, within time.Duration) error {
 		return err
 	}
 	rep, err := s.sp.Doctor(ctx, tenants, sam.DoctorOptions{
-		StoredSecret: s.creds.ClientSecret, Within: within,
+		StoredSecret: s.creds.ClientSecret, StoredCertificate: s.creds.Certificate, Within: within,
 		RefreshTokenObtainedAt: out.ObtainedAt, RelationshipsOnly: true,
 	})
 	if err != nil {

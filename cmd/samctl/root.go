@@ -127,7 +127,7 @@ Exit codes:
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err: err, cmd: c.CommandPath()} })
 
 	root.AddCommand(a.demoCommand(), a.setupCommand(), a.checkCommand(), a.tenantsCommand(), a.inspectCommand(),
-		a.consentCommand(), a.rotateCommand(), a.tokenCommand(), a.sandboxCommand(), a.versionCommand(),
+		a.consentCommand(), a.rotateCredentialsCommand(), a.rotateCommand(), a.tokenCommand(), a.sandboxCommand(), a.versionCommand(),
 		a.doctorCommand(), a.keepaliveCommand(), a.gdapCommand(), a.onboardCommand(), a.offboardCommand())
 	return root
 }

@@ -130,20 +130,7 @@ func (a *app) cloudFor(ctx context.Context, store sam.Store) (cloud.Configuratio
 	case a.custom != nil:
 		return *a.custom, nil
 	}
-	var (
-		c   cloud.Configuration
-		err error
-	)
-	switch s := store.(type) {
-	case *sam.FileStore:
-		c, err = s.Cloud(ctx)
-	case *sam.EnvStore:
-		c, err = s.Cloud()
-	case *sam.KeyVaultStore:
-		c, err = s.Cloud(ctx)
-	default:
-		return cloud.Public, nil
-	}
+	c, err := store.Cloud(ctx)
 	// A sandbox's credentials record its endpoints, or, saved by an older
 	// samctl, its name alone.
 	if c.Name == sandboxCloudName || err != nil && strings.Contains(err.Error(), `"`+sandboxCloudName+`"`) {

@@ -25,6 +25,10 @@ const sandboxConsentTimeout = 30 * time.Second
 type setupFlags struct {
 	name, tenant, manifest, clientID  string
 	browser, headless, exchange, gdap bool
+	// certificate makes the app certificate-only.
+	certificate        bool
+	cert               certificateFlags
+	unattendedRotation bool
 }
 
 func (a *app) setupCommand() *cobra.Command {
@@ -45,6 +49,12 @@ func (a *app) setupCommand() *cobra.Command {
   5. the refresh token is checked against Graph and Partner Center, and the
      credentials are saved to the credentials file (readable only by you).
 
+With --certificate the app gets no client secret: samctl makes a
+self-signed certificate (RSA, SHA-256; --key-size, --cert-validity),
+registers it on the app, and keeps it with its private key in the
+credential store: a PEM file beside the credentials file (mode 0600), or
+a secret in Key Vault (--store keyvault://VAULT).
+
 If a step fails, everything this run created is removed again and samctl
 says what to fix. Running setup again is safe: it reuses the app.
 
@@ -59,9 +69,14 @@ admin signs in and consents at once.`,
 		Example: `  samctl setup
   samctl setup --display-name "Contoso SAM" --tenant contoso.onmicrosoft.com
   samctl setup --headless                 # on a server without a browser
+  samctl setup --certificate --cert-validity 365d --key-size 3072
+  samctl setup --certificate --unattended-rotation --store keyvault://contoso-sam
   samctl setup --sandbox https://127.0.0.1:8443 --credentials ./sandbox.json`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
+			if !f.certificate && (c.Flags().Changed("cert-validity") || c.Flags().Changed("key-size")) {
+				return usageError{err: errors.New("--cert-validity and --key-size shape the certificate of --certificate, which was not given"), cmd: c.CommandPath()}
+			}
 			if f.browser && a.sandboxURL != "" {
 				return usageError{err: errors.New("--browser cannot sign in to a sandbox: its admin answers the device code by itself"), cmd: c.CommandPath()}
 			}
@@ -79,6 +94,9 @@ admin signs in and consents at once.`,
 	c.Flags().StringVar(&f.manifest, "manifest", "", "permissions beyond samctl's defaults (JSON, as an app's requiredResourceAccess)")
 	c.Flags().BoolVar(&f.gdap, "gdap", false, "also ask for the permissions to manage GDAP relationships (onboard, offboard)")
 	c.Flags().StringVar(&f.clientID, "client-id", "", "public client the admin signs in with (default: Microsoft Graph Command Line Tools)")
+	c.Flags().BoolVar(&f.certificate, "certificate", false, "certificate-only app: a self-signed certificate, saved with its key in the credential store, instead of a client secret")
+	f.cert.register(c)
+	c.Flags().BoolVar(&f.unattendedRotation, "unattended-rotation", false, "also grant the app Application.ReadWrite.All (delegated), so that 'rotate-credentials --unattended' needs no sign-in")
 	return c
 }
 
@@ -95,15 +113,18 @@ func (a *app) prompt(question, def string) string {
 
 // setupJSON is a setup run in --json output.
 type setupJSON struct {
-	OK            bool       `json:"ok"`
-	TenantID      string     `json:"tenantId"`
-	ApplicationID string     `json:"applicationId"`
-	DisplayName   string     `json:"displayName"`
-	Created       bool       `json:"created"`
-	Credentials   string     `json:"credentials"`
-	Cloud         string     `json:"cloud"`
-	Warnings      []string   `json:"warnings"`
-	Steps         []stepJSON `json:"steps"`
+	OK            bool   `json:"ok"`
+	TenantID      string `json:"tenantId"`
+	ApplicationID string `json:"applicationId"`
+	DisplayName   string `json:"displayName"`
+	Created       bool   `json:"created"`
+	Credentials   string `json:"credentials"`
+	Cloud         string `json:"cloud"`
+	// Certificate is the SHA-256 thumbprint of a certificate-only app's
+	// certificate.
+	Certificate string     `json:"certificateThumbprint,omitempty"`
+	Warnings    []string   `json:"warnings"`
+	Steps       []stepJSON `json:"steps"`
 }
 
 type stepJSON struct {
@@ -144,13 +165,19 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 	if f.gdap {
 		m = m.Merge(sam.GDAPManifest())
 	}
+	if f.unattendedRotation {
+		m = sam.UnattendedRotationManifest(m)
+	}
 	store, where, err := a.setupStore(path, c)
 	if err != nil {
 		return err
 	}
 	opts := sam.SetupOptions{
 		Tenant: f.tenant, DisplayName: f.name, Manifest: m, BootstrapClientID: f.clientID,
-		LegacyExchange: f.exchange, Store: store,
+		LegacyExchange: f.exchange, Store: store, Certificate: f.certificate,
+	}
+	if f.certificate {
+		opts.CertificateOptions = f.cert.options()
 	}
 	if f.browser {
 		opts.AdminSignIn = sam.BrowserSignIn{}
@@ -178,7 +205,8 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 			w = []string{}
 		}
 		return a.printJSON(setupJSON{OK: true, TenantID: res.Credentials.TenantID, ApplicationID: res.Credentials.ApplicationID,
-			DisplayName: res.App.DisplayName, Created: res.Created, Credentials: where, Cloud: c.Name, Warnings: w, Steps: steps.steps})
+			DisplayName: res.App.DisplayName, Created: res.Created, Credentials: where, Cloud: c.Name, Certificate: thumbprint(res.Credentials.Certificate),
+			Warnings: w, Steps: steps.steps})
 	}
 	verb := "updated"
 	if res.Created {
@@ -189,6 +217,10 @@ func (a *app) setup(ctx context.Context, f setupFlags) error {
 		printf(a.stdout, "Credentials saved to %s (readable only by you).\n", path)
 	} else {
 		printf(a.stdout, "Credentials saved to %s.\n", where)
+	}
+	if cert := res.Credentials.Certificate; cert != nil {
+		printf(a.stdout, "The app is certificate-only: certificate %s (SHA-1 thumbprint), valid until %s, kept with its private key in the credential store.\n",
+			cert.SHA1Thumbprint(), cert.Chain[0].NotAfter.Format(time.DateOnly))
 	}
 	for _, w := range res.Warnings {
 		printf(a.stdout, "Note: %s\n", w)
@@ -278,7 +310,7 @@ var stepLabels = map[sam.Step]string{
 	sam.StepPreflight:         "admin checks (Global Administrator, AdminAgents, MFA)",
 	sam.StepApp:               "app registration",
 	sam.StepServicePrincipals: "service principals",
-	sam.StepSecret:            "client secret",
+	sam.StepSecret:            "app credential (client secret or certificate)",
 	sam.StepAdminConsent:      "admin consent",
 	sam.StepConsent:           "consent sign-in through the app",
 	sam.StepExchange:          "legacy Exchange refresh token",

@@ -22,6 +22,7 @@ func (s *Server) routeGraphApps(api *http.ServeMux) {
 	api.HandleFunc("DELETE /v1.0/applications/{id}", s.graphOp(permAppsWrite, s.graphDeleteApp))
 	api.HandleFunc("POST /v1.0/applications/{id}/addPassword", s.graphOp(permAppsWrite, s.graphAddPassword))
 	api.HandleFunc("POST /v1.0/applications/{id}/removePassword", s.graphOp(permAppsWrite, s.graphRemovePassword))
+	s.routeGraphAppKeys(api)
 }
 
 // Roles that may manage app registrations and service principals in
@@ -202,6 +203,11 @@ func (s *Server) graphUpdateApp(w http.ResponseWriter, r *http.Request, c Claims
 					fail = graphFailInvalid("keyCredentials", "Application")
 				} else {
 					next.Certificates, fail = keyCredentials(in, a.Certificates)
+					for _, k := range next.Certificates {
+						if !slices.Contains(a.Certificates, k) {
+							s.credentialAddedLocked(&k.ReadyAt)
+						}
+					}
 				}
 			}
 		}
@@ -282,6 +288,7 @@ func (s *Server) graphAddPassword(w http.ResponseWriter, r *http.Request, c Clai
 			}
 		}
 		p.Start = start
+		s.credentialAddedLocked(&p.ReadyAt)
 		if p.End.IsZero() {
 			p.End = start.AddDate(2, 0, 0)
 		}
@@ -360,14 +367,7 @@ func graphAppJSON(a *App, t *Tenant) map[string]any {
 	for _, p := range a.Passwords {
 		pw = append(pw, graphPasswordJSON(p))
 	}
-	keys := make([]map[string]any, 0, len(a.Certificates))
-	for _, k := range a.Certificates {
-		keys = append(keys, map[string]any{
-			"customKeyIdentifier": nil, "displayName": nil, "key": nil, "keyId": k.KeyID,
-			"startDateTime": graphTime(k.Start), "endDateTime": graphTime(k.End),
-			"type": "AsymmetricX509Cert", "usage": "Verify",
-		})
-	}
+	keys := graphKeysJSON(a.Certificates)
 	// Copies throughout: the object is encoded after the lock is released.
 	rra := make([]RequiredResourceAccess, 0, len(a.RequiredResourceAccess))
 	for _, x := range a.RequiredResourceAccess {

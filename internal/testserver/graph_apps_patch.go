@@ -102,7 +102,7 @@ func keyCredentials(in []keyCredentialBody, old []*KeyCredential) ([]*KeyCredent
 		if err != nil {
 			return nil, graphFailInvalid("key", "KeyCredential")
 		}
-		kc := &KeyCredential{KeyID: k.KeyID, Certificate: cert, Start: cert.NotBefore, End: cert.NotAfter}
+		kc := &KeyCredential{KeyID: k.KeyID, DisplayName: k.DisplayName, Certificate: cert, Start: cert.NotBefore, End: cert.NotAfter}
 		if kc.KeyID == "" {
 			kc.KeyID = newID()
 		}

@@ -86,7 +86,9 @@ func (s *Server) checkSecret(app *App, secret string) *aadError {
 			expired = true
 			continue
 		}
-		if !p.Start.IsZero() && now.Before(p.Start) {
+		// Not yet started, or not yet replicated to the token service:
+		// it matches no valid key yet.
+		if !p.Start.IsZero() && now.Before(p.Start) || now.Before(p.ReadyAt) {
 			continue
 		}
 		return nil
@@ -140,7 +142,9 @@ func (s *Server) checkAssertion(app *App, c clientCreds, lt loginTenant) *aadErr
 	thumb, sum := thumbprint(h)
 	var key *KeyCredential
 	for _, k := range app.Certificates {
-		if k.Certificate != nil && thumb != nil && subtle.ConstantTimeCompare(sum(k.Certificate.Raw), thumb) == 1 {
+		// A certificate not yet replicated to the token service is not
+		// found there.
+		if k.Certificate != nil && thumb != nil && subtle.ConstantTimeCompare(sum(k.Certificate.Raw), thumb) == 1 && !now.Before(k.ReadyAt) {
 			key = k
 		}
 	}

@@ -224,6 +224,12 @@ func sandboxName(i int) string {
 	return name
 }
 
+// SandboxCredentialDelay is how long a secret or certificate added in the
+// sandbox takes to work at its token endpoint: short, but long enough that
+// a tool which swaps credentials without waiting for the new one fails
+// there as it would against Entra ID.
+const SandboxCredentialDelay = time.Second
+
 // NewSandbox starts a fake cloud holding the sandbox's world. Close the
 // server when done.
 //
@@ -244,6 +250,7 @@ func NewSandbox(spec SandboxSpec, opts ...Option) (*Server, SandboxInfo) {
 		// least one authorization_pending before the admin approves.
 		w.DeviceCode.PendingPolls = 1
 		w.TokenThrottle = SandboxTokenThrottle
+		w.CredentialDelay = SandboxCredentialDelay
 	})
 
 	var problems []Problem

@@ -110,8 +110,10 @@ func (s *Server) LoadState(r io.Reader) error {
 // certificate as DER.
 type keyCredentialJSON struct {
 	KeyID       string
+	DisplayName string `json:",omitempty"`
 	Certificate []byte
 	Start, End  time.Time
+	ReadyAt     time.Time `json:",omitzero"`
 }
 
 // MarshalJSON writes the certificate as DER (base64 in JSON).
@@ -120,7 +122,7 @@ func (k KeyCredential) MarshalJSON() ([]byte, error) {
 	if k.Certificate != nil {
 		der = k.Certificate.Raw
 	}
-	return json.Marshal(keyCredentialJSON{KeyID: k.KeyID, Certificate: der, Start: k.Start, End: k.End})
+	return json.Marshal(keyCredentialJSON{KeyID: k.KeyID, DisplayName: k.DisplayName, Certificate: der, Start: k.Start, End: k.End, ReadyAt: k.ReadyAt})
 }
 
 // UnmarshalJSON reads what MarshalJSON wrote.
@@ -129,7 +131,7 @@ func (k *KeyCredential) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*k = KeyCredential{KeyID: j.KeyID, Start: j.Start, End: j.End}
+	*k = KeyCredential{KeyID: j.KeyID, DisplayName: j.DisplayName, Start: j.Start, End: j.End, ReadyAt: j.ReadyAt}
 	if len(j.Certificate) > 0 {
 		c, err := x509.ParseCertificate(j.Certificate)
 		if err != nil {

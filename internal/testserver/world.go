@@ -60,6 +60,14 @@ type World struct {
 	// ReplicationDelay is how long a newly created directory object stays
 	// invisible to reads by id (eventual consistency), 0 for none.
 	ReplicationDelay time.Duration
+	// CredentialDelay is how long a client secret or certificate added
+	// through Graph takes to work at the token endpoint, 0 for at once.
+	// Entra ID is eventually consistent: a credential written to the
+	// directory reaches the token service's replicas seconds later
+	// (https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/),
+	// so a client that swaps credentials must retry before it gives up on
+	// the new one.
+	CredentialDelay time.Duration
 	// TokenThrottle says when the token endpoint throttles a client.
 	TokenThrottle TokenThrottle
 	// DeviceCode governs the simulated admin at the device code flow.
@@ -204,13 +212,20 @@ type PasswordCredential struct {
 	DisplayName string
 	Secret      string
 	Start, End  time.Time
+	// ReadyAt is when the token endpoint starts accepting the secret
+	// (World.CredentialDelay after it was added); zero for at once.
+	ReadyAt time.Time
 }
 
 // KeyCredential is a certificate credential.
 type KeyCredential struct {
 	KeyID       string
+	DisplayName string
 	Certificate *x509.Certificate
 	Start, End  time.Time
+	// ReadyAt is when the token endpoint starts accepting assertions
+	// signed with the certificate; zero for at once.
+	ReadyAt time.Time
 }
 
 // ServicePrincipal is an app's instance in one tenant: its presence is the
