@@ -137,11 +137,8 @@ func New(src token.Source, tenant string, opts ...Option) (*Client, error) {
 	if src == nil {
 		return nil, errors.New("exchange: New: nil token.Source")
 	}
-	if err := httpx.ValidTenant(tenant); err != nil {
+	if err := checkTenant(tenant); err != nil {
 		return nil, fmt.Errorf("exchange: New: %w", err)
-	}
-	if strings.EqualFold(tenant, "common") || strings.EqualFold(tenant, "organizations") {
-		return nil, fmt.Errorf("exchange: New: %q names no tenant: give the customer's tenant id or domain", tenant)
 	}
 	cfg := config{pageSize: DefaultPageSize, api: APIBeta}
 	for _, o := range opts {
@@ -164,6 +161,42 @@ func New(src token.Source, tenant string, opts ...Option) (*Client, error) {
 		cfg.anchor = systemMailboxAnchor + tenant
 	}
 	return &Client{rest: rc, root: root, tenant: tenant, anchor: cfg.anchor, pageSize: cfg.pageSize, api: cfg.api, log: rc.Log()}, nil
+}
+
+// checkTenant accepts a tenant id or domain that names one tenant.
+func checkTenant(tenant string) error {
+	if err := httpx.ValidTenant(tenant); err != nil {
+		return err
+	}
+	if strings.EqualFold(tenant, "common") || strings.EqualFold(tenant, "organizations") {
+		return fmt.Errorf("%q names no tenant: give the customer's tenant id or domain", tenant)
+	}
+	return nil
+}
+
+// For returns a client like c, with its endpoint, API, HTTP client, retry
+// policy, logger and page size, that runs cmdlets in tenant with tokens
+// from src: for running the same cmdlets in many tenants without checking
+// every option again for each (a view costs a few small allocations). The
+// views share c's connections. The anchor mailbox is tenant's system
+// mailbox, unless c was given another one with WithAnchorMailbox, which
+// is kept. When c took its cloud or HTTP client from its token source (no
+// option named them), src must be a Source with the same ones, such as
+// another Source of the same token.Provider.
+func (c *Client) For(src token.Source, tenant string) (*Client, error) {
+	if err := checkTenant(tenant); err != nil {
+		return nil, fmt.Errorf("exchange: For: %w", err)
+	}
+	rc, err := c.rest.For(src)
+	if err != nil {
+		return nil, err
+	}
+	v := *c
+	v.rest, v.tenant = rc, tenant
+	if a, ok := strings.CutPrefix(c.anchor, systemMailboxAnchor); ok && a == c.tenant {
+		v.anchor = systemMailboxAnchor + tenant
+	}
+	return &v, nil
 }
 
 // Tenant returns the tenant the client runs cmdlets in.

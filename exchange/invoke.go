@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -44,8 +43,44 @@ func AnchorMailbox(anchor string) InvokeOption {
 	}
 }
 
-// cmdletRE is a cmdlet name: Verb-Noun, letters and digits.
-var cmdletRE = regexp.MustCompile(`^[A-Za-z]+-[A-Za-z0-9]+$`)
+// isCmdlet reports whether s is a cmdlet name: Verb-Noun, ASCII letters
+// for the verb, letters and digits for the noun, at most 128 bytes. Such
+// a name needs no escaping in JSON.
+func isCmdlet(s string) bool {
+	verb, noun, ok := strings.Cut(s, "-")
+	if !ok || verb == "" || noun == "" || len(s) > 128 {
+		return false
+	}
+	for i := range len(verb) {
+		if c := verb[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	for i := range len(noun) {
+		if c := noun[i]; (c|0x20 < 'a' || c|0x20 > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// invokeBody is InvokeCommand's request body, as json.Marshal would write
+// {"CmdletInput": {"CmdletName": cmdlet, "Parameters": params}}. The
+// checked cmdlet name is written as it is; params are encoded only when
+// there are some.
+func invokeBody(cmdlet string, params map[string]any) ([]byte, error) {
+	p := []byte("{}")
+	if len(params) > 0 {
+		var err error
+		if p, err = json.Marshal(params); err != nil {
+			return nil, err
+		}
+	}
+	const head, mid, tail = `{"CmdletInput":{"CmdletName":"`, `","Parameters":`, `}}`
+	b := make([]byte, 0, len(head)+len(cmdlet)+len(mid)+len(p)+len(tail))
+	b = append(append(append(append(append(b, head...), cmdlet...), mid...), p...), tail...)
+	return b, nil
+}
 
 // envelope is one page of InvokeCommand's answer.
 type envelope struct {
@@ -74,7 +109,7 @@ func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]an
 			}
 		}
 		// The name is checked first: the option errors below print it.
-		if !cmdletRE.MatchString(cmdlet) || len(cmdlet) > 128 {
+		if !isCmdlet(cmdlet) {
 			yield(nil, fmt.Errorf("exchange: %q is not a cmdlet name (Verb-Noun)", shorten(cmdlet)))
 			return
 		}
@@ -82,10 +117,7 @@ func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]an
 			yield(nil, fmt.Errorf("exchange: %s: %w", cmdlet, ic.err))
 			return
 		}
-		if params == nil {
-			params = map[string]any{}
-		}
-		body, err := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": cmdlet, "Parameters": params}})
+		body, err := invokeBody(cmdlet, params)
 		if err != nil {
 			yield(nil, fmt.Errorf("exchange: %s: encoding parameters: %w", cmdlet, err))
 			return
@@ -100,8 +132,9 @@ func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]an
 			return
 		}
 		last := path.Base(u.Path)
-		warned := map[string]bool{}
-		followed := map[string]bool{}
+		// Most calls read one page without warnings: the maps are made
+		// when needed.
+		var warned, followed map[string]bool
 		for {
 			page, err := c.post(ctx, cmdlet, u, body, ic.anchor, class)
 			if err != nil {
@@ -111,6 +144,9 @@ func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]an
 			for _, w := range page.Warnings {
 				if w == "" || warned[w] {
 					continue
+				}
+				if warned == nil {
+					warned = map[string]bool{}
 				}
 				warned[w] = true
 				if ic.onWarning != nil {
@@ -135,6 +171,9 @@ func (c *Client) Invoke(ctx context.Context, cmdlet string, params map[string]an
 			if followed[next.String()] {
 				yield(nil, fmt.Errorf("exchange: %s: the service returned the same next link twice", cmdlet))
 				return
+			}
+			if followed == nil {
+				followed = map[string]bool{}
 			}
 			followed[next.String()] = true
 			u = next
@@ -195,8 +234,8 @@ func (c *Client) post(ctx context.Context, cmdlet string, u *url.URL, body []byt
 	// Exchange Online PowerShell sends to InvokeCommand.
 	h := http.Header{"X-Anchormailbox": {anchor}}
 	if c.api != APIV2 {
-		h.Set("Prefer", "odata.maxpagesize="+strconv.Itoa(c.pageSize))
-		h.Set("X-Cmdletname", cmdlet)
+		h["Prefer"] = []string{"odata.maxpagesize=" + strconv.Itoa(c.pageSize)}
+		h["X-Cmdletname"] = []string{cmdlet}
 	}
 	req := rest.Request{Method: http.MethodPost, URL: u.String(), What: cmdlet, Body: body, Class: class, Header: h,
 		Fail: func(a *rest.Answer) error {

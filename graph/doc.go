@@ -22,7 +22,8 @@
 // the request. When Graph refuses a token as invalid (401
 // InvalidAuthenticationToken: revoked, or signed with rolled keys) and the
 // source is a token.Invalidator, the client drops that token and tries
-// once more with a fresh one.
+// once more with a fresh one. For the same calls in many tenants, build
+// one Client and take a view of it per tenant with Client.For.
 //
 // # Paging
 //

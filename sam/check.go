@@ -224,6 +224,14 @@ type run struct {
 	graphOpts    []graph.Option
 	exchangeOpts []exchange.Option
 	partnerOpts  []partner.Option
+	// graph and exchange build, once, the clients whose views (For) the
+	// tenants' checks use: a client per tenant would check the same
+	// options again for every tenant.
+	graph    func() (*graph.Client, error)
+	exchange func() (*exchange.Client, error)
+	// graphScope and exchangeScope are the cloud's scopes, built once
+	// rather than for every tenant.
+	graphScope, exchangeScope string
 }
 
 func (p *Partner) newRun(checks Checks, api exchange.API) *run {
@@ -238,6 +246,7 @@ func (p *Partner) newRun(checks Checks, api exchange.API) *run {
 		partnerTenant: p.p.TenantID(),
 		gate:          newThrottleGate(httpx.RetryPolicy(policy)),
 	}
+	r.graphScope, r.exchangeScope = r.cloud.Graph.Scope(), r.cloud.Exchange.Scope()
 	next := base.Transport
 	if next == nil {
 		next = http.DefaultTransport
@@ -245,7 +254,8 @@ func (p *Partner) newRun(checks Checks, api exchange.API) *run {
 	hc := &http.Client{Transport: &gateTransport{gate: r.gate, next: next}, Timeout: base.Timeout, Jar: base.Jar, CheckRedirect: base.CheckRedirect}
 
 	// Each tenant gets its own clients (a client is bound to one token
-	// source); the options, and so the connections, are shared.
+	// source), views of one built with these options: they share the
+	// connections and the retry policy.
 	r.graphOpts = []graph.Option{graph.WithCloud(r.cloud), graph.WithHTTPClient(hc), graph.WithRetryPolicy(policy),
 		graph.WithConsistencyRetry(0)}
 	r.exchangeOpts = []exchange.Option{exchange.WithCloud(r.cloud), exchange.WithHTTPClient(hc), exchange.WithRetryPolicy(policy),
@@ -256,7 +266,22 @@ func (p *Partner) newRun(checks Checks, api exchange.API) *run {
 		r.exchangeOpts = append(r.exchangeOpts, exchange.WithLogger(p.log))
 		r.partnerOpts = append(r.partnerOpts, partner.WithLogger(p.log))
 	}
+	r.graph = sync.OnceValues(func() (*graph.Client, error) {
+		return graph.New(r.p.Source(r.partnerTenant, r.graphScope), r.graphOpts...)
+	})
+	r.exchange = sync.OnceValues(func() (*exchange.Client, error) {
+		return exchange.New(r.p.Source(r.partnerTenant, r.exchangeScope), r.partnerTenant, r.exchangeOpts...)
+	})
 	return r
+}
+
+// graphFor returns a Graph client for src, a view of the run's.
+func (r *run) graphFor(src token.Source) (*graph.Client, error) {
+	c, err := r.graph()
+	if err != nil {
+		return nil, err
+	}
+	return c.For(src)
 }
 
 // tenant runs the per-tenant checks on t, one after the other, so that a
@@ -365,27 +390,32 @@ func (r *run) stopped() *CheckResult {
 	return r.first
 }
 
-// token gets src's token through the throttling gate. The API client asks
-// src again and finds it in the Provider's cache; asking here first tells
-// a token failure apart from an API one and keeps the API call's time
-// apart from the token's.
+// token gets src's token through the throttling gate: it waits for the
+// gate before each attempt, its retries included, and a throttled attempt
+// shuts the gate for every worker. The API client asks src again and
+// finds it in the Provider's cache; asking here first tells a token
+// failure apart from an API one and keeps the API call's time apart from
+// the token's.
 func (r *run) token(ctx context.Context, src token.Source) error {
 	if err := r.gate.wait(ctx); err != nil {
 		return err
 	}
-	_, err := src.Token(ctx)
-	if errors.Is(err, token.ErrThrottled) {
+	_, err := src.Token(httpx.WithGate(ctx, r.gate))
+	// A 429 shut the gate as it arrived; the identity platform's other
+	// throttling answers (a request loop, AADSTS50196) come as 400s.
+	var te *token.Error
+	if errors.Is(err, token.ErrThrottled) && errors.As(err, &te) && te.StatusCode != http.StatusTooManyRequests {
 		r.gate.pause(0)
 	}
 	return err
 }
 
 func (r *run) delegatedGraph(ctx context.Context, t Tenant) error {
-	src := r.p.Source(t.ID, r.cloud.Graph.Scope())
+	src := r.p.Source(t.ID, r.graphScope)
 	if err := r.token(ctx, src); err != nil {
 		return err
 	}
-	c, err := graph.New(src, r.graphOpts...)
+	c, err := r.graphFor(src)
 	if err != nil {
 		return err
 	}
@@ -397,11 +427,15 @@ func (r *run) delegatedGraph(ctx context.Context, t Tenant) error {
 }
 
 func (r *run) delegatedExchange(ctx context.Context, t Tenant) error {
-	src := r.p.Source(t.ID, r.cloud.Exchange.Scope())
+	src := r.p.Source(t.ID, r.exchangeScope)
 	if err := r.token(ctx, src); err != nil {
 		return err
 	}
-	c, err := exchange.New(src, t.ID, r.exchangeOpts...)
+	x, err := r.exchange()
+	if err != nil {
+		return err
+	}
+	c, err := x.For(src, t.ID)
 	if err != nil {
 		return err
 	}
@@ -412,11 +446,11 @@ func (r *run) delegatedExchange(ctx context.Context, t Tenant) error {
 }
 
 func (r *run) appGraph(ctx context.Context, t Tenant) error {
-	src := r.p.AppSource(t.ID, r.cloud.Graph.Scope())
+	src := r.p.AppSource(t.ID, r.graphScope)
 	if err := r.token(ctx, src); err != nil {
 		return err
 	}
-	c, err := graph.New(src, r.graphOpts...)
+	c, err := r.graphFor(src)
 	if err != nil {
 		return err
 	}

@@ -334,6 +334,27 @@ func TestCheckAccessThroughProviderClient(t *testing.T) {
 	assert.Positive(t, rep.ThrottledWait, "time spent waiting out the throttling")
 }
 
+func TestCheckTokenThrottlingShutsTheGate(t *testing.T) {
+	t.Parallel()
+	w := newAccessWorld(t)
+	brief := w.customer(t, testserver.CustomerSpec{Name: "Brief", GDAP: true}, true)
+	other := w.customer(t, testserver.CustomerSpec{Name: "Other", GDAP: true}, true)
+	// The identity platform throttles Brief's first two token requests;
+	// the Provider's retries ride them out.
+	w.s.Inject(testserver.Fault{Kind: testserver.Throttle, Service: "login", Tenant: brief.ID, Count: 2, RetryAfter: "1"})
+	rep, err := w.check(t.Context(), t, w.options([]sam.Tenant{brief, other}, sam.Checks{DelegatedGraph: true}))
+	require.NoError(t, err)
+	assertCheck(t, "Brief", rep.Tenants[0].Checks[0], sam.CheckDelegatedGraph, want{})
+	assertCheck(t, "Other", rep.Tenants[1].Checks[0], sam.CheckDelegatedGraph, want{})
+	tokens := w.s.Count(func(r testserver.Request) bool { return r.IsToken() && r.Tenant == brief.ID })
+	assert.Equal(t, 3, tokens, "Brief's token requests: two throttled, one answered")
+	// Each throttled token request shut the gate that every worker waits
+	// for, as a throttled Graph request does, though it went through the
+	// Provider's client and was retried there.
+	assert.Equal(t, 2, rep.Throttled, "throttling answers counted")
+	assert.Positive(t, rep.ThrottledWait, "time spent waiting out the throttling")
+}
+
 // inFlight is a transport that tracks the most requests it had under way
 // at once.
 type inFlight struct {

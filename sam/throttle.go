@@ -106,6 +106,13 @@ func (g *throttleGate) observe(resp *http.Response) {
 	g.pause(d)
 }
 
+// WaitTurn and Observe make the gate an httpx.Gate that observes, for
+// the requests that carry it in their context (httpx.WithGate): the token
+// requests, which go through the Provider's own client.
+func (g *throttleGate) WaitTurn(ctx context.Context) error { return g.wait(ctx) }
+
+func (g *throttleGate) Observe(resp *http.Response) { g.observe(resp) }
+
 // gateTransport puts every attempt of a request through the gate. It sits
 // under the clients' retrying layer, so that it sees each throttled
 // attempt, not only the last one, and so that a retry waits for the gate

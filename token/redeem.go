@@ -8,8 +8,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/samkit/samkit/internal/httpx"
@@ -27,6 +27,10 @@ type tokenResponse struct {
 	AccessToken  string      `json:"access_token"`
 	RefreshToken string      `json:"refresh_token"`
 	ExpiresIn    json.Number `json:"expires_in"`
+	// bearer is "Bearer " and AccessToken, whose bytes AccessToken
+	// shares, when decodeFlat decoded the response: the token's
+	// Authorization header, built with the token's one copy.
+	bearer string
 }
 
 // redeem performs the grant of k's kind and, for refresh token grants,
@@ -38,8 +42,6 @@ type tokenResponse struct {
 // token for every tenant and resource by naming the scope each time.
 func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 	endpoint := p.cloud.LoginEndpoint + "/" + k.tenant + "/oauth2/v2.0/token"
-	var form form
-	form.add("client_id", k.client)
 	var chain *refreshChain
 	switch k.kind {
 	case Delegated:
@@ -47,12 +49,19 @@ func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 	case LegacyExchange:
 		chain = &p.exchange
 	}
-	grant := "client_credentials"
+	var rt Secret
 	var gen uint64
 	if chain != nil {
-		grant = "refresh_token"
-		var rt Secret
 		rt, gen = chain.take()
+	}
+	// Room for the fields as they are, the scope escaped and the names:
+	// the form is written once, not regrown as the refresh token goes in.
+	var form form
+	form.b.Grow(128 + len(k.client) + len(rt.Reveal()) + 3*len(k.scope) + len(p.creds.ClientSecret.Reveal()))
+	form.add("client_id", k.client)
+	grant := "client_credentials"
+	if chain != nil {
+		grant = "refresh_token"
 		form.add("refresh_token", rt.Reveal())
 		// offline_access asks for the rotated refresh token, as MSAL does
 		// on every request.
@@ -72,7 +81,11 @@ func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 		return Token{}, err
 	}
 	now := p.now()
-	tok := Token{AccessToken: NewSecret(res.AccessToken), TenantID: k.tenant, Scope: k.scope, Kind: k.kind}
+	bearer := res.bearer
+	if bearer == "" {
+		bearer = bearerPrefix + res.AccessToken
+	}
+	tok := Token{AccessToken: NewSecret(bearer[len(bearerPrefix):]), TenantID: k.tenant, Scope: k.scope, Kind: k.kind, bearer: NewSecret(bearer)}
 	if secs, err := res.ExpiresIn.Int64(); err == nil && secs > 0 {
 		tok.Expiry = now.Add(time.Duration(secs) * time.Second)
 	} else if c, err := tok.Claims(); err == nil && !c.Expiry.IsZero() {
@@ -89,8 +102,10 @@ func (p *Provider) redeem(ctx context.Context, k cacheKey) (Token, error) {
 }
 
 func withOfflineAccess(scope string) string {
-	if slices.Contains(strings.Fields(scope), "offline_access") {
-		return scope
+	for f := range strings.FieldsSeq(scope) {
+		if f == "offline_access" {
+			return scope
+		}
 	}
 	return scope + " offline_access"
 }
@@ -118,8 +133,6 @@ type form struct{ b strings.Builder }
 func (f *form) add(key, value string) {
 	if f.b.Len() > 0 {
 		f.b.WriteByte('&')
-	} else {
-		f.b.Grow(512)
 	}
 	f.b.WriteString(key) // keys are constants that need no escaping
 	f.b.WriteByte('=')
@@ -165,7 +178,10 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint, form s
 		return tokenResponse{}, fmt.Errorf("token: requesting a %s token for tenant %s: %w", k.kind, k.tenant, err)
 	}
 	defer resp.Body.Close()
-	body, readErr := httpx.ReadBody(resp.Body, tokenBodyLimit)
+	buf := bodies.Get().(*[]byte)
+	body, readErr := httpx.AppendBody((*buf)[:0], resp.Body, tokenBodyLimit)
+	// Decoding copies what it keeps, so the buffer is free again after it.
+	defer putBody(buf, body)
 	traceID := resp.Header.Get("x-ms-request-id")
 
 	res, tokErr := decodeTokenResponse(resp, body, readErr, k, endpoint)
@@ -184,6 +200,21 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint, form s
 		return tokenResponse{}, tokErr
 	}
 	return res, nil
+}
+
+// bodies holds the buffers token responses are read into: each is
+// decoded into strings and then no longer needed, and a run over many
+// tenants would otherwise allocate a few kilobytes for each.
+var bodies = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// putBody returns buf, holding body now, to the pool, unless body grew
+// it beyond what token responses need.
+func putBody(buf *[]byte, body []byte) {
+	if cap(body) > 64<<10 {
+		return
+	}
+	*buf = body[:0]
+	bodies.Put(buf)
 }
 
 // decodeTokenResponse turns an answer into a token response or a *Error.

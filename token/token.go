@@ -52,11 +52,28 @@ type Token struct {
 	// Scope is the scope the token was requested with.
 	Scope string
 	Kind  Kind
+	// bearer is "Bearer " and the access token, sharing its bytes, when
+	// the Provider issued the token: the Authorization header's value,
+	// built once with the token rather than on every request.
+	bearer Secret
 }
+
+const bearerPrefix = "Bearer "
 
 // SetAuthHeader sets r's Authorization header to the bearer token.
 func (t Token) SetAuthHeader(r *http.Request) {
-	r.Header.Set("Authorization", "Bearer "+t.AccessToken.Reveal())
+	r.Header.Set("Authorization", t.authorization())
+}
+
+// authorization returns the Authorization header's value: the one built
+// with the token when it still holds t's access token, else a new one.
+func (t Token) authorization() string {
+	at, b := t.AccessToken.Reveal(), t.bearer.Reveal()
+	// The comparison of a string with itself returns at once.
+	if len(b) == len(bearerPrefix)+len(at) && b[len(bearerPrefix):] == at {
+		return b
+	}
+	return bearerPrefix + at
 }
 
 // Claims are the claims of an access token that samkit reads. Microsoft

@@ -1,9 +1,14 @@
 package token
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestClaims(t *testing.T) {
@@ -37,6 +42,28 @@ func TestSetAuthHeader(t *testing.T) {
 	Token{AccessToken: NewSecret("abc")}.SetAuthHeader(r)
 	if got := r.Header.Get("Authorization"); got != "Bearer abc" {
 		t.Errorf("Authorization = %q", got)
+	}
+}
+
+// TestSetAuthHeaderOfAnIssuedToken takes the header built with a token
+// the Provider decoded, and builds another once the access token was
+// replaced; neither shows in the token's printed form.
+func TestSetAuthHeaderOfAnIssuedToken(t *testing.T) {
+	t.Parallel()
+	var res tokenResponse
+	require.True(t, decodeFlat([]byte(`{"token_type":"Bearer","access_token":"eyJ.abc.def","expires_in":3599}`), &res))
+	tok := Token{AccessToken: NewSecret(res.AccessToken), bearer: NewSecret(res.bearer)}
+	r, err := http.NewRequest("GET", "https://graph.example/v1.0/me", nil)
+	require.NoError(t, err)
+	tok.SetAuthHeader(r)
+	assert.Equal(t, "Bearer eyJ.abc.def", r.Header.Get("Authorization"))
+	assert.Same(t, unsafe.StringData(res.bearer), unsafe.StringData(r.Header.Get("Authorization")), "the header built with the token")
+
+	tok.AccessToken = NewSecret("other")
+	tok.SetAuthHeader(r)
+	assert.Equal(t, "Bearer other", r.Header.Get("Authorization"), "not the header of the token replaced")
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		assert.NotContains(t, fmt.Sprintf(verb, tok), "eyJ", verb)
 	}
 }
 

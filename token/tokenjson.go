@@ -60,7 +60,12 @@ func decodeFlat(body []byte, res *tokenResponse) bool {
 			if !ok {
 				return false
 			}
-			*field = string(v)
+			if field == &out.AccessToken {
+				out.bearer = bearerPrefix + string(v)
+				out.AccessToken = out.bearer[len(bearerPrefix):]
+			} else {
+				*field = string(v)
+			}
 		}
 		switch d.next() {
 		case ',':

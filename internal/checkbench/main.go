@@ -49,6 +49,7 @@ type flags struct {
 	json       bool
 	against    string
 	cpuprofile string
+	memprofile string
 }
 
 func main() {
@@ -61,6 +62,7 @@ func main() {
 	flag.BoolVar(&f.json, "json", false, "print each run as a JSON line")
 	flag.StringVar(&f.against, "against", "", "another checkbench binary to run in turn with this one, runs times each, medians side by side")
 	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write the client's CPU profile of the measured runs to this file")
+	flag.StringVar(&f.memprofile, "memprofile", "", "write the client's allocation profile of the measured runs to this file")
 	flag.Parse()
 	if f.n < 1 || f.c < 1 || f.runs < 1 || f.latency < 0 {
 		fmt.Fprintln(os.Stderr, "checkbench: -n, -c and -runs must be at least 1, -l not negative")
@@ -173,6 +175,15 @@ func measure(f flags) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if f.memprofile != "" {
+		// Every allocation of the measured runs, not one per 512 KiB.
+		runtime.MemProfileRate = 1
+		defer func() {
+			if err := writeHeapProfile(f.memprofile); err != nil {
+				fmt.Fprintln(os.Stderr, "checkbench:", err)
+			}
+		}()
+	}
 	var results []result
 	if !f.json {
 		fmt.Printf("checkbench: %d tenants, R = %d requests each, %v per request, %d at a time; the fake in process %d\n",
@@ -261,6 +272,21 @@ func run(ctx context.Context, f flags, ch *child, w world, hc *http.Client, tena
 			after.Tokens, after.Pairs, after.MaxPerPair, 2*n)
 	}
 	return r, nil
+}
+
+// writeHeapProfile writes the allocations made since MemProfileRate was
+// set (see go tool pprof -sample_index=alloc_space).
+func writeHeapProfile(name string) error {
+	pf, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.Lookup("allocs").WriteTo(pf, 0); err != nil {
+		_ = pf.Close()
+		return err
+	}
+	return pf.Close()
 }
 
 // check runs one access check with a fresh Partner, for the warm-up.

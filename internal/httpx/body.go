@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net/http"
 )
 
 // DefaultBodyLimit is the largest response body ReadBody accepts when
@@ -21,17 +22,61 @@ var ErrBodyTooLarge = errors.New("httpx: response body too large")
 // A longer body is an error wrapping ErrBodyTooLarge; the first limit
 // bytes are returned with it, so a caller can still quote the start.
 func ReadBody(r io.Reader, limit int64) ([]byte, error) {
+	return AppendBody(nil, r, limit)
+}
+
+// presizeLimit bounds the slice ReadResponseBody makes from a
+// Content-Length before any of the body has arrived: an answer that
+// announces more than its few kilobytes grows the slice as it comes.
+const presizeLimit = 64 << 10
+
+// ReadResponseBody reads resp's body as ReadBody does, into a slice sized
+// by its Content-Length when that is known and small, so that the body is
+// read without growing and copying the slice on the way.
+func ReadResponseBody(resp *http.Response, limit int64) ([]byte, error) {
+	var dst []byte
+	if n := resp.ContentLength; n >= 0 && n <= presizeLimit && (limit <= 0 || n <= limit) {
+		// One byte more than announced: the read that finds the end
+		// needs room to ask for it.
+		dst = make([]byte, 0, n+1)
+	}
+	return AppendBody(dst, resp.Body, limit)
+}
+
+// AppendBody reads r as ReadBody does, appending the body to dst (the
+// limit counts the body alone): a dst with room for the whole body, a
+// pooled buffer say, reads it without allocating.
+func AppendBody(dst []byte, r io.Reader, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultBodyLimit
 	}
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return b, err
+	start := len(dst)
+	b := dst
+	for {
+		switch {
+		case cap(b) == 0:
+			b = make([]byte, 0, 512)
+		case len(b) == cap(b):
+			b = append(b, 0)[:len(b)]
+		}
+		room := b[len(b):cap(b)]
+		// Never more than one byte past the limit: enough to tell that the
+		// body is longer.
+		if left := limit + 1 - int64(len(b)-start); int64(len(room)) > left {
+			room = room[:left]
+		}
+		n, err := r.Read(room)
+		b = b[:len(b)+n]
+		if int64(len(b)-start) > limit {
+			return b[:start+int(limit)], fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
 	}
-	if int64(len(b)) > limit {
-		return b[:limit], fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
-	}
-	return b, nil
 }
 
 // drainLimit bounds how much of a discarded body is read so that its

@@ -71,7 +71,8 @@ func isElapsed(err error) bool {
 // headers have arrived, watch is the response's body.
 type watch struct {
 	c      *call
-	n      int // the attempt's number
+	parent nested // c's context, marked as inside a Pipeline
+	n      int    // the attempt's number
 	host   string
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -88,7 +89,8 @@ type watch struct {
 
 func newWatch(c *call, req *http.Request) *watch {
 	w := &watch{c: c, n: c.n, host: req.URL.Host}
-	w.ctx, w.cancel = context.WithCancelCause(c.ctx)
+	w.parent.Context = c.ctx
+	w.ctx, w.cancel = context.WithCancelCause(&w.parent)
 	d, ph := c.p.policy.AttemptTimeout, phaseHeaders
 	if t := c.p.timeout; t > 0 && t < d {
 		d = t

@@ -165,3 +165,47 @@ func TestGateWaitOutsideTheAttemptBound(t *testing.T) {
 		assert.EqualValues(t, 1, g.calls.Load())
 	})
 }
+
+// watchGate is a gate given through the context: it counts the waits and
+// keeps the statuses it is shown.
+type watchGate struct {
+	waits    int
+	statuses []int
+}
+
+func (g *watchGate) WaitTurn(ctx context.Context) error { g.waits++; return ctx.Err() }
+
+func (g *watchGate) Observe(resp *http.Response) { g.statuses = append(g.statuses, resp.StatusCode) }
+
+func TestGateFromTheContext(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		statuses := []int{http.StatusTooManyRequests, http.StatusOK}
+		srv := &fakeServer{answer: func(req *http.Request) *http.Response {
+			s := statuses[0]
+			statuses = statuses[1:]
+			return &http.Response{StatusCode: s, Header: http.Header{"Retry-After": {"1"}}, Body: http.NoBody, Request: req}
+		}}
+		// The base transport is no gate: the context's gate holds back
+		// each attempt, the retry's too, and sees each answer.
+		p := NewPipeline(&http.Client{Transport: srv}, RetryPolicy{}, nil)
+		g := &watchGate{}
+		req, err := http.NewRequestWithContext(WithGate(t.Context(), g), "GET", "https://login.example.test/t/oauth2/v2.0/token", nil)
+		require.NoError(t, err)
+		resp, err := p.Do(req)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, 2, g.waits, "a wait before each attempt")
+		assert.Equal(t, []int{http.StatusTooManyRequests, http.StatusOK}, g.statuses, "each answer shown")
+
+		// A cancelled wait sends nothing.
+		ctx, cancel := context.WithCancel(WithGate(t.Context(), g))
+		cancel()
+		req, err = http.NewRequestWithContext(ctx, "GET", "https://login.example.test/t/oauth2/v2.0/token", nil)
+		require.NoError(t, err)
+		_, err = p.Do(req)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.EqualValues(t, 2, srv.calls.Load(), "no attempt after a cancelled wait")
+	})
+}

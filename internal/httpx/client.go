@@ -126,8 +126,39 @@ type Gate interface {
 	WaitTurn(ctx context.Context) error
 }
 
+// Observer is implemented by a Gate that wants to see the answers: a
+// Gate given with WithGate is shown each response its requests get, so
+// that it can shut on a throttling answer.
+type Observer interface {
+	Observe(resp *http.Response)
+}
+
+type gateKey struct{}
+
+// WithGate returns a context whose requests wait for g before each
+// attempt in any Pipeline, whatever its base transport, and show g each
+// response when g is an Observer: for requests made through clients the
+// caller does not build (a token.Provider's), which a run over many
+// tenants still wants to hold back while a service throttles it. It
+// takes the place of a Gate base transport for those requests.
+func WithGate(ctx context.Context, g Gate) context.Context {
+	return context.WithValue(ctx, gateKey{}, g)
+}
+
 // nestedKey marks the context of a request inside a Pipeline's attempt.
 type nestedKey struct{}
+
+// nested is the parent of an attempt's context: the caller's, marked with
+// nestedKey. It lives in the attempt's watch, so that the mark costs no
+// allocation of its own.
+type nested struct{ context.Context }
+
+func (n *nested) Value(key any) any {
+	if _, ok := key.(nestedKey); ok {
+		return true
+	}
+	return n.Context.Value(key)
+}
 
 // RoundTrip is Do, so that a Pipeline can serve as an http.Client's
 // Transport. Its errors are not wrapped in a *url.Error: the http.Client
@@ -152,8 +183,14 @@ func (p *Pipeline) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := call{p: p, req: req, ctx: context.WithValue(ctx, nestedKey{}, true), body: body,
+	c := call{p: p, req: req, ctx: ctx, body: body,
 		class: retryClassFor(ctx, req.Method), start: time.Now()}
+	if g, ok := ctx.Value(gateKey{}).(Gate); ok {
+		c.gate = g
+		c.observer, _ = g.(Observer)
+	} else if g, ok := p.next.(Gate); ok {
+		c.gate = g
+	}
 	c.deadline = c.start.Add(p.policy.MaxElapsed)
 	if p.log.Enabled(ctx, slog.LevelDebug) {
 		c.url = RedactURL(req.URL)
@@ -180,13 +217,18 @@ func (p *Pipeline) Do(req *http.Request) (*http.Response, error) {
 type call struct {
 	p        *Pipeline
 	req      *http.Request
-	ctx      context.Context // req's, marked as inside a Pipeline
+	ctx      context.Context // req's
 	body     func() (io.ReadCloser, error)
 	class    RetryClass
 	start    time.Time
 	deadline time.Time // start + MaxElapsed
 	url      string    // redacted, only when logging at debug
 	n        int       // attempts made
+	// gate is waited for before each attempt: the context's (WithGate)
+	// or the base transport, when either is a Gate. observer is the
+	// context's gate when it observes; a transport observes for itself.
+	gate     Gate
+	observer Observer
 }
 
 func (c *call) run() (*http.Response, error) {
@@ -250,10 +292,10 @@ func (c *call) attempt() (*http.Response, error) {
 		r.Body = b
 		req = &r
 	}
-	if g, ok := c.p.next.(Gate); ok {
+	if c.gate != nil {
 		// A shared gate's wait is not the service's silence: it runs
 		// before the attempt's bound starts.
-		if err := g.WaitTurn(c.ctx); err != nil {
+		if err := c.gate.WaitTurn(c.ctx); err != nil {
 			if req.Body != nil {
 				_ = req.Body.Close()
 			}
@@ -265,6 +307,9 @@ func (c *call) attempt() (*http.Response, error) {
 	if err != nil {
 		err = w.failed(req, err)
 		return nil, err
+	}
+	if c.observer != nil {
+		c.observer.Observe(resp)
 	}
 	w.headers(resp)
 	return resp, nil

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/samkit/samkit/api"
 	"github.com/samkit/samkit/internal/httpx"
@@ -22,6 +23,38 @@ type Client struct {
 	base string // the service's root, no trailing slash
 	pipe *httpx.Pipeline
 	log  *slog.Logger
+	// baseOfSource: base is the endpoint of the source's cloud, no
+	// option having named one; hcOfSource: the HTTP client the source
+	// gave, no option having named one. For compares another source's
+	// with them.
+	baseOfSource bool
+	hcOfSource   *http.Client
+	// idHeader is svc.RequestIDHeader, canonical; ua is the User-Agent
+	// header's value, shared by the requests as jsonType is.
+	idHeader string
+	ua       []string
+}
+
+// For returns a client like c that authenticates with src: the same
+// service, endpoint and pipeline, so the same connections, retry policy
+// and logger. It costs one small allocation, where New checks every option
+// again. When c took its endpoint or HTTP client from its source's Origin,
+// src must be an Origin that gives the same ones: a client never sends a
+// token to another cloud than the one that issued it.
+func (c *Client) For(src token.Source) (*Client, error) {
+	if src == nil {
+		return nil, fmt.Errorf("%s: For: nil token.Source", c.svc.Name)
+	}
+	if c.baseOfSource || c.hcOfSource != nil {
+		o, ok := src.(token.Origin)
+		if !ok || c.hcOfSource != nil && o.HTTPClient() != c.hcOfSource ||
+			c.baseOfSource && strings.TrimSuffix(c.svc.Endpoint(o.Cloud()), "/") != c.base {
+			return nil, fmt.Errorf("%s: For: the token source's cloud or HTTP client differs from the client's: build a client for it with New, or name the cloud and HTTP client with options", c.svc.Name)
+		}
+	}
+	v := *c
+	v.src = src
+	return &v, nil
 }
 
 // Base returns the service's root URL, without a trailing slash.
@@ -124,18 +157,21 @@ func (c *Client) send(ctx, rctx context.Context, r *Request, id string, tok toke
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", c.svc.Name, r.What, httpx.RedactChain(err))
 	}
+	// The keys are canonical already (the service's request-id header
+	// is canonicalised once, by New), so no Set has to check them.
+	h := req.Header
 	if r.Body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h["Content-Type"] = jsonType
 	}
 	for k, vs := range r.Header {
-		req.Header[k] = vs
+		h[k] = vs
 	}
-	req.Header.Set("Accept", "application/json")
-	if c.svc.UserAgent != "" {
-		req.Header.Set("User-Agent", c.svc.UserAgent)
+	h["Accept"] = jsonType
+	if c.ua != nil {
+		h["User-Agent"] = c.ua
 	}
-	req.Header.Set(c.svc.RequestIDHeader, id)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken.Reveal())
+	h[c.idHeader] = []string{id}
+	tok.SetAuthHeader(req)
 	resp, err := c.pipe.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -144,7 +180,7 @@ func (c *Client) send(ctx, rctx context.Context, r *Request, id string, tok toke
 		return nil, fmt.Errorf("%s: %s: %w", c.svc.Name, r.What, err)
 	}
 	a := &Answer{Status: resp.StatusCode, Header: resp.Header, RequestID: id}
-	a.Body, err = httpx.ReadBody(resp.Body, httpx.DefaultBodyLimit)
+	a.Body, err = httpx.ReadResponseBody(resp, httpx.DefaultBodyLimit)
 	_ = resp.Body.Close()
 	if errors.Is(err, httpx.ErrBodyTooLarge) {
 		// The service answered, with a body none of its calls produces:
@@ -160,6 +196,11 @@ func (c *Client) send(ctx, rctx context.Context, r *Request, id string, tok toke
 	}
 	return a, nil
 }
+
+// jsonType is the value of Accept and Content-Type, shared by every
+// request: a RoundTripper reads a request's headers, never writes them,
+// and an append gets an array of its own.
+var jsonType = []string{"application/json"}[:1:1]
 
 func firstOf(s ...string) string {
 	for _, v := range s {

@@ -105,24 +105,29 @@ func New(src token.Source, o Options, svc Service) (*Client, error) {
 		return nil, fmt.Errorf("%s: New: nil token.Source", svc.Name)
 	}
 	origin, _ := src.(token.Origin)
-	base := o.base
-	if base == "" {
+	rc := &Client{svc: svc, src: src, base: o.base, idHeader: http.CanonicalHeaderKey(svc.RequestIDHeader)}
+	if svc.UserAgent != "" {
+		rc.ua = []string{svc.UserAgent}[:1:1]
+	}
+	if rc.base == "" {
 		c := cloud.Public
 		switch {
 		case o.cloud != nil:
 			c = *o.cloud
 		case origin != nil:
-			c = origin.Cloud()
+			c, rc.baseOfSource = origin.Cloud(), true
 		}
-		base = strings.TrimSuffix(svc.Endpoint(c), "/")
+		rc.base = strings.TrimSuffix(svc.Endpoint(c), "/")
 	}
-	if base == "" {
+	if rc.base == "" {
 		return nil, errors.New(svc.Name + ": New: the cloud names no endpoint for the service: use WithBaseURL")
 	}
 	hc := o.hc
 	if hc == nil && origin != nil {
 		hc = origin.HTTPClient()
+		rc.hcOfSource = hc
 	}
-	log := httpx.RedactingLogger(o.log)
-	return &Client{svc: svc, src: src, base: base, pipe: httpx.NewPipeline(hc, o.policy, log), log: log}, nil
+	rc.log = httpx.RedactingLogger(o.log)
+	rc.pipe = httpx.NewPipeline(hc, o.policy, rc.log)
+	return rc, nil
 }
