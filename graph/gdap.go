@@ -267,6 +267,19 @@ func (c *Client) DeleteDelegatedAdminAccessAssignment(ctx context.Context, id, a
 		class: httpx.RetryThrottleOnly, header: http.Header{"If-Match": {etag}}}, nil)
 }
 
+// Operation types and statuses of a DelegatedAdminRelationshipOperation
+// (delegatedAdminRelationshipOperationType and longRunningOperationStatus,
+// https://learn.microsoft.com/graph/api/resources/delegatedadminrelationshipoperation).
+const (
+	OperationAccessAssignmentUpdate = "delegatedAdminAccessAssignmentUpdate"
+	OperationRelationshipUpdate     = "delegatedAdminRelationshipUpdate"
+
+	OperationNotStarted = "notStarted"
+	OperationRunning    = "running"
+	OperationSucceeded  = "succeeded"
+	OperationFailed     = "failed"
+)
+
 // DelegatedAdminRelationshipOperation is a long-running change of a
 // relationship or an assignment; Status is notStarted, running, succeeded
 // or failed.

@@ -514,8 +514,9 @@ type WaitOptions struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// ErrWaitTimedOut: the relationship was not active within WaitOptions.Timeout.
-var ErrWaitTimedOut = errors.New("sam: the GDAP relationship did not become active in time")
+// ErrWaitTimedOut: what was waited for, a relationship or its access
+// assignments, was not active within the wait's timeout.
+var ErrWaitTimedOut = errors.New("sam: a GDAP wait timed out")
 
 // WaitActive reads relationship id until it is active, and returns it. It
 // stops with an error when the relationship can no longer become active

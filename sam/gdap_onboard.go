@@ -2,6 +2,7 @@ package sam
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -382,12 +383,27 @@ func (o *onboarding) pendingAssignments(ctx context.Context, want []RoleAssignme
 		return 0, fmt.Errorf("reading the access assignments of GDAP relationship %s: %w", o.res.Relationship.ID, err)
 	}
 	pending := 0
+	var ops []graph.DelegatedAdminRelationshipOperation
 	for _, w := range want {
 		if !slices.ContainsFunc(as, func(a graph.DelegatedAdminAccessAssignment) bool {
 			return a.Status == graph.AssignmentActive && a.AccessContainer.AccessContainerID == w.GroupID &&
 				slices.ContainsFunc(a.AccessDetails.UnifiedRoles, func(r graph.UnifiedRole) bool { return strings.EqualFold(r.RoleDefinitionID, w.RoleID) })
 		}) {
 			pending++
+			if w.Updated {
+				// The role was added to an existing assignment: Graph
+				// applies that in a long-running operation, and one that
+				// failed never adds it.
+				if ops == nil {
+					if ops, err = graph.Collect(o.d.g.DelegatedAdminRelationshipOperations(ctx, o.res.Relationship.ID)); err != nil {
+						return 0, fmt.Errorf("reading the operations of GDAP relationship %s: %w", o.res.Relationship.ID, err)
+					}
+				}
+				if op, ok := lastAssignmentUpdate(ops, w.RoleID); ok && op.Status == graph.OperationFailed {
+					return 0, fmt.Errorf("sam: operation %s, adding %s to the access assignment of group %q in GDAP relationship %s, failed: run again to retry it",
+						op.ID, roleLabel(w.RoleID), w.GroupName, o.res.Relationship.ID)
+				}
+			}
 		}
 		// An assignment that failed or is going away never turns active:
 		// waiting for it would last until the timeout, or for ever.
@@ -400,6 +416,27 @@ func (o *onboarding) pendingAssignments(ctx context.Context, want []RoleAssignme
 		}
 	}
 	return pending, nil
+}
+
+// lastAssignmentUpdate returns the newest access assignment update among
+// ops whose roles include roleID. Its data names the roles, not the
+// assignment; the newest is the one the last Assign started, as a re-run
+// starts a new one for a role still missing.
+func lastAssignmentUpdate(ops []graph.DelegatedAdminRelationshipOperation, roleID string) (graph.DelegatedAdminRelationshipOperation, bool) {
+	var last graph.DelegatedAdminRelationshipOperation
+	found := false
+	for _, op := range ops {
+		if op.OperationType != graph.OperationAccessAssignmentUpdate || (found && op.CreatedDateTime.Before(last.CreatedDateTime)) {
+			continue
+		}
+		var data struct{ AccessDetails graph.DelegatedAdminAccess }
+		if json.Unmarshal([]byte(op.Data), &data) != nil ||
+			!slices.ContainsFunc(data.AccessDetails.UnifiedRoles, func(r graph.UnifiedRole) bool { return strings.EqualFold(r.RoleDefinitionID, roleID) }) {
+			continue
+		}
+		last, found = op, true
+	}
+	return last, found
 }
 
 // notPropagated reports whether err is AADSTS65001 (consent required),

@@ -636,3 +636,46 @@ func TestOnboardWaitEndsWhenTheInvitationLapses(t *testing.T) {
 	}
 	assert.InDelta(t, 90, waited.Hours()/24, 1, "polled until the invitation lapsed, 90 days on")
 }
+
+// TestOnboardStopsAtAFailedAssignmentUpdate: a role added to an existing
+// access assignment comes through a long-running operation; when it fails
+// the role never arrives, and the onboarding says so instead of waiting
+// until its timeout.
+func TestOnboardStopsAtAFailedAssignmentUpdate(t *testing.T) {
+	t.Parallel()
+	w := newOnboardWorld(t)
+	tpl := sam.RoleTemplate{Name: "one group", Roles: []sam.EntraRole{
+		{ID: "88d8e3e3-8f55-4a1e-953a-9b9898b8876b", Group: "Tier 1"},
+		{ID: "29232cdf-9323-42fd-ade2-1d097af3e4de", Group: "Tier 1"}}}
+	var events []sam.OnboardEvent
+	o := w.options(t, &events)
+	o.Template = tpl
+	// An earlier run gave Tier 1 only the first role.
+	approve := o.Progress
+	o.Progress = func(e sam.OnboardEvent) {
+		if e.Step == sam.OnboardAssign && e.Status == sam.StepStarted {
+			d, err := w.sp.GDAP()
+			require.NoError(t, err)
+			_, err = d.Assign(t.Context(), e.RelationshipID, sam.AssignOptions{Groups: map[string]string{tpl.Roles[0].ID: "Tier 1"}})
+			require.NoError(t, err)
+			w.s.Clock().Advance(2 * time.Minute) // that assignment is active
+		}
+		if e.Step == sam.OnboardAssign && e.Status == sam.StepWaiting {
+			w.s.Mutate(func(world *testserver.World) {
+				for _, r := range world.Partner.Relationships {
+					for _, op := range r.GDAP.Operations {
+						op.Status = graph.OperationFailed
+					}
+				}
+			})
+		}
+		approve(e)
+	}
+	res, err := w.sp.Onboard(t.Context(), o)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, sam.ErrWaitTimedOut, "a failed operation is not waited for")
+	assert.ErrorContains(t, err, `adding Exchange Administrator to the access assignment of group "Tier 1"`)
+	assert.ErrorContains(t, err, "failed: run again")
+	assert.Equal(t, sam.StepFailed, final(res)[sam.OnboardAssign])
+	assert.Equal(t, 1, count(events, sam.OnboardAssign, sam.StepWaiting), "one wait, then the next read finds the failure")
+}
