@@ -19,9 +19,32 @@ import (
 type htmlFinding struct {
 	sam.Finding
 	When string
-	// Left is the finding's place on the timeline, in percent of the
-	// window.
-	Left float64
+}
+
+// htmlMark is one entry of the timeline: the findings of one kind and
+// severity that fall due on one day, so that 500 relationships ending
+// together make one line, not 500.
+type htmlMark struct {
+	Severity sam.Severity
+	Label    string
+	// At is the entry's place on the timeline, in percent of the window
+	// from the left; in the right half the label is anchored by its end
+	// (From is then "right" and At counts from the right edge), so that it
+	// stays inside the frame.
+	From string
+	At   float64
+	when time.Time
+	n    int
+	kind string
+	// where is the one place, while n is 1.
+	where string
+}
+
+func (m *htmlMark) label() string {
+	if m.n == 1 {
+		return m.when.Format(time.DateOnly) + " " + m.where + ": " + m.kind
+	}
+	return fmt.Sprintf("%s %s: %d findings", m.when.Format(time.DateOnly), m.kind, m.n)
 }
 
 type htmlPage struct {
@@ -31,7 +54,7 @@ type htmlPage struct {
 	Broken   int
 	Findings []htmlFinding
 	// Timeline is the dated findings, the soonest first.
-	Timeline []htmlFinding
+	Timeline []*htmlMark
 }
 
 var doctorPage = template.Must(template.New("doctor").Parse(`<!DOCTYPE html>
@@ -45,14 +68,15 @@ th,td{border-bottom:1px solid #ddd;padding:.4em;text-align:left;vertical-align:t
 code{background:#f4f4f4;padding:0 .2em}
 #timeline{position:relative;height:{{len .Timeline}}.5em;min-height:3em;border-left:2px solid #222;border-bottom:2px solid #222;margin:1em 0 3em}
 #timeline li{position:absolute;list-style:none;white-space:nowrap;font-size:12px}
-#timeline li::before{content:"";display:inline-block;width:.7em;height:.7em;border-radius:50%;background:currentColor;margin-right:.3em}
+#timeline li::before,#timeline li.right::after{content:"";display:inline-block;width:.7em;height:.7em;border-radius:50%;background:currentColor;margin-right:.3em}
+#timeline li.right::before{content:none}#timeline li.right::after{margin:0 0 0 .3em}
 </style></head><body>
 <h1>samctl doctor</h1>
 <p>Checked {{.Checked}} over {{.Tenants}} tenants, looking {{.Within}} days ahead:
 {{.Broken}} broken now, {{len .Findings}} findings in all.</p>
 <h2>Timeline of what expires</h2>
 <ol id="timeline">{{range $i, $f := .Timeline}}
-<li class="{{$f.Severity}}" style="left:{{$f.Left}}%;top:{{$i}}em">{{$f.When}} {{$f.Where}}: {{$f.Kind}}</li>{{end}}
+<li class="{{$f.Severity}} {{$f.From}}" style="{{$f.From}}:{{$f.At}}%;top:{{$i}}em">{{$f.Label}}</li>{{end}}
 </ol>
 <h2>Findings</h2>
 <table id="findings"><thead><tr><th>Severity</th><th>When</th><th>Where</th><th>What</th><th>Fix</th></tr></thead><tbody>{{range .Findings}}
@@ -65,6 +89,12 @@ code{background:#f4f4f4;padding:0 .2em}
 // writeDoctorHTML renders rep as one self-contained page.
 func writeDoctorHTML(w io.Writer, rep *sam.DoctorReport) error {
 	p := htmlPage{Checked: rep.Checked.Format(time.DateTime), Within: int(rep.Within.Hours() / 24), Tenants: rep.Tenants}
+	type day struct {
+		date     string
+		kind     string
+		severity sam.Severity
+	}
+	marks := map[day]*htmlMark{}
 	for _, f := range rep.Findings {
 		h := htmlFinding{Finding: f, When: "now"}
 		if f.Severity == sam.SeverityBroken {
@@ -72,12 +102,25 @@ func writeDoctorHTML(w io.Writer, rep *sam.DoctorReport) error {
 		}
 		if !f.When.IsZero() {
 			h.When = f.When.Format(time.DateOnly)
-			h.Left = min(max(float64(f.When.Sub(rep.Checked))/float64(rep.Within), 0), 1) * 80
-			p.Timeline = append(p.Timeline, h)
+			k := day{h.When, f.Kind, f.Severity}
+			m := marks[k]
+			if m == nil {
+				m = &htmlMark{Severity: f.Severity, From: "left", when: f.When, kind: f.Kind, where: f.Where}
+				m.At = min(max(float64(f.When.Sub(rep.Checked))/float64(rep.Within), 0), 1) * 100
+				if m.At > 50 {
+					m.From, m.At = "right", 100-m.At
+				}
+				marks[k] = m
+				p.Timeline = append(p.Timeline, m)
+			}
+			m.n++
 		}
 		p.Findings = append(p.Findings, h)
 	}
-	slices.SortStableFunc(p.Timeline, func(a, b htmlFinding) int { return a.Finding.When.Compare(b.Finding.When) })
+	for _, m := range p.Timeline {
+		m.Label = m.label()
+	}
+	slices.SortStableFunc(p.Timeline, func(a, b *htmlMark) int { return a.when.Compare(b.when) })
 	return doctorPage.Execute(w, p)
 }
 

@@ -39,6 +39,27 @@ func TestDoctorHTMLIsSelfContainedAndEscaped(t *testing.T) {
 	i, j := strings.Index(page, "2026-12-07 t2"), strings.Index(page, "2026-12-22 partner")
 	require.True(t, i > 0 && j > 0, "both dated findings are on the timeline:\n%s", page)
 	assert.Less(t, i, j, "the timeline is in date order")
+	assert.Regexp(t, `style="left:16\.6+\d*%;top:0em">2026-12-07 t2: gdap-ending<`, page, "5 of 30 days: a sixth from the left")
+	assert.Regexp(t, `style="right:33\.3+\d*%;top:1em">2026-12-22 partner: stored-secret<`, page, "20 of 30 days: anchored by its end, a third from the right")
+}
+
+// TestDoctorHTMLTimelineGroupsADay: findings of one kind falling due on
+// one day make one entry of the timeline, with their number; the table
+// keeps a row for each.
+func TestDoctorHTMLTimelineGroupsADay(t *testing.T) {
+	t.Parallel()
+	rep := doctorReport()
+	end := rep.Checked.AddDate(0, 0, 25)
+	for _, tenant := range []string{"t3", "t4", "t5"} {
+		rep.Findings = append(rep.Findings, sam.Finding{Kind: sam.FindingGDAPEnding, Where: tenant, Severity: sam.SeverityWarning,
+			When: end.Add(time.Duration(len(tenant)) * time.Hour), What: "GDAP relationship ends", Fix: "renew"})
+	}
+	var b bytes.Buffer
+	require.NoError(t, writeDoctorHTML(&b, rep))
+	page := b.String()
+	assert.Equal(t, 6, strings.Count(page, "<tr><td class="), "one row per finding")
+	assert.Equal(t, 3, strings.Count(page, "<li class=\"warning "), "three entries: two single findings and one day of three")
+	assert.Contains(t, page, ">2026-12-27 gdap-ending: 3 findings<")
 }
 
 // TestDoctorHTMLInChromium renders the page in headless Chromium. Install
