@@ -65,7 +65,8 @@ type CustomerSpec struct {
 }
 
 // Customers returns the partner's customers: the broken ones first, then
-// the healthy ones, then those AddCustomer added, in order.
+// the healthy ones, then those AddCustomer added and the prospects whose
+// invitation ApproveRelationship approved, in order.
 func (s *Server) Customers() []Customer {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -49,6 +49,32 @@
 // the credentials themselves; Advance moves the fake's clock forward, to
 // expire tokens.
 //
+// # GDAP and credential rotation
+//
+// World.Manifest gives the SAM app the permissions of code that changes
+// things: sam.GDAPManifest() to invite, onboard and offboard customers,
+// sam.UnattendedRotationManifest to rotate its own secret or certificate
+// with no sign-in. AddProspect adds a tenant that is no customer yet;
+// ApproveRelationship plays its admin approving an invitation, typically
+// from an onboarding's Progress callback; Relationships reads the GDAP
+// relationships and their access assignments as Graph shows them. GDAP's
+// asynchronous work (assignments turning active, terminations) takes
+// World.GDAPDelay, and a new secret or certificate World.CredentialDelay
+// to work, both on the fake's clock: give the code under test a Sleep that
+// calls Advance, and minutes pass at once:
+//
+//	srv, err := samtest.NewServer(samtest.World{Manifest: sam.GDAPManifest()}, samtest.InMemory())
+//	…
+//	prospect, err := srv.AddProspect("Tailwind Traders")
+//	…
+//	res, err := partner.Onboard(ctx, sam.OnboardOptions{DisplayName: "Tailwind samkit",
+//		Sleep: func(ctx context.Context, d time.Duration) error { srv.Advance(d); return ctx.Err() },
+//		Progress: func(e sam.OnboardEvent) {
+//			if e.Step == sam.OnboardApproval && e.Status == sam.StepWaiting {
+//				approveErr = srv.ApproveRelationship(e.RelationshipID, prospect.ID)
+//			}
+//		}})
+//
 // # Without a socket
 //
 // With the InMemory option the fake opens no socket: Client's transport

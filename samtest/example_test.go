@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"time"
 
 	"github.com/samkit/samkit/graph"
+	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/samtest"
 	"github.com/samkit/samkit/token"
 )
@@ -132,4 +134,55 @@ func ExampleInMemory() {
 	fmt.Println(srv.URL(), tok.Kind)
 	// Output:
 	// https://fake.samkit.invalid app-only
+}
+
+// ExampleServer_ApproveRelationship onboards a tenant that is no customer
+// yet: its admin approves the invitation as soon as the onboarding waits,
+// and the minutes GDAP takes to activate the assignments pass on the
+// fake's clock.
+func ExampleServer_ApproveRelationship() {
+	srv, err := samtest.NewServer(samtest.World{Manifest: sam.GDAPManifest()}, samtest.InMemory())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	prospect, err := srv.AddProspect("Tailwind Traders")
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, err := sam.New(srv.Credentials(), sam.WithCloud(srv.Cloud()), sam.WithHTTPClient(srv.Client()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var waited time.Duration
+	res, err := p.Onboard(context.Background(), sam.OnboardOptions{DisplayName: "Tailwind samkit", Timeout: time.Hour,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			waited += d
+			srv.Advance(d)
+			return ctx.Err()
+		},
+		Progress: func(e sam.OnboardEvent) {
+			if e.Step == sam.OnboardApproval && e.Status == sam.StepWaiting {
+				if err := srv.ApproveRelationship(e.RelationshipID, prospect.ID); err != nil {
+					log.Fatal(err)
+				}
+			}
+		}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range srv.Relationships() {
+		fmt.Println(r.DisplayName, r.Status, r.CustomerName, r.CustomerID == res.Customer)
+		for _, a := range r.Assignments {
+			fmt.Println(" ", a.GroupName, a.Status)
+		}
+	}
+	fmt.Println("waited on the fake's clock:", waited)
+	// Output:
+	// Tailwind samkit active Tailwind Traders true
+	//   GDAP - Directory Readers active
+	//   GDAP - Cloud Application Administrator active
+	//   GDAP - Privileged Role Administrator active
+	//   GDAP - Exchange Administrator active
+	// waited on the fake's clock: 1m0s
 }

@@ -93,7 +93,9 @@ func (s *Server) ClearFaults() { s.fake.ClearFaults() }
 
 // Advance moves the fake's clock forward by d: the access tokens it issued
 // expire (60 to 90 minutes after issue), and so do secrets and refresh
-// tokens left unused past their lifetimes. Callers that cache tokens need
+// tokens left unused past their lifetimes; GDAP's pending work completes
+// once World.GDAPDelay has passed, and a new secret or certificate works
+// once World.CredentialDelay has. Callers that cache tokens need
 // their own clock moved too (token.WithClock), or a testing/synctest bubble.
 func (s *Server) Advance(d time.Duration) { s.fake.Clock().Advance(d) }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/samkit/samkit/graph"
+	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/samtest"
 	"github.com/samkit/samkit/token"
 )
@@ -70,7 +71,9 @@ func TestNewServerBuildsTheWorldAskedFor(t *testing.T) {
 
 func TestNewServerRejectsAnImpossibleWorld(t *testing.T) {
 	t.Parallel()
-	for _, w := range []samtest.World{{Customers: -1}, {Latency: -time.Second}, {PageSize: -1}} {
+	for _, w := range []samtest.World{{Customers: -1}, {Latency: -time.Second}, {PageSize: -1},
+		{GDAPDelay: -time.Minute}, {CredentialDelay: -time.Second},
+		{Manifest: sam.Manifest{Resources: []sam.ResourceAccess{{ResourceAppID: "graph"}}}}} {
 		_, err := samtest.NewServer(w)
 		assert.Error(t, err, "%+v", w)
 	}

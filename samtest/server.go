@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/internal/testserver"
+	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/token"
 )
 
@@ -34,6 +37,26 @@ type World struct {
 	// follow next links. When 0 each collection pages as Microsoft
 	// documents (Graph's users: 100 a page, $top up to 999).
 	PageSize int
+	// Manifest adds permissions to the SAM app's registration and consents
+	// them in the partner tenant, as `samctl setup` with a larger manifest
+	// does: sam.GDAPManifest() lets the app onboard and offboard customers
+	// (sam.Partner.Onboard, the writes of sam.GDAP);
+	// sam.UnattendedRotationManifest(sam.Manifest{}) lets it rotate its own
+	// secret or certificate with no sign-in (sam.RotateOptions.Unattended).
+	// Merge them for both. The app holds what samkit's reads and consent
+	// push need whatever Manifest says; without these two its GDAP writes
+	// and unattended rotations are refused, as Microsoft refuses them.
+	Manifest sam.Manifest
+	// GDAPDelay is how long GDAP's asynchronous work takes on the fake's
+	// clock: a new access assignment stays pending, a requested
+	// termination stays requested, this long. One minute when 0; Advance
+	// (or an onboarding's Sleep that calls it) lets it pass.
+	GDAPDelay time.Duration
+	// CredentialDelay is how long a secret or certificate added to the app
+	// through Graph takes to work at the token endpoint, on the fake's
+	// clock, as Entra ID replicates it: one second when 0. A rotation
+	// must retry until the new one works; Advance lets the delay pass.
+	CredentialDelay time.Duration
 }
 
 // Option configures NewServer.
@@ -66,8 +89,15 @@ func NewServer(w World, opts ...Option) (*Server, error) {
 	if w.PageSize < 0 {
 		return nil, fmt.Errorf("samtest: World.PageSize is %d: ask for 1 or more items per page, or 0 for the services' default", w.PageSize)
 	}
-	if w.Latency < 0 {
-		return nil, fmt.Errorf("samtest: World.Latency is %v: a delay cannot be negative", w.Latency)
+	for name, d := range map[string]time.Duration{"Latency": w.Latency, "GDAPDelay": w.GDAPDelay, "CredentialDelay": w.CredentialDelay} {
+		if d < 0 {
+			return nil, fmt.Errorf("samtest: World.%s is %v: a delay cannot be negative", name, d)
+		}
+	}
+	if len(w.Manifest.Resources) > 0 {
+		if err := w.Manifest.Validate(); err != nil {
+			return nil, fmt.Errorf("samtest: World.Manifest: %w", err)
+		}
 	}
 	var o options
 	for _, opt := range opts {
@@ -87,8 +117,23 @@ func NewServer(w World, opts ...Option) (*Server, error) {
 		fake.Close()
 		return nil, errors.New("samtest: the fake registered no SAM app")
 	}
-	if w.PageSize > 0 {
-		fake.Mutate(func(fw *testserver.World) { fw.MaxPageSize = w.PageSize })
+	fake.Mutate(func(fw *testserver.World) {
+		if w.PageSize > 0 {
+			fw.MaxPageSize = w.PageSize
+		}
+		if w.GDAPDelay > 0 {
+			fw.GDAPDelay = w.GDAPDelay
+		}
+		if w.CredentialDelay > 0 {
+			fw.CredentialDelay = w.CredentialDelay
+		}
+		addPermissions(fw.Apps[info.App.AppID], w.Manifest)
+	})
+	if len(w.Manifest.Resources) > 0 {
+		if err := fake.GrantConsent(info.App.AppID, info.Partner.TenantID); err != nil {
+			fake.Close()
+			return nil, fmt.Errorf("samtest: consenting World.Manifest in the partner tenant: %w", err)
+		}
 	}
 	s := &Server{fake: fake, app: *info.App, rt: info.RefreshToken, client: fake.Client()}
 	if w.Latency > 0 {
@@ -98,6 +143,27 @@ func NewServer(w World, opts ...Option) (*Server, error) {
 		s.customers = append(s.customers, customerOf(c))
 	}
 	return s, nil
+}
+
+// addPermissions adds m's permissions to app's registration, keeping
+// those it holds.
+func addPermissions(app *testserver.App, m sam.Manifest) {
+	for _, r := range m.RequiredResourceAccess() {
+		i := slices.IndexFunc(app.RequiredResourceAccess, func(have testserver.RequiredResourceAccess) bool {
+			return strings.EqualFold(have.ResourceAppID, r.ResourceAppID)
+		})
+		if i < 0 {
+			app.RequiredResourceAccess = append(app.RequiredResourceAccess, testserver.RequiredResourceAccess{ResourceAppID: r.ResourceAppID})
+			i = len(app.RequiredResourceAccess) - 1
+		}
+		have := &app.RequiredResourceAccess[i]
+		for _, a := range r.ResourceAccess {
+			ra := testserver.ResourceAccess{ID: a.ID, Type: a.Type}
+			if !slices.Contains(have.ResourceAccess, ra) {
+				have.ResourceAccess = append(have.ResourceAccess, ra)
+			}
+		}
+	}
 }
 
 // Close stops the fake. Requests sent after it fail.
@@ -121,7 +187,9 @@ func (s *Server) Client() *http.Client { return s.client }
 
 // Credentials returns the SAM app's credentials: the partner tenant, the
 // app's id and client secret, and the refresh token of the partner admin's
-// consent sign-in (with MFA), as `samctl setup` stores them.
+// consent sign-in (with MFA), as `samctl setup` stores them. They are
+// the ones NewServer made: a rotation saves the new secret or certificate
+// to the store it was given, not here.
 func (s *Server) Credentials() token.Credentials {
 	return token.Credentials{
 		TenantID:      s.fake.Partner().TenantID,

@@ -13,6 +13,8 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/samkit/samkit/cloud"
 	"github.com/samkit/samkit/sam"
@@ -46,10 +48,16 @@ type Env struct {
 }
 
 // Open parses the command line and connects. Close the Env when done.
-func Open(ctx context.Context) (*Env, error) {
+func Open(ctx context.Context) (*Env, error) { return OpenWithPermissions(ctx, sam.Manifest{}) }
+
+// OpenWithPermissions is Open for an example that changes things: in a
+// sandbox the SAM app also holds m's permissions (sam.GDAPManifest() to
+// onboard customers), as `samctl setup` with a larger manifest gives them;
+// real credentials hold what their setup consented.
+func OpenWithPermissions(ctx context.Context, m sam.Manifest) (*Env, error) {
 	flag.Parse()
 	if sandboxOnly || *sandboxFlag {
-		return openSandbox()
+		return openSandbox(m)
 	}
 	var store sam.Store
 	switch env := (&sam.EnvStore{}); {
@@ -63,7 +71,7 @@ func Open(ctx context.Context) (*Env, error) {
 		}
 	}
 	if store == nil {
-		return openSandbox()
+		return openSandbox(m)
 	}
 	creds, err := store.Load(ctx)
 	if err != nil {
@@ -83,8 +91,8 @@ func Open(ctx context.Context) (*Env, error) {
 // beside one broken customer for each samtest.Problem.
 const sandboxHealthy = 19
 
-func openSandbox() (*Env, error) {
-	s, err := samtest.NewServer(samtest.World{Customers: sandboxHealthy, Broken: true})
+func openSandbox(m sam.Manifest) (*Env, error) {
+	s, err := samtest.NewServer(samtest.World{Customers: sandboxHealthy, Broken: true, Manifest: m})
 	if err != nil {
 		return nil, err
 	}
@@ -111,4 +119,13 @@ func (e *Env) Close() {
 // shows.
 func (e *Env) Tenants(ctx context.Context) ([]sam.Tenant, error) {
 	return e.Partner.Tenants(ctx, sam.ListOptions{})
+}
+
+// Plain spells out, as Go escapes, what a terminal would act on in text
+// an example did not write (names and messages from Microsoft's services):
+// control characters, which forge lines or send escape sequences, and
+// bidi controls, which reverse what is read.
+func Plain(s string) string {
+	q := strconv.QuoteToGraphic(s)
+	return strings.ReplaceAll(q[1:len(q)-1], `\"`, `"`)
 }

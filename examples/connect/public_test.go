@@ -38,3 +38,16 @@ func TestExamplesImportOnlyPublicPackages(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, files, 10, "the examples were found")
 }
+
+func TestPlainSpellsOutWhatATerminalActsOn(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		`Contoso "Ltd" ✓ Zoë`: `Contoso "Ltd" ✓ Zoë`,
+		"Contoso\n✓ Fabrikam": `Contoso\n✓ Fabrikam`,
+		"\x1b]0;pwned\x07":    `\x1b]0;pwned\a`,
+		"moc.elgoog\u202e":    `moc.elgoog\u202e`,
+		"a\\b":                `a\\b`,
+	} {
+		assert.Equal(t, want, Plain(in), "%q", in)
+	}
+}

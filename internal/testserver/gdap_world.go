@@ -264,3 +264,18 @@ func seedStaffedAssignments(p *Tenant, rel *Relationship, member string, now tim
 			RoleIDs: []string{role}, Status: "active", Created: now, Modified: now, DoneAt: now})
 	}
 }
+
+// ReadGDAP runs fn as Read does, once every relationship of the partner
+// has been brought up to the fake's clock, as Graph's reads of them are:
+// a snapshot taken outside Graph then shows what a client would see.
+func (s *Server) ReadGDAP(fn func(w *World)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.world.Partner; p != nil {
+		now := s.clock.Now()
+		for _, rel := range p.Relationships {
+			gdapAdvance(rel, now)
+		}
+	}
+	fn(s.world)
+}
