@@ -87,7 +87,9 @@ func WithFileCloud(c cloud.Configuration) FileStoreOption {
 
 // WithCertificateFile makes Save record the app's certificate by its path
 // (PEM or PFX, with the PFX password if any). The store never writes the
-// key itself: Load reads it from the path every time.
+// key itself: Load reads it from the path every time. A certificate the
+// file does not hold (a rotation's new one) is written beside the
+// credentials instead, and the file at path is left alone.
 func WithCertificateFile(path string, password token.Secret) FileStoreOption {
 	return func(s *FileStore) { s.certPath, s.certPassword = path, password }
 }
@@ -219,7 +221,8 @@ func (doc *fileDoc) setCloud(c cloud.Configuration) error {
 
 // Save replaces the stored credentials with c, creating the file (0600) and
 // its directory (0700) if needed. A certificate is recorded by path: the one
-// given by WithCertificateFile, else the one already in the file.
+// given by WithCertificateFile, else the one already in the file, when
+// that file holds it; else it is written to a PEM file of its own.
 func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -282,17 +285,17 @@ func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (r
 		replaced = old.CertificatePath
 	}
 	switch {
-	case s.certPath != "":
+	// The file WithCertificateFile names is recorded only while it holds
+	// c: a rotation's new certificate recorded by the old one's path would
+	// be lost, and the store left with the certificate the rotation then
+	// removes from the app.
+	case s.certPath != "" && (c == nil || s.holds(s.certPath, s.certPassword.Reveal(), c)):
 		doc.CertificatePath, doc.CertificatePassword = s.certPath, s.certPassword.Reveal()
 	case c == nil:
 	case len(c.Chain) == 0 || c.Key == nil:
 		return "", fmt.Errorf("sam: %s: the certificate to save has no certificate or no key", s.path)
-	case old != nil && old.CertificatePath != "":
-		if held, err := loadCertificate(s.resolve(old.CertificatePath), old.CertificatePassword); err == nil && sameCertificate(held, c) {
-			doc.CertificatePath, doc.CertificatePassword = old.CertificatePath, old.CertificatePassword
-			break
-		}
-		fallthrough
+	case old != nil && old.CertificatePath != "" && s.holds(old.CertificatePath, old.CertificatePassword, c):
+		doc.CertificatePath, doc.CertificatePassword = old.CertificatePath, old.CertificatePassword
 	default:
 		pemText, err := certificatePEM(c)
 		if err != nil {
@@ -308,6 +311,13 @@ func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (r
 		replaced = ""
 	}
 	return replaced, nil
+}
+
+// holds reports whether the certificate file at path (relative to the
+// credentials file) holds c.
+func (s *FileStore) holds(path, password string, c *token.Certificate) bool {
+	held, err := loadCertificate(s.resolve(path), password)
+	return err == nil && sameCertificate(held, c)
 }
 
 // wroteCertificate reports whether name is a certificate file this store

@@ -719,3 +719,44 @@ func TestFileStoreKeepsCertificateItDidNotWrite(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, c.Certificate.Thumbprint(), got.Certificate.Thumbprint())
 }
+
+// TestFileStoreCertificateFileGivesWayToNewCertificate: a store opened
+// with WithCertificateFile that is asked to keep another certificate (a
+// rotation's new one) keeps that one, in a file of its own, and leaves the
+// person's file alone: recording the old path would leave the store
+// holding the certificate the rotation then removes from the app.
+func TestFileStoreCertificateFileGivesWayToNewCertificate(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := newTestStore(t, WithCertificateFile("sam.pem", token.Secret{}))
+	require.NoError(t, os.MkdirAll(filepath.Dir(s.Path()), 0o700))
+	mine := filepath.Join(filepath.Dir(s.Path()), "sam.pem")
+	writeTestCertificate(t, mine)
+	c := testCredentials()
+	c.ClientSecret = token.Secret{}
+	require.NoError(t, s.Save(ctx, c))
+	c, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, c.Certificate)
+	require.NoError(t, s.Save(ctx, c), "saving the certificate the file holds records its path")
+	assert.Equal(t, "sam.pem", readDoc(t, s.Path())["certificatePath"])
+
+	next, err := NewCertificate(CertificateOptions{Subject: "next"})
+	require.NoError(t, err)
+	c.Certificate = next
+	require.NoError(t, s.saveAppCredential(ctx, c))
+	got, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, got.Certificate)
+	assert.Equal(t, next.Thumbprint(), got.Certificate.Thumbprint(), "the store must hold the certificate it was given")
+	_, err = os.Stat(mine)
+	assert.NoError(t, err, "the person's certificate file is never removed")
+
+	other, err := NewCertificate(CertificateOptions{Subject: "other"})
+	require.NoError(t, err)
+	c.Certificate = other
+	require.NoError(t, s.Save(ctx, c))
+	got, err = s.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, other.Thumbprint(), got.Certificate.Thumbprint(), "Save keeps the certificate it was given too")
+}
