@@ -230,8 +230,8 @@ func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 	if c.TenantID == "" || c.ApplicationID == "" {
 		return errors.New("sam: credentials to save need a tenant id and an application id")
 	}
-	var replaced string
-	err := s.update(ctx, func(old *fileDoc) (fileDoc, error) {
+	var files certFiles
+	return s.updateThen(ctx, func(old *fileDoc) (fileDoc, error) {
 		doc := fileDoc{
 			TenantID:             c.TenantID,
 			ApplicationID:        c.ApplicationID,
@@ -253,13 +253,9 @@ func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 		doc.RefreshTokenObtainedAt = obtainedAt(doc.RefreshToken, now, old, token.RefreshSAM)
 		doc.ExchangeRefreshTokenObtainedAt = obtainedAt(doc.ExchangeRefreshToken, now, old, token.RefreshExchange)
 		var err error
-		replaced, err = s.placeCertificate(old, &doc, c.Certificate)
+		files, err = s.placeCertificate(old, &doc, c.Certificate)
 		return doc, err
-	})
-	if err == nil {
-		s.removeReplacedCertificate(replaced)
-	}
-	return err
+	}, func(err error) { s.settleCertificate(files, err) })
 }
 
 // certFileMark is in the name of every certificate file a FileStore
@@ -278,11 +274,10 @@ func (s *FileStore) certFileName(c *token.Certificate) string {
 // placeCertificate records c in doc: by the path WithCertificateFile
 // gave; by the path old records when that file holds c; else in a PEM
 // file of its own, with its key, mode 0600, which it writes. It returns the
-// certificate file samkit wrote earlier that doc no longer names, for
-// removal once doc is saved.
-func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (replaced string, err error) {
+// certificate files settleCertificate removes once doc is saved or not.
+func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (files certFiles, err error) {
 	if old != nil && s.wroteCertificate(old.CertificatePath) {
-		replaced = old.CertificatePath
+		files.replaced = old.CertificatePath
 	}
 	switch {
 	// The file WithCertificateFile names is recorded only while it holds
@@ -293,24 +288,51 @@ func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (r
 		doc.CertificatePath, doc.CertificatePassword = s.certPath, s.certPassword.Reveal()
 	case c == nil:
 	case len(c.Chain) == 0 || c.Key == nil:
-		return "", fmt.Errorf("sam: %s: the certificate to save has no certificate or no key", s.path)
+		return certFiles{}, fmt.Errorf("sam: %s: the certificate to save has no certificate or no key", s.path)
 	case old != nil && old.CertificatePath != "" && s.holds(old.CertificatePath, old.CertificatePassword, c):
 		doc.CertificatePath, doc.CertificatePassword = old.CertificatePath, old.CertificatePassword
 	default:
 		pemText, err := certificatePEM(c)
 		if err != nil {
-			return "", err
+			return certFiles{}, err
 		}
 		name := s.certFileName(c)
 		if err := s.writeFile(s.resolve(name), []byte(pemText)); err != nil {
-			return "", fmt.Errorf("sam: writing the certificate beside %s: %w", s.path, err)
+			return certFiles{}, fmt.Errorf("sam: writing the certificate beside %s: %w", s.path, err)
 		}
 		doc.CertificatePath = name
+		if old == nil || old.CertificatePath != name {
+			files.written = name
+		}
 	}
-	if replaced == doc.CertificatePath {
-		replaced = ""
+	if files.replaced == doc.CertificatePath {
+		files.replaced = ""
 	}
-	return replaced, nil
+	return files, nil
+}
+
+// certFiles are the certificate files of a save: replaced, one samkit
+// wrote earlier that the saved file no longer names; written, one this
+// save wrote that the file did not name before.
+type certFiles struct{ replaced, written string }
+
+// settleCertificate removes, under the store's locks, the certificate
+// file that the credentials file no longer names once writing it ended
+// with err: the replaced one after a write, the one just written after a
+// failure, unless the failure came after the file was replaced. A key that
+// is not stored should not linger on disk, where nothing would ever
+// remove it.
+func (s *FileStore) settleCertificate(files certFiles, err error) {
+	name := files.replaced
+	if err != nil {
+		name = files.written
+		if doc, rerr := s.read(); rerr == nil && doc.CertificatePath == name {
+			return
+		}
+	}
+	if name != "" {
+		os.Remove(s.resolve(name))
+	}
 }
 
 // holds reports whether the certificate file at path (relative to the
@@ -331,15 +353,6 @@ func (s *FileStore) wroteCertificate(name string) bool {
 	}
 	thumb, ok = strings.CutSuffix(thumb, ".pem")
 	return ok && len(thumb) == 16 && strings.Trim(thumb, "0123456789abcdef") == ""
-}
-
-// removeReplacedCertificate removes a certificate file samkit wrote that
-// the credentials file no longer names: a key that is no longer stored
-// should not linger on disk.
-func (s *FileStore) removeReplacedCertificate(name string) {
-	if name != "" {
-		os.Remove(s.resolve(name))
-	}
 }
 
 // resolve makes a path the file records absolute: relative ones are
@@ -467,8 +480,8 @@ func (s *FileStore) saveAppCredential(ctx context.Context, c token.Credentials) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var replaced string
-	err := s.update(ctx, func(old *fileDoc) (fileDoc, error) {
+	var files certFiles
+	return s.updateThen(ctx, func(old *fileDoc) (fileDoc, error) {
 		if old == nil {
 			return fileDoc{}, fmt.Errorf("sam: cannot save the new credential: %w: %s does not exist", ErrNoCredentials, s.path)
 		}
@@ -479,18 +492,20 @@ func (s *FileStore) saveAppCredential(ctx context.Context, c token.Credentials) 
 		doc.ClientSecret = c.ClientSecret.Reveal()
 		doc.CertificatePath, doc.CertificatePassword = "", ""
 		var err error
-		replaced, err = s.placeCertificate(old, &doc, c.Certificate)
+		files, err = s.placeCertificate(old, &doc, c.Certificate)
 		return doc, err
-	})
-	if err == nil {
-		s.removeReplacedCertificate(replaced)
-	}
-	return err
+	}, func(err error) { s.settleCertificate(files, err) })
 }
 
 // update runs a read-modify-write of the file under the store's locks;
 // change gets nil when there is no file yet.
 func (s *FileStore) update(ctx context.Context, change func(old *fileDoc) (fileDoc, error)) error {
+	return s.updateThen(ctx, change, nil)
+}
+
+// updateThen is update, calling then, still under the locks, with the
+// outcome of writing the changed file.
+func (s *FileStore) updateThen(ctx context.Context, change func(old *fileDoc) (fileDoc, error), then func(err error)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	dir := filepath.Dir(s.path)
@@ -524,7 +539,11 @@ func (s *FileStore) update(ctx context.Context, change func(old *fileDoc) (fileD
 	}
 	doc.Version = fileVersion
 	doc.SavedAt = s.clock()().UTC().Truncate(time.Second)
-	return s.write(doc)
+	err = s.write(doc)
+	if then != nil {
+		then(err)
+	}
+	return err
 }
 
 // read loads and checks the file.

@@ -760,3 +760,50 @@ func TestFileStoreCertificateFileGivesWayToNewCertificate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, other.Thumbprint(), got.Certificate.Thumbprint(), "Save keeps the certificate it was given too")
 }
+
+// TestFileStoreFailedSaveLeavesNoKeyFile: when the credentials file cannot
+// be replaced after the new certificate's PEM was written, that PEM, with
+// its private key, is removed: nothing names it, so nothing would ever
+// remove it later.
+func TestFileStoreFailedSaveLeavesNoKeyFile(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := newTestStore(t)
+	first, err := NewCertificate(CertificateOptions{Subject: "first"})
+	require.NoError(t, err)
+	c := testCredentials()
+	c.ClientSecret, c.Certificate = token.Secret{}, first
+	require.NoError(t, s.Save(ctx, c))
+	pems := func() []string {
+		m, err := filepath.Glob(filepath.Join(filepath.Dir(s.Path()), "*.pem"))
+		require.NoError(t, err)
+		return m
+	}
+	before := pems()
+	require.Len(t, before, 1)
+
+	for name, save := range map[string]func(token.Credentials) error{
+		"Save":              func(c token.Credentials) error { return s.Save(ctx, c) },
+		"saveAppCredential": func(c token.Credentials) error { return s.saveAppCredential(ctx, c) },
+	} {
+		next, err := NewCertificate(CertificateOptions{Subject: "next"})
+		require.NoError(t, err)
+		c.Certificate = next
+		renames := 0
+		// The PEM is renamed into place first, then the credentials file,
+		// which fails.
+		s.beforeRename = func(string) error {
+			if renames++; renames == 2 {
+				return errors.New("injected")
+			}
+			return nil
+		}
+		require.Error(t, save(c), name)
+		s.beforeRename = nil
+		require.Equal(t, 2, renames, "%s: the PEM and the credentials file are written", name)
+		assert.Equal(t, before, pems(), "%s: only the stored certificate's PEM remains", name)
+		got, err := s.Load(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, first.Thumbprint(), got.Certificate.Thumbprint(), "%s: the store keeps the first certificate", name)
+	}
+}
