@@ -164,11 +164,30 @@ func (s *FileStore) Load(ctx context.Context) (token.Credentials, error) {
 		ExchangeRefreshToken: token.NewSecret(doc.ExchangeRefreshToken),
 	}
 	if doc.CertificatePath != "" {
-		if c.Certificate, err = loadCertificate(s.resolve(doc.CertificatePath), doc.CertificatePassword); err != nil {
+		p := s.resolve(doc.CertificatePath)
+		// The PEM this store wrote, 0600, holds the key in clear, as the
+		// credentials file holds the secrets.
+		if info, err := os.Stat(p); err == nil && s.wroteCertificate(doc.CertificatePath) {
+			if err := checkPrivate(p, info); err != nil {
+				return token.Credentials{}, err
+			}
+		}
+		if c.Certificate, err = loadCertificate(p, doc.CertificatePassword); err != nil {
 			return token.Credentials{}, fmt.Errorf("sam: %s: %w", s.path, err)
 		}
 	}
 	return c, nil
+}
+
+// checkPrivate refuses a file of secrets that its group or others can
+// read. Windows has no such mode bits: its files are protected by the ACL
+// of the user's profile directory.
+func checkPrivate(path string, info fs.FileInfo) error {
+	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
+		return &StoreError{Err: fmt.Errorf("sam: %s can be read by other users (mode %04o) and holds secrets", path, perm),
+			Fix: fmt.Sprintf("run chmod 600 %s, and consider the secrets in it exposed", path)}
+	}
+	return nil
 }
 
 // Cloud returns the Microsoft cloud recorded with the credentials
@@ -563,11 +582,8 @@ func (s *FileStore) read() (fileDoc, error) {
 	if !info.Mode().IsRegular() {
 		return fileDoc{}, fmt.Errorf("sam: %s is not a regular file", s.path)
 	}
-	// Windows has no such mode bits: its files are protected by the ACL of
-	// the user's profile directory.
-	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return fileDoc{}, &StoreError{Err: fmt.Errorf("sam: %s can be read by other users (mode %04o) and holds secrets", s.path, perm),
-			Fix: fmt.Sprintf("run chmod 600 %s, and consider the secrets in it exposed", s.path)}
+	if err := checkPrivate(s.path, info); err != nil {
+		return fileDoc{}, err
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {

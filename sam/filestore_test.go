@@ -807,3 +807,31 @@ func TestFileStoreFailedSaveLeavesNoKeyFile(t *testing.T) {
 		assert.Equal(t, first.Thumbprint(), got.Certificate.Thumbprint(), "%s: the store keeps the first certificate", name)
 	}
 }
+
+// TestFileStoreRefusesLoosenedCertificateFile: the PEM the store wrote,
+// 0600, holds the app's private key in clear; like the credentials file,
+// it is refused once others can read it.
+func TestFileStoreRefusesLoosenedCertificateFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows files have no such mode bits")
+	}
+	t.Parallel()
+	ctx := t.Context()
+	s := newTestStore(t)
+	cert, err := NewCertificate(CertificateOptions{Subject: "samkit test"})
+	require.NoError(t, err)
+	c := testCredentials()
+	c.ClientSecret, c.Certificate = token.Secret{}, cert
+	require.NoError(t, s.Save(ctx, c))
+	name, _ := readDoc(t, s.Path())["certificatePath"].(string)
+	require.NotEmpty(t, name)
+	pemPath := filepath.Join(filepath.Dir(s.Path()), name)
+	require.NoError(t, os.Chmod(pemPath, 0o644))
+
+	_, err = s.Load(ctx)
+	require.Error(t, err)
+	var se *StoreError
+	require.ErrorAs(t, err, &se)
+	assert.Contains(t, se.Fix, "chmod 600 "+pemPath)
+	assert.NotContains(t, err.Error(), "PRIVATE KEY")
+}
