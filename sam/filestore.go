@@ -87,7 +87,9 @@ func WithFileCloud(c cloud.Configuration) FileStoreOption {
 
 // WithCertificateFile makes Save record the app's certificate by its path
 // (PEM or PFX, with the PFX password if any). The store never writes the
-// key itself: Load reads it from the path every time.
+// key itself: Load reads it from the path every time. A certificate the
+// file does not hold (a rotation's new one) is written beside the
+// credentials instead, and the file at path is left alone.
 func WithCertificateFile(path string, password token.Secret) FileStoreOption {
 	return func(s *FileStore) { s.certPath, s.certPassword = path, password }
 }
@@ -162,11 +164,30 @@ func (s *FileStore) Load(ctx context.Context) (token.Credentials, error) {
 		ExchangeRefreshToken: token.NewSecret(doc.ExchangeRefreshToken),
 	}
 	if doc.CertificatePath != "" {
-		if c.Certificate, err = loadCertificate(s.resolve(doc.CertificatePath), doc.CertificatePassword); err != nil {
+		p := s.resolve(doc.CertificatePath)
+		// The PEM this store wrote, 0600, holds the key in clear, as the
+		// credentials file holds the secrets.
+		if info, err := os.Stat(p); err == nil && s.wroteCertificate(doc.CertificatePath) {
+			if err := checkPrivate(p, info); err != nil {
+				return token.Credentials{}, err
+			}
+		}
+		if c.Certificate, err = loadCertificate(p, doc.CertificatePassword); err != nil {
 			return token.Credentials{}, fmt.Errorf("sam: %s: %w", s.path, err)
 		}
 	}
 	return c, nil
+}
+
+// checkPrivate refuses a file of secrets that its group or others can
+// read. Windows has no such mode bits: its files are protected by the ACL
+// of the user's profile directory.
+func checkPrivate(path string, info fs.FileInfo) error {
+	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
+		return &StoreError{Err: fmt.Errorf("sam: %s can be read by other users (mode %04o) and holds secrets", path, perm),
+			Fix: fmt.Sprintf("run chmod 600 %s, and consider the secrets in it exposed", path)}
+	}
+	return nil
 }
 
 // Cloud returns the Microsoft cloud recorded with the credentials
@@ -219,7 +240,8 @@ func (doc *fileDoc) setCloud(c cloud.Configuration) error {
 
 // Save replaces the stored credentials with c, creating the file (0600) and
 // its directory (0700) if needed. A certificate is recorded by path: the one
-// given by WithCertificateFile, else the one already in the file.
+// given by WithCertificateFile, else the one already in the file, when
+// that file holds it; else it is written to a PEM file of its own.
 func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -227,8 +249,8 @@ func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 	if c.TenantID == "" || c.ApplicationID == "" {
 		return errors.New("sam: credentials to save need a tenant id and an application id")
 	}
-	var replaced string
-	err := s.update(ctx, func(old *fileDoc) (fileDoc, error) {
+	var files certFiles
+	return s.updateThen(ctx, func(old *fileDoc) (fileDoc, error) {
 		doc := fileDoc{
 			TenantID:             c.TenantID,
 			ApplicationID:        c.ApplicationID,
@@ -250,13 +272,9 @@ func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 		doc.RefreshTokenObtainedAt = obtainedAt(doc.RefreshToken, now, old, token.RefreshSAM)
 		doc.ExchangeRefreshTokenObtainedAt = obtainedAt(doc.ExchangeRefreshToken, now, old, token.RefreshExchange)
 		var err error
-		replaced, err = s.placeCertificate(old, &doc, c.Certificate)
+		files, err = s.placeCertificate(old, &doc, c.Certificate)
 		return doc, err
-	})
-	if err == nil {
-		s.removeReplacedCertificate(replaced)
-	}
-	return err
+	}, func(err error) { s.settleCertificate(files, err) })
 }
 
 // certFileMark is in the name of every certificate file a FileStore
@@ -275,39 +293,72 @@ func (s *FileStore) certFileName(c *token.Certificate) string {
 // placeCertificate records c in doc: by the path WithCertificateFile
 // gave; by the path old records when that file holds c; else in a PEM
 // file of its own, with its key, mode 0600, which it writes. It returns the
-// certificate file samkit wrote earlier that doc no longer names, for
-// removal once doc is saved.
-func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (replaced string, err error) {
+// certificate files settleCertificate removes once doc is saved or not.
+func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (files certFiles, err error) {
 	if old != nil && s.wroteCertificate(old.CertificatePath) {
-		replaced = old.CertificatePath
+		files.replaced = old.CertificatePath
 	}
 	switch {
-	case s.certPath != "":
+	// The file WithCertificateFile names is recorded only while it holds
+	// c: a rotation's new certificate recorded by the old one's path would
+	// be lost, and the store left with the certificate the rotation then
+	// removes from the app.
+	case s.certPath != "" && (c == nil || s.holds(s.certPath, s.certPassword.Reveal(), c)):
 		doc.CertificatePath, doc.CertificatePassword = s.certPath, s.certPassword.Reveal()
 	case c == nil:
 	case len(c.Chain) == 0 || c.Key == nil:
-		return "", fmt.Errorf("sam: %s: the certificate to save has no certificate or no key", s.path)
-	case old != nil && old.CertificatePath != "":
-		if held, err := loadCertificate(s.resolve(old.CertificatePath), old.CertificatePassword); err == nil && sameCertificate(held, c) {
-			doc.CertificatePath, doc.CertificatePassword = old.CertificatePath, old.CertificatePassword
-			break
-		}
-		fallthrough
+		return certFiles{}, fmt.Errorf("sam: %s: the certificate to save has no certificate or no key", s.path)
+	case old != nil && old.CertificatePath != "" && s.holds(old.CertificatePath, old.CertificatePassword, c):
+		doc.CertificatePath, doc.CertificatePassword = old.CertificatePath, old.CertificatePassword
 	default:
 		pemText, err := certificatePEM(c)
 		if err != nil {
-			return "", err
+			return certFiles{}, err
 		}
 		name := s.certFileName(c)
 		if err := s.writeFile(s.resolve(name), []byte(pemText)); err != nil {
-			return "", fmt.Errorf("sam: writing the certificate beside %s: %w", s.path, err)
+			return certFiles{}, fmt.Errorf("sam: writing the certificate beside %s: %w", s.path, err)
 		}
 		doc.CertificatePath = name
+		if old == nil || old.CertificatePath != name {
+			files.written = name
+		}
 	}
-	if replaced == doc.CertificatePath {
-		replaced = ""
+	if files.replaced == doc.CertificatePath {
+		files.replaced = ""
 	}
-	return replaced, nil
+	return files, nil
+}
+
+// certFiles are the certificate files of a save: replaced, one samkit
+// wrote earlier that the saved file no longer names; written, one this
+// save wrote that the file did not name before.
+type certFiles struct{ replaced, written string }
+
+// settleCertificate removes, under the store's locks, the certificate
+// file that the credentials file no longer names once writing it ended
+// with err: the replaced one after a write, the one just written after a
+// failure, unless the failure came after the file was replaced. A key that
+// is not stored should not linger on disk, where nothing would ever
+// remove it.
+func (s *FileStore) settleCertificate(files certFiles, err error) {
+	name := files.replaced
+	if err != nil {
+		name = files.written
+		if doc, rerr := s.read(); rerr == nil && doc.CertificatePath == name {
+			return
+		}
+	}
+	if name != "" {
+		os.Remove(s.resolve(name))
+	}
+}
+
+// holds reports whether the certificate file at path (relative to the
+// credentials file) holds c.
+func (s *FileStore) holds(path, password string, c *token.Certificate) bool {
+	held, err := loadCertificate(s.resolve(path), password)
+	return err == nil && sameCertificate(held, c)
 }
 
 // wroteCertificate reports whether name is a certificate file this store
@@ -321,15 +372,6 @@ func (s *FileStore) wroteCertificate(name string) bool {
 	}
 	thumb, ok = strings.CutSuffix(thumb, ".pem")
 	return ok && len(thumb) == 16 && strings.Trim(thumb, "0123456789abcdef") == ""
-}
-
-// removeReplacedCertificate removes a certificate file samkit wrote that
-// the credentials file no longer names: a key that is no longer stored
-// should not linger on disk.
-func (s *FileStore) removeReplacedCertificate(name string) {
-	if name != "" {
-		os.Remove(s.resolve(name))
-	}
 }
 
 // resolve makes a path the file records absolute: relative ones are
@@ -457,8 +499,8 @@ func (s *FileStore) saveAppCredential(ctx context.Context, c token.Credentials) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var replaced string
-	err := s.update(ctx, func(old *fileDoc) (fileDoc, error) {
+	var files certFiles
+	return s.updateThen(ctx, func(old *fileDoc) (fileDoc, error) {
 		if old == nil {
 			return fileDoc{}, fmt.Errorf("sam: cannot save the new credential: %w: %s does not exist", ErrNoCredentials, s.path)
 		}
@@ -469,18 +511,20 @@ func (s *FileStore) saveAppCredential(ctx context.Context, c token.Credentials) 
 		doc.ClientSecret = c.ClientSecret.Reveal()
 		doc.CertificatePath, doc.CertificatePassword = "", ""
 		var err error
-		replaced, err = s.placeCertificate(old, &doc, c.Certificate)
+		files, err = s.placeCertificate(old, &doc, c.Certificate)
 		return doc, err
-	})
-	if err == nil {
-		s.removeReplacedCertificate(replaced)
-	}
-	return err
+	}, func(err error) { s.settleCertificate(files, err) })
 }
 
 // update runs a read-modify-write of the file under the store's locks;
 // change gets nil when there is no file yet.
 func (s *FileStore) update(ctx context.Context, change func(old *fileDoc) (fileDoc, error)) error {
+	return s.updateThen(ctx, change, nil)
+}
+
+// updateThen is update, calling then, still under the locks, with the
+// outcome of writing the changed file.
+func (s *FileStore) updateThen(ctx context.Context, change func(old *fileDoc) (fileDoc, error), then func(err error)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	dir := filepath.Dir(s.path)
@@ -514,7 +558,11 @@ func (s *FileStore) update(ctx context.Context, change func(old *fileDoc) (fileD
 	}
 	doc.Version = fileVersion
 	doc.SavedAt = s.clock()().UTC().Truncate(time.Second)
-	return s.write(doc)
+	err = s.write(doc)
+	if then != nil {
+		then(err)
+	}
+	return err
 }
 
 // read loads and checks the file.
@@ -534,11 +582,8 @@ func (s *FileStore) read() (fileDoc, error) {
 	if !info.Mode().IsRegular() {
 		return fileDoc{}, fmt.Errorf("sam: %s is not a regular file", s.path)
 	}
-	// Windows has no such mode bits: its files are protected by the ACL of
-	// the user's profile directory.
-	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return fileDoc{}, &StoreError{Err: fmt.Errorf("sam: %s can be read by other users (mode %04o) and holds secrets", s.path, perm),
-			Fix: fmt.Sprintf("run chmod 600 %s, and consider the secrets in it exposed", s.path)}
+	if err := checkPrivate(s.path, info); err != nil {
+		return fileDoc{}, err
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {

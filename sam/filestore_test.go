@@ -719,3 +719,119 @@ func TestFileStoreKeepsCertificateItDidNotWrite(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, c.Certificate.Thumbprint(), got.Certificate.Thumbprint())
 }
+
+// TestFileStoreCertificateFileGivesWayToNewCertificate: a store opened
+// with WithCertificateFile that is asked to keep another certificate (a
+// rotation's new one) keeps that one, in a file of its own, and leaves the
+// person's file alone: recording the old path would leave the store
+// holding the certificate the rotation then removes from the app.
+func TestFileStoreCertificateFileGivesWayToNewCertificate(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := newTestStore(t, WithCertificateFile("sam.pem", token.Secret{}))
+	require.NoError(t, os.MkdirAll(filepath.Dir(s.Path()), 0o700))
+	mine := filepath.Join(filepath.Dir(s.Path()), "sam.pem")
+	writeTestCertificate(t, mine)
+	c := testCredentials()
+	c.ClientSecret = token.Secret{}
+	require.NoError(t, s.Save(ctx, c))
+	c, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, c.Certificate)
+	require.NoError(t, s.Save(ctx, c), "saving the certificate the file holds records its path")
+	assert.Equal(t, "sam.pem", readDoc(t, s.Path())["certificatePath"])
+
+	next, err := NewCertificate(CertificateOptions{Subject: "next"})
+	require.NoError(t, err)
+	c.Certificate = next
+	require.NoError(t, s.saveAppCredential(ctx, c))
+	got, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, got.Certificate)
+	assert.Equal(t, next.Thumbprint(), got.Certificate.Thumbprint(), "the store must hold the certificate it was given")
+	_, err = os.Stat(mine)
+	assert.NoError(t, err, "the person's certificate file is never removed")
+
+	other, err := NewCertificate(CertificateOptions{Subject: "other"})
+	require.NoError(t, err)
+	c.Certificate = other
+	require.NoError(t, s.Save(ctx, c))
+	got, err = s.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, other.Thumbprint(), got.Certificate.Thumbprint(), "Save keeps the certificate it was given too")
+}
+
+// TestFileStoreFailedSaveLeavesNoKeyFile: when the credentials file cannot
+// be replaced after the new certificate's PEM was written, that PEM, with
+// its private key, is removed: nothing names it, so nothing would ever
+// remove it later.
+func TestFileStoreFailedSaveLeavesNoKeyFile(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := newTestStore(t)
+	first, err := NewCertificate(CertificateOptions{Subject: "first"})
+	require.NoError(t, err)
+	c := testCredentials()
+	c.ClientSecret, c.Certificate = token.Secret{}, first
+	require.NoError(t, s.Save(ctx, c))
+	pems := func() []string {
+		m, err := filepath.Glob(filepath.Join(filepath.Dir(s.Path()), "*.pem"))
+		require.NoError(t, err)
+		return m
+	}
+	before := pems()
+	require.Len(t, before, 1)
+
+	for name, save := range map[string]func(token.Credentials) error{
+		"Save":              func(c token.Credentials) error { return s.Save(ctx, c) },
+		"saveAppCredential": func(c token.Credentials) error { return s.saveAppCredential(ctx, c) },
+	} {
+		next, err := NewCertificate(CertificateOptions{Subject: "next"})
+		require.NoError(t, err)
+		c.Certificate = next
+		renames := 0
+		// The PEM is renamed into place first, then the credentials file,
+		// which fails.
+		s.beforeRename = func(string) error {
+			if renames++; renames == 2 {
+				return errors.New("injected")
+			}
+			return nil
+		}
+		require.Error(t, save(c), name)
+		s.beforeRename = nil
+		require.Equal(t, 2, renames, "%s: the PEM and the credentials file are written", name)
+		assert.Equal(t, before, pems(), "%s: only the stored certificate's PEM remains", name)
+		got, err := s.Load(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, first.Thumbprint(), got.Certificate.Thumbprint(), "%s: the store keeps the first certificate", name)
+	}
+}
+
+// TestFileStoreRefusesLoosenedCertificateFile: the PEM the store wrote,
+// 0600, holds the app's private key in clear; like the credentials file,
+// it is refused once others can read it.
+func TestFileStoreRefusesLoosenedCertificateFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows files have no such mode bits")
+	}
+	t.Parallel()
+	ctx := t.Context()
+	s := newTestStore(t)
+	cert, err := NewCertificate(CertificateOptions{Subject: "samkit test"})
+	require.NoError(t, err)
+	c := testCredentials()
+	c.ClientSecret, c.Certificate = token.Secret{}, cert
+	require.NoError(t, s.Save(ctx, c))
+	name, _ := readDoc(t, s.Path())["certificatePath"].(string)
+	require.NotEmpty(t, name)
+	pemPath := filepath.Join(filepath.Dir(s.Path()), name)
+	require.NoError(t, os.Chmod(pemPath, 0o644))
+
+	_, err = s.Load(ctx)
+	require.Error(t, err)
+	var se *StoreError
+	require.ErrorAs(t, err, &se)
+	assert.Contains(t, se.Fix, "chmod 600 "+pemPath)
+	assert.NotContains(t, err.Error(), "PRIVATE KEY")
+}

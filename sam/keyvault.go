@@ -353,12 +353,38 @@ func (s *KeyVaultStore) saveAppCredential(ctx context.Context, c token.Credentia
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// The certificate goes first: a rotation to a certificate that stops
-	// between the two writes leaves a store whose secret still works.
-	if err := s.set(ctx, kvCertificate, cert, nil); err != nil {
+	// Only what changed is written: a rotation changes one secret, so a
+	// failed write leaves the old credential whole, which the rotation
+	// keeps as it removes the new one from the app.
+	heldSecret, _, _, err := s.get(ctx, kvClientSecret)
+	if err != nil {
 		return err
 	}
-	return s.set(ctx, kvClientSecret, c.ClientSecret.Reveal(), nil)
+	heldCert, _, _, err := s.get(ctx, kvCertificate)
+	if err != nil {
+		return err
+	}
+	if !s.holdsCertificate(heldCert, c.Certificate) {
+		// The certificate goes first: a save that stops between the two
+		// writes leaves a store whose secret still works.
+		if err := s.set(ctx, kvCertificate, cert, nil); err != nil {
+			return err
+		}
+	}
+	if !c.ClientSecret.Equal(token.NewSecret(heldSecret)) {
+		return s.set(ctx, kvClientSecret, c.ClientSecret.Reveal(), nil)
+	}
+	return nil
+}
+
+// holdsCertificate reports whether pemText, the vault's certificate
+// secret, holds c ("" and nil for none).
+func (s *KeyVaultStore) holdsCertificate(pemText string, c *token.Certificate) bool {
+	if pemText == "" {
+		return c == nil || len(c.Chain) == 0
+	}
+	held, err := token.ParseCertificate([]byte(pemText), "")
+	return err == nil && c != nil && len(c.Chain) > 0 && sameCertificate(held, c)
 }
 
 // SaveRefreshToken saves a rotated refresh token as

@@ -273,3 +273,49 @@ func TestKeyVaultStoreErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyVaultStoreRotationWritesOneSecret: a rotation's save writes only
+// the secret that changed, so that a failure leaves the vault holding the
+// old credential whole. Writing the certificate and then failing on the
+// unchanged client secret left a certificate-only app's vault holding the
+// new certificate, which the rotation then removes from the app as it
+// undoes: a store without a working credential.
+func TestKeyVaultStoreRotationWritesOneSecret(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []CredentialKind{CredentialCertificate, CredentialSecret} {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			s := testserver.New()
+			defer s.Close()
+			store := newVaultStore(t, s, "rotation", testserver.KeyVaultSecretsOfficer)
+			ctx := t.Context()
+			first, err := NewCertificate(CertificateOptions{Subject: "first"})
+			require.NoError(t, err)
+			old := token.Credentials{TenantID: s.Partner().TenantID, ApplicationID: "11111111-2222-3333-4444-555555555555",
+				Certificate: first, RefreshToken: token.NewSecret("refresh")}
+			if kind == CredentialSecret {
+				old.ClientSecret = token.NewSecret("old-secret")
+			}
+			require.NoError(t, store.Save(ctx, old))
+
+			next, unchanged := old, "sam-test-client-secret"
+			if kind == CredentialCertificate {
+				next.Certificate, err = NewCertificate(CertificateOptions{Subject: "next"})
+				require.NoError(t, err)
+			} else {
+				next.ClientSecret, unchanged = token.NewSecret("new-secret"), "sam-test-certificate"
+			}
+			s.Inject(testserver.Fault{Kind: testserver.Status, Status: http.StatusServiceUnavailable, Service: "keyvault", Method: "PUT", Path: unchanged})
+			err = store.saveAppCredential(ctx, next)
+			got, lerr := store.Load(ctx)
+			require.NoError(t, lerr)
+			if err != nil {
+				assert.Equal(t, first.Thumbprint(), got.Certificate.Thumbprint(), "a failed save keeps the old certificate: %v", err)
+				assert.True(t, old.ClientSecret.Equal(got.ClientSecret), "a failed save keeps the old secret: %v", err)
+				return
+			}
+			assert.Equal(t, next.Certificate.Thumbprint(), got.Certificate.Thumbprint())
+			assert.True(t, next.ClientSecret.Equal(got.ClientSecret), "the saved secret is the new one")
+		})
+	}
+}

@@ -325,7 +325,13 @@ func rotateCredential(ctx context.Context, opts rotation) (RotateResult, error) 
 		return res, errCrashed
 	}
 	if err := saveAppCredential(ctx, opts.Store, next); err != nil {
-		return RotateResult{}, undo(fmt.Errorf("sam: saving the new %s failed, the stored one is kept: %w", k, err))
+		// A store may fail after the new credential is in place (a
+		// FileStore whose directory cannot be synced after the rename):
+		// undoing then would leave it holding a removed credential.
+		if !storeHolds(ctx, opts.Store, only(next)) {
+			return RotateResult{}, undo(fmt.Errorf("sam: saving the new %s failed, the stored one is kept: %w", k, err))
+		}
+		log.Warn("saving the new credential reported an error, but the store holds it", "app", app.AppID, "kind", string(opts.Kind), "error", err)
 	}
 	log.Info("credential rotated", "app", app.AppID, "kind", string(opts.Kind), "key_id", added.KeyID)
 	if crashed("saved") {
@@ -343,6 +349,22 @@ func rotateCredential(ctx context.Context, opts rotation) (RotateResult, error) 
 	}
 	res.RemovedKeyID = oldKey
 	return res, nil
+}
+
+// storeHolds reports whether s holds want's secret or certificate (want
+// holds one of them), read on a context that outlives ctx: a save cut
+// short by a cancellation may have completed.
+func storeHolds(ctx context.Context, s Store, want token.Credentials) bool {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	c, err := s.Load(rctx)
+	if err != nil {
+		return false
+	}
+	if want.Certificate != nil {
+		return sameCertificate(c.Certificate, want.Certificate)
+	}
+	return !want.ClientSecret.IsZero() && c.ClientSecret.Equal(want.ClientSecret)
 }
 
 // appCredentialSaver is a Store that can replace the client secret and

@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/samkit/samkit/graph"
 	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
@@ -200,4 +203,34 @@ func TestMatchSecret(t *testing.T) {
 			t.Errorf("matchSecret(%q) = %q, want %q", tt.secret, got, tt.want)
 		}
 	}
+}
+
+// savedButFailingStore saves, then reports a failure, as a FileStore does
+// when the directory cannot be synced after the new file was renamed into
+// place.
+type savedButFailingStore struct{ Store }
+
+func (s savedButFailingStore) Save(ctx context.Context, c token.Credentials) error {
+	if err := s.Store.Save(ctx, c); err != nil {
+		return err
+	}
+	return errSaveFailed
+}
+
+// TestRotateSecretSaveFailsAfterSaving: a save that reports a failure
+// once the store already holds the new secret must not be undone by
+// removing that secret from the app, which would leave the store without a
+// working credential.
+func TestRotateSecretSaveFailsAfterSaving(t *testing.T) {
+	t.Parallel()
+	e, opts, old := rotateEnv(t)
+	opts.Store = savedButFailingStore{Store: e.store}
+	res, err := rotateSecret(t.Context(), opts)
+	require.NoError(t, err, "the store holds the new secret: the rotation completes")
+	now, err := e.store.Load(t.Context())
+	require.NoError(t, err)
+	assert.False(t, now.ClientSecret.Equal(old.ClientSecret), "the store holds the new secret")
+	require.NoError(t, e.secretWorks(now), "the stored secret works")
+	assert.Equal(t, 1, e.secretCount(old.ApplicationID), "the old secret was removed, the new one kept")
+	assert.NotEmpty(t, res.RemovedKeyID)
 }
