@@ -18,7 +18,7 @@ import (
 
 func main() {
 	if err := run(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "check-access:", err)
+		fmt.Fprintln(os.Stderr, "check-access:", connect.Plain(err.Error()))
 		os.Exit(1)
 	}
 }

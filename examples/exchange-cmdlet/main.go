@@ -36,7 +36,7 @@ type row struct {
 
 func main() {
 	if err := run(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "exchange-cmdlet:", err)
+		fmt.Fprintln(os.Stderr, "exchange-cmdlet:", connect.Plain(err.Error()))
 		os.Exit(1)
 	}
 }

@@ -20,7 +20,7 @@ import (
 
 func main() {
 	if err := run(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "list-tenants:", err)
+		fmt.Fprintln(os.Stderr, "list-tenants:", connect.Plain(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -37,7 +37,7 @@ func run(ctx context.Context) error {
 	// A source that cannot be read does not hide what the others list.
 	var se *sam.SourceError
 	if errors.As(err, &se) {
-		fmt.Fprintln(os.Stderr, "warning:", err)
+		fmt.Fprintln(os.Stderr, "warning:", connect.Plain(err.Error()))
 	} else if err != nil {
 		return err
 	}

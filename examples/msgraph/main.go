@@ -32,7 +32,7 @@ import (
 
 func main() {
 	if err := run(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "msgraph:", err)
+		fmt.Fprintln(os.Stderr, "msgraph:", connect.Plain(err.Error()))
 		os.Exit(1)
 	}
 }

@@ -23,7 +23,7 @@ import (
 
 func main() {
 	if err := run(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "oauth2-interop:", err)
+		fmt.Fprintln(os.Stderr, "oauth2-interop:", connect.Plain(err.Error()))
 		os.Exit(1)
 	}
 }

@@ -34,7 +34,7 @@ const prospect = "Tailwind Traders"
 
 func main() {
 	if err := run(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "onboard-customer:", err)
+		fmt.Fprintln(os.Stderr, "onboard-customer:", connect.Plain(err.Error()))
 		os.Exit(1)
 	}
 }

@@ -24,7 +24,7 @@ var tenant = flag.String("tenant", "", "customer tenant id to consent the app in
 
 func main() {
 	if err := run(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "push-consent:", err)
+		fmt.Fprintln(os.Stderr, "push-consent:", connect.Plain(err.Error()))
 		os.Exit(1)
 	}
 }

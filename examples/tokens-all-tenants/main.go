@@ -22,7 +22,7 @@ import (
 
 func main() {
 	if err := run(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "tokens-all-tenants:", err)
+		fmt.Fprintln(os.Stderr, "tokens-all-tenants:", connect.Plain(err.Error()))
 		os.Exit(1)
 	}
 }
