@@ -120,7 +120,8 @@ type KeyCredential struct {
 	// Type is "AsymmetricX509Cert" for a certificate; Usage "Verify".
 	Type  string `json:"type,omitzero"`
 	Usage string `json:"usage,omitzero"`
-	// Key is the DER certificate when adding one; Graph returns it empty.
+	// Key is the DER certificate: given when adding one; returned only
+	// by ApplicationKeyCredentials.
 	Key []byte `json:"key,omitzero"`
 	// CustomKeyIdentifier is the certificate's SHA-1 thumbprint, base64.
 	CustomKeyIdentifier string    `json:"customKeyIdentifier,omitzero"`
@@ -157,6 +158,22 @@ func (c *Client) GetApplication(ctx context.Context, objectID string) (Applicati
 	var out Application
 	err := c.do(ctx, request{method: http.MethodGet, path: "/applications/" + objectID, refs: []string{objectID}}, &out)
 	return out, err
+}
+
+// ApplicationKeyCredentials returns the keyCredentials of the application
+// with object id objectID, each with its Key: Graph returns a certificate's
+// key only on a read of one application that selects keyCredentials. An
+// update of keyCredentials replaces them all, so it must send back the
+// keys it keeps whole.
+//
+// See https://learn.microsoft.com/graph/api/resources/keycredential.
+func (c *Client) ApplicationKeyCredentials(ctx context.Context, objectID string) ([]KeyCredential, error) {
+	if err := checkGUID("application object id", objectID); err != nil {
+		return nil, err
+	}
+	var out Application
+	err := c.do(ctx, request{method: http.MethodGet, path: "/applications/" + objectID, query: url.Values{"$select": {"keyCredentials"}}, refs: []string{objectID}}, &out)
+	return out.KeyCredentials, err
 }
 
 // ApplicationByAppID returns the application whose application (client)

@@ -46,6 +46,11 @@ func TestAddKeyRemoveKey(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got.KeyCredentials, 1)
 	firstID := got.KeyCredentials[0].KeyID
+	assert.Empty(t, got.KeyCredentials[0].Key, "a plain read returns no key")
+	keys, err := f.c.ApplicationKeyCredentials(ctx, app.ID)
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	assert.Equal(t, first.Chain[0].Raw, keys[0].Key, "a read selecting keyCredentials returns the certificate")
 
 	proof, err := token.KeyProof(stranger, app.ID, time.Now())
 	require.NoError(t, err)

@@ -152,17 +152,18 @@ func (k certificateKind) remove(ctx context.Context, signer token.Credentials, k
 }
 
 // patch replaces the app's keyCredentials with its current ones, less
-// drop, plus add; it returns add's key id. The current ones are sent back
-// by keyId alone (reads never return a key), which keeps them.
+// drop, plus add; it returns add's key id. The current ones are read with
+// their keys and sent back whole, so that the update keeps them.
 func (k certificateKind) patch(ctx context.Context, add *graph.KeyCredential, drop string) (string, error) {
-	app, err := k.g.GetApplication(ctx, k.app.ID)
+	current, err := k.g.ApplicationKeyCredentials(ctx, k.app.ID)
 	if err != nil {
 		return "", err
 	}
 	keys := []graph.KeyCredential{}
-	for _, kc := range app.KeyCredentials {
+	for _, kc := range current {
 		if !strings.EqualFold(kc.KeyID, drop) {
-			keys = append(keys, graph.KeyCredential{KeyID: kc.KeyID, Type: kc.Type, Usage: kc.Usage})
+			keys = append(keys, graph.KeyCredential{KeyID: kc.KeyID, DisplayName: kc.DisplayName, Type: kc.Type, Usage: kc.Usage,
+				Key: kc.Key, StartDateTime: kc.StartDateTime, EndDateTime: kc.EndDateTime})
 		}
 	}
 	if add != nil {
@@ -174,7 +175,7 @@ func (k certificateKind) patch(ctx context.Context, add *graph.KeyCredential, dr
 	if add == nil {
 		return "", nil
 	}
-	app, err = k.g.GetApplication(ctx, k.app.ID)
+	app, err := k.g.GetApplication(ctx, k.app.ID)
 	if err != nil {
 		return "", err
 	}

@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -166,6 +167,16 @@ func (s *Server) graphGetApp(w http.ResponseWriter, r *http.Request, c Claims) {
 	var obj map[string]any
 	if fail == nil {
 		obj = graphAppJSON(a, t)
+		// "key … Returned only on $select for a single object, that is,
+		// GET applications/{applicationId}?$select=keyCredentials"
+		// (https://learn.microsoft.com/graph/api/resources/keycredential).
+		if slices.ContainsFunc(graphParseSelect(r.URL.Query().Get("$select")), func(p string) bool { return strings.EqualFold(p, "keyCredentials") }) {
+			for i, k := range a.Certificates {
+				if k.Certificate != nil {
+					obj["keyCredentials"].([]map[string]any)[i]["key"] = base64.StdEncoding.EncodeToString(k.Certificate.Raw)
+				}
+			}
+		}
 	}
 	s.mu.Unlock()
 	if fail != nil {

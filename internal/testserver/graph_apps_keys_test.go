@@ -219,3 +219,24 @@ func TestPatchedKeyDelay(t *testing.T) {
 	f.s.Clock().Advance(5 * time.Second)
 	assert.Equal(t, http.StatusOK, postToken(t, f.s, f.customer, form(f.next)).Status, "replicated")
 }
+
+// TestGraphKeyOnlyOnASelectedRead: a certificate's key comes back only on
+// a read of one application that selects keyCredentials.
+func TestGraphKeyOnlyOnASelectedRead(t *testing.T) {
+	t.Parallel()
+	f := newKeysFixture(t)
+	require.NotEmpty(t, f.keys(t))
+	for _, k := range f.keys(t) {
+		assert.Nil(t, k.(map[string]any)["key"], "a plain read returns no key")
+	}
+	_, got := graphGet(t, f.s, f.tok, "/applications/"+f.app.ObjectID+"?$select="+url.QueryEscape("displayName,keyCredentials"))
+	keys, _ := got["keyCredentials"].([]any)
+	require.Len(t, keys, 1)
+	assert.Equal(t, base64.StdEncoding.EncodeToString(f.app.Certificate.Raw), keys[0].(map[string]any)["key"])
+	_, list := graphGet(t, f.s, f.tok, "/applications?$select=keyCredentials")
+	for _, a := range list["value"].([]any) {
+		for _, k := range a.(map[string]any)["keyCredentials"].([]any) {
+			assert.Nil(t, k.(map[string]any)["key"], "a list returns no key")
+		}
+	}
+}
