@@ -155,6 +155,34 @@ func TestRotateCertificateUnattended(t *testing.T) {
 	assertNoKey(t, logs.String(), old.Certificate, stored.Certificate)
 }
 
+// TestRotateExpiredCertificate: once the stored certificate has expired
+// on the app, addKey and removeKey refuse its proof, and the rotation
+// goes through an update of the application instead, as Microsoft's
+// addKey page says to.
+func TestRotateExpiredCertificate(t *testing.T) {
+	t.Parallel()
+	e, old := certEnv(t, nil)
+	e.s.Mutate(func(w *testserver.World) {
+		for _, k := range w.Apps[old.ApplicationID].Certificates {
+			k.End = e.s.Clock().Now().Add(-time.Hour)
+		}
+	})
+	// The refresh token cannot be redeemed with an expired certificate:
+	// the admin signs in.
+	var sleeps atomic.Int32
+	opts := e.options()
+	res, err := e.partner().RotateCredentials(t.Context(), RotateOptions{AdminSignIn: opts.AdminSignIn, BootstrapClientID: opts.BootstrapClientID,
+		Sleep: clockSleep(e.s, &sleeps)})
+	require.NoError(t, err)
+	assert.NotEmpty(t, res.RemovedKeyID, "the expired certificate is removed")
+	stored, err := e.store.Load(t.Context())
+	require.NoError(t, err)
+	assert.NoError(t, e.credentialWorks(stored), "the new certificate works")
+	_, certs := e.appCredentials(old.ApplicationID)
+	require.Len(t, certs, 1)
+	assert.Equal(t, res.KeyID, certs[0].KeyID)
+}
+
 // assertNoKey checks that text holds none of the certificates' private
 // keys, in PEM or raw base64.
 func assertNoKey(t *testing.T, text string, certs ...*token.Certificate) {

@@ -2,6 +2,7 @@ package sam
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -125,10 +126,19 @@ func (k certificateKind) add(ctx context.Context, c token.Credentials, now time.
 			return c, addedCredential{}, err
 		}
 		kc, err := k.g.AddKey(ctx, k.app.ID, want, proof)
-		if err != nil {
+		switch {
+		case errors.Is(err, graph.ErrUnauthorized):
+			// The proof is refused when the app has no valid certificate
+			// left (the stored one expired): "use the Update application
+			// operation instead" (application-addkey page).
+			if keyID, err = k.patch(ctx, &want, ""); err != nil {
+				return c, addedCredential{}, err
+			}
+		case err != nil:
 			return c, addedCredential{}, err
+		default:
+			keyID = kc.KeyID
 		}
-		keyID = kc.KeyID
 	} else if keyID, err = k.patch(ctx, &want, ""); err != nil {
 		return c, addedCredential{}, err
 	}
@@ -145,7 +155,10 @@ func (k certificateKind) remove(ctx context.Context, signer token.Credentials, k
 		if err != nil {
 			return err
 		}
-		return k.g.RemoveKey(ctx, k.app.ID, keyID, proof)
+		// A proof signed by an expired certificate is refused: as in add.
+		if err := k.g.RemoveKey(ctx, k.app.ID, keyID, proof); !errors.Is(err, graph.ErrUnauthorized) {
+			return err
+		}
 	}
 	_, err := k.patch(ctx, nil, keyID)
 	return err
@@ -162,8 +175,9 @@ func (k certificateKind) patch(ctx context.Context, add *graph.KeyCredential, dr
 	keys := []graph.KeyCredential{}
 	for _, kc := range current {
 		if !strings.EqualFold(kc.KeyID, drop) {
-			keys = append(keys, graph.KeyCredential{KeyID: kc.KeyID, DisplayName: kc.DisplayName, Type: kc.Type, Usage: kc.Usage,
-				Key: kc.Key, StartDateTime: kc.StartDateTime, EndDateTime: kc.EndDateTime})
+			// The dates are left to Graph, which takes them from the
+			// certificate.
+			keys = append(keys, graph.KeyCredential{KeyID: kc.KeyID, DisplayName: kc.DisplayName, Type: kc.Type, Usage: kc.Usage, Key: kc.Key})
 		}
 	}
 	if add != nil {
