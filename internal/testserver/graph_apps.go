@@ -135,6 +135,16 @@ func (s *Server) graphCreateApp(w http.ResponseWriter, r *http.Request, c Claims
 }
 
 // graphAppLocked finds the caller's application by object id, if replicated.
+// graphAppToChangeLocked is graphAppLocked for a change of the app: the
+// caller must hold a role that may manage applications.
+func (s *Server) graphAppToChangeLocked(c Claims, id string) (*Tenant, *App, *graphFail) {
+	t, a, fail := s.graphAppLocked(c, id)
+	if fail == nil && !s.graphAdminMayLocked(t, c, graphAppAdminRoles...) {
+		fail = graphFailDenied()
+	}
+	return t, a, fail
+}
+
 func (s *Server) graphAppLocked(c Claims, id string) (*Tenant, *App, *graphFail) {
 	t := s.graphTenantLocked(c)
 	if t == nil {
@@ -197,10 +207,7 @@ func (s *Server) graphUpdateApp(w http.ResponseWriter, r *http.Request, c Claims
 		return
 	}
 	s.mu.Lock()
-	t, a, fail := s.graphAppLocked(c, r.PathValue("id"))
-	if fail == nil && !s.graphAdminMayLocked(t, c, graphAppAdminRoles...) {
-		fail = graphFailDenied()
-	}
+	t, a, fail := s.graphAppToChangeLocked(c, r.PathValue("id"))
 	if fail == nil {
 		fail = checkAppPatch(raw, graphAppJSON(a, t))
 	}
@@ -246,10 +253,7 @@ func (s *Server) graphUpdateApp(w http.ResponseWriter, r *http.Request, c Claims
 // Service principals in other tenants stay, orphaned, as they do in Entra.
 func (s *Server) graphDeleteApp(w http.ResponseWriter, r *http.Request, c Claims) {
 	s.mu.Lock()
-	t, a, fail := s.graphAppLocked(c, r.PathValue("id"))
-	if fail == nil && !s.graphAdminMayLocked(t, c, graphAppAdminRoles...) {
-		fail = graphFailDenied()
-	}
+	t, a, fail := s.graphAppToChangeLocked(c, r.PathValue("id"))
 	if fail == nil {
 		delete(s.world.Apps, a.AppID)
 		a.Passwords, a.Certificates = nil, nil
@@ -281,10 +285,7 @@ func (s *Server) graphAddPassword(w http.ResponseWriter, r *http.Request, c Clai
 		return
 	}
 	s.mu.Lock()
-	t, a, fail := s.graphAppLocked(c, r.PathValue("id"))
-	if fail == nil && !s.graphAdminMayLocked(t, c, graphAppAdminRoles...) {
-		fail = graphFailDenied()
-	}
+	_, a, fail := s.graphAppToChangeLocked(c, r.PathValue("id"))
 	var obj map[string]any
 	if fail == nil {
 		start := s.clock.Now()
@@ -331,10 +332,7 @@ func (s *Server) graphRemovePassword(w http.ResponseWriter, r *http.Request, c C
 		return
 	}
 	s.mu.Lock()
-	t, a, fail := s.graphAppLocked(c, r.PathValue("id"))
-	if fail == nil && !s.graphAdminMayLocked(t, c, graphAppAdminRoles...) {
-		fail = graphFailDenied()
-	}
+	_, a, fail := s.graphAppToChangeLocked(c, r.PathValue("id"))
 	if fail == nil {
 		i := slices.IndexFunc(a.Passwords, func(p *PasswordCredential) bool { return strings.EqualFold(p.KeyID, b.KeyID) })
 		if i < 0 {

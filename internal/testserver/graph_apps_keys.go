@@ -98,10 +98,7 @@ func (s *Server) graphAddKey(w http.ResponseWriter, r *http.Request, c Claims) {
 	}
 	var obj map[string]any
 	s.mu.Lock()
-	t, a, fail := s.graphAppLocked(c, r.PathValue("id"))
-	if fail == nil && !s.graphAdminMayLocked(t, c, graphAppAdminRoles...) {
-		fail = graphFailDenied()
-	}
+	_, a, fail := s.graphAppToChangeLocked(c, r.PathValue("id"))
 	if fail == nil {
 		fail = s.checkProofLocked(a, b.Proof)
 	}
@@ -137,10 +134,7 @@ func (s *Server) graphRemoveKey(w http.ResponseWriter, r *http.Request, c Claims
 		return
 	}
 	s.mu.Lock()
-	t, a, fail := s.graphAppLocked(c, r.PathValue("id"))
-	if fail == nil && !s.graphAdminMayLocked(t, c, graphAppAdminRoles...) {
-		fail = graphFailDenied()
-	}
+	_, a, fail := s.graphAppToChangeLocked(c, r.PathValue("id"))
 	if fail == nil {
 		fail = s.checkProofLocked(a, b.Proof)
 	}
