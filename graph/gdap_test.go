@@ -104,18 +104,9 @@ func TestGDAPRelationshipLifecycle(t *testing.T) {
 
 func TestGDAPRemoveGlobalAdminIsAnOperation(t *testing.T) {
 	t.Parallel()
-	s := testserver.New()
-	t.Cleanup(s.Close)
-	cust := s.AddCustomer(testserver.CustomerSpec{Name: "Contoso"})
-	f := newFakeOn(t, s, gdapSpec)
+	_, f, rel := activeRelationship(t, "ga", roleHelpdeskAdmin, GlobalAdminRoleTemplateID)
 	ctx := t.Context()
-	rel, err := f.c.CreateDelegatedAdminRelationship(ctx, NewDelegatedAdminRelationship{DisplayName: "ga", Duration: "P30D",
-		Customer: &DelegatedAdminCustomerRef{TenantID: cust}, AccessDetails: roles(roleHelpdeskAdmin, GlobalAdminRoleTemplateID)})
-	require.NoError(t, err)
-	_, err = f.c.RequestDelegatedAdminRelationship(ctx, rel.ID, ActionLockForApproval)
-	require.NoError(t, err)
-	require.NoError(t, s.ApproveRelationship(rel.ID, ""))
-	rel, err = f.c.GetDelegatedAdminRelationship(ctx, rel.ID)
+	rel, err := f.c.GetDelegatedAdminRelationship(ctx, rel.ID)
 	require.NoError(t, err)
 
 	extend := "P180D"
@@ -199,17 +190,8 @@ func TestSecurityGroups(t *testing.T) {
 // a stale ETag 412; a role outside the relationship 400.
 func TestGDAPUpdateAccessAssignment(t *testing.T) {
 	t.Parallel()
-	s := testserver.New()
-	t.Cleanup(s.Close)
-	cust := s.AddCustomer(testserver.CustomerSpec{Name: "Contoso"})
-	f := newFakeOn(t, s, gdapSpec)
+	s, f, rel := activeRelationship(t, "two roles", roleHelpdeskAdmin, roleUserAdmin)
 	ctx := t.Context()
-	rel, err := f.c.CreateDelegatedAdminRelationship(ctx, NewDelegatedAdminRelationship{DisplayName: "two roles", Duration: "P30D",
-		Customer: &DelegatedAdminCustomerRef{TenantID: cust}, AccessDetails: roles(roleHelpdeskAdmin, roleUserAdmin)})
-	require.NoError(t, err)
-	_, err = f.c.RequestDelegatedAdminRelationship(ctx, rel.ID, ActionLockForApproval)
-	require.NoError(t, err)
-	require.NoError(t, s.ApproveRelationship(rel.ID, ""))
 	const group = "5f4c1b8e-0f1a-4d7e-9a56-1a2b3c4d5e01"
 	s.Mutate(func(w *testserver.World) {
 		w.Partner.Groups[group] = &testserver.Group{ID: group, DisplayName: "GDAP tier 1", Members: map[string]bool{}}
@@ -239,4 +221,22 @@ func TestGDAPUpdateAccessAssignment(t *testing.T) {
 	as := collect(t, f.c.DelegatedAdminAccessAssignments(ctx, rel.ID))
 	require.Len(t, as, 1)
 	assert.Len(t, as[0].AccessDetails.UnifiedRoles, 2, "the operation set both roles")
+}
+
+// activeRelationship is a fake with a customer, Contoso, and a 30-day
+// relationship with it called name, holding roleIDs, that its admin has
+// approved.
+func activeRelationship(t *testing.T, name string, roleIDs ...string) (*testserver.Server, *fake, DelegatedAdminRelationship) {
+	t.Helper()
+	s := testserver.New()
+	t.Cleanup(s.Close)
+	cust := s.AddCustomer(testserver.CustomerSpec{Name: "Contoso"})
+	f := newFakeOn(t, s, gdapSpec)
+	rel, err := f.c.CreateDelegatedAdminRelationship(t.Context(), NewDelegatedAdminRelationship{DisplayName: name, Duration: "P30D",
+		Customer: &DelegatedAdminCustomerRef{TenantID: cust}, AccessDetails: roles(roleIDs...)})
+	require.NoError(t, err)
+	_, err = f.c.RequestDelegatedAdminRelationship(t.Context(), rel.ID, ActionLockForApproval)
+	require.NoError(t, err)
+	require.NoError(t, s.ApproveRelationship(rel.ID, ""))
+	return s, f, rel
 }
