@@ -23,6 +23,9 @@ func compare(f flags) error {
 		return err
 	}
 	args := []string{"-json", "-runs", "1", "-n", strconv.Itoa(f.n), "-l", f.latency.String(), "-c", strconv.Itoa(f.c)}
+	if f.bare {
+		args = append(args, "-bare")
+	}
 	bins := []string{f.against, self}
 	results := make([][]result, len(bins))
 	for i := range f.runs {
@@ -38,9 +41,9 @@ func compare(f flags) error {
 	fmt.Printf("checkbench: %d tenants, R = %d requests each, %v per request, %d at a time; median of %d runs each, in turn\n",
 		f.n, requestsPerTenant, f.latency, f.c, f.runs)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "build\twall\tx-ideal\tclient CPU/tenant\tfake CPU/tenant\ttokens/tenant/resource\trequests/tenant\tretained heap/tenant\tfailed\t")
+	fmt.Fprintln(tw, header("build", f.bare))
 	for b, bin := range bins {
-		fmt.Fprintf(tw, "%s\t%s\n", filepath.Base(bin), median(results[b]).row())
+		fmt.Fprintf(tw, "%s\t%s\n", filepath.Base(bin), median(results[b]).row(f.bare))
 	}
 	return tw.Flush()
 }

@@ -12,6 +12,11 @@
 //
 //	go run ./internal/checkbench -n 1000 -l 20ms -c 32
 //
+// With -bare, each run also checks the tenants with a bare net/http client
+// making the same requests (bare.go), right after samkit and against the
+// same fake, and states samkit's CPU per tenant as a ratio to that floor:
+// a figure that compares across sessions of a machine whose speed varies.
+//
 // compare.sh in this folder builds it from another revision too and runs
 // both in turn on the same load.
 package main
@@ -36,6 +41,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/sam"
 	"github.com/samkit/samkit/token"
 )
@@ -47,6 +53,7 @@ type flags struct {
 	n, c, runs int
 	latency    time.Duration
 	json       bool
+	bare       bool
 	against    string
 	cpuprofile string
 	memprofile string
@@ -60,12 +67,17 @@ func main() {
 	flag.IntVar(&f.c, "c", sam.DefaultConcurrency, "tenants checked at once")
 	flag.IntVar(&f.runs, "runs", 3, "measured runs, each with an empty token cache")
 	flag.BoolVar(&f.json, "json", false, "print each run as a JSON line")
+	flag.BoolVar(&f.bare, "bare", false, "in each run, also check the tenants with a bare net/http client making the same requests, and show samkit's CPU per tenant as a ratio to its")
 	flag.StringVar(&f.against, "against", "", "another checkbench binary to run in turn with this one, runs times each, medians side by side")
 	flag.StringVar(&f.cpuprofile, "cpuprofile", "", "write the client's CPU profile of the measured runs to this file")
 	flag.StringVar(&f.memprofile, "memprofile", "", "write the client's allocation profile of the measured runs to this file")
 	flag.Parse()
 	if f.n < 1 || f.c < 1 || f.runs < 1 || f.latency < 0 {
 		fmt.Fprintln(os.Stderr, "checkbench: -n, -c and -runs must be at least 1, -l not negative")
+		os.Exit(2)
+	}
+	if f.bare && (f.cpuprofile != "" || f.memprofile != "") {
+		fmt.Fprintln(os.Stderr, "checkbench: the profiles are samkit's alone: drop -bare, or the profile flags")
 		os.Exit(2)
 	}
 	var err error
@@ -95,6 +107,11 @@ type result struct {
 	Requests      float64       `json:"requestsPerTenant"`
 	HeapPerTenant float64       `json:"retainedHeapPerTenant"`
 	Failed        int           `json:"failedTenants"`
+	// With -bare: the bare client's CPU per tenant in the same run, the
+	// ratio ClientCPU/BareCPU, and the tenants the bare client failed.
+	BareCPU    time.Duration `json:"bareCpuPerTenant,omitzero"`
+	Ratio      float64       `json:"cpuRatio,omitzero"`
+	BareFailed int           `json:"bareFailedTenants,omitzero"`
 }
 
 // child is the serving process and the pipes to talk to it.
@@ -154,6 +171,14 @@ func measure(f flags) error {
 	if err != nil {
 		return err
 	}
+	// The bare client has a transport of its own, so that neither finds
+	// the other's connections open.
+	var bareHC *http.Client
+	if f.bare {
+		if bareHC, err = trusting(w.Certificate); err != nil {
+			return err
+		}
+	}
 	tenants := make([]sam.Tenant, len(w.Tenants))
 	for i, id := range w.Tenants {
 		tenants[i] = sam.Tenant{ID: id}
@@ -161,8 +186,14 @@ func measure(f flags) error {
 	ctx := context.Background()
 	// A first short run opens the connection and warms the code paths, as
 	// the first seconds of a long run do.
-	if _, err := check(ctx, w, hc, tenants[:min(len(tenants), 2*f.c)], f.c); err != nil {
+	warm := min(len(tenants), 2*f.c)
+	if _, err := check(ctx, w, hc, tenants[:warm], f.c); err != nil {
 		return err
+	}
+	if f.bare {
+		if _, err := newBare(w, bareHC.Transport).check(ctx, w.Tenants[:warm], f.c); err != nil {
+			return fmt.Errorf("the bare client's warm-up: %w", err)
+		}
 	}
 	if f.cpuprofile != "" {
 		pf, err := os.Create(f.cpuprofile)
@@ -194,6 +225,11 @@ func measure(f flags) error {
 		if err != nil {
 			return err
 		}
+		if f.bare {
+			if err := runBare(ctx, f, ch, w, bareHC, &r); err != nil {
+				return err
+			}
+		}
 		if f.json {
 			if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
 				return err
@@ -203,21 +239,37 @@ func measure(f flags) error {
 	}
 	if !f.json {
 		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "run\twall\tx-ideal\tclient CPU/tenant\tfake CPU/tenant\ttokens/tenant/resource\trequests/tenant\tretained heap/tenant\tfailed\t")
+		fmt.Fprintln(tw, header("run", f.bare))
 		for i, r := range results {
-			fmt.Fprintf(tw, "%d\t%s\n", i+1, r.row())
+			fmt.Fprintf(tw, "%d\t%s\n", i+1, r.row(f.bare))
 		}
 		if len(results) > 1 {
-			fmt.Fprintf(tw, "median\t%s\n", median(results).row())
+			fmt.Fprintf(tw, "median\t%s\n", median(results).row(f.bare))
 		}
 		return tw.Flush()
 	}
 	return nil
 }
 
-func (r result) row() string {
-	return fmt.Sprintf("%v\t%.2f\t%v\t%v\t%.3f\t%.2f\t%.0f B\t%d\t",
-		r.Wall.Round(time.Millisecond), r.XIdeal, r.ClientCPU.Round(time.Microsecond), r.ServerCPU.Round(time.Microsecond),
+// header is the table's first line, its first column called first; with
+// bare, with the bare client's columns.
+func header(first string, bare bool) string {
+	bareCols := ""
+	if bare {
+		bareCols = "bare CPU/tenant\tsamkit/bare\t"
+	}
+	return first + "\twall\tx-ideal\tclient CPU/tenant\t" + bareCols +
+		"fake CPU/tenant\ttokens/tenant/resource\trequests/tenant\tretained heap/tenant\tfailed\t"
+}
+
+// row is r's line of the table but its first column (see header).
+func (r result) row(bare bool) string {
+	bareCols := ""
+	if bare {
+		bareCols = fmt.Sprintf("%v\t%.2f\t", r.BareCPU.Round(time.Microsecond), r.Ratio)
+	}
+	return fmt.Sprintf("%v\t%.2f\t%v\t%s%v\t%.3f\t%.2f\t%.0f B\t%d\t",
+		r.Wall.Round(time.Millisecond), r.XIdeal, r.ClientCPU.Round(time.Microsecond), bareCols, r.ServerCPU.Round(time.Microsecond),
 		r.TokensPerPair, r.Requests, r.HeapPerTenant, r.Failed)
 }
 
@@ -267,11 +319,47 @@ func run(ctx context.Context, f flags, ch *child, w world, hc *http.Client, tena
 	if ideal > 0 {
 		r.XIdeal = float64(wall) / float64(ideal)
 	}
-	if after.Pairs != 2*n || after.MaxPerPair != 1 {
-		fmt.Fprintf(os.Stderr, "checkbench: %d token requests for %d tenant/resource pairs (at most %d for one), want one for each of %d\n",
-			after.Tokens, after.Pairs, after.MaxPerPair, 2*n)
-	}
+	warnTokens("samkit", after, n)
 	return r, nil
+}
+
+// runBare checks every tenant with a fresh bare client, in the same way
+// as run checks them with samkit, and adds its figures to r.
+func runBare(ctx context.Context, f flags, ch *child, w world, hc *http.Client, r *result) error {
+	if _, err := ch.ask("run"); err != nil {
+		return err
+	}
+	runtime.GC()
+	b := newBare(w, hc.Transport)
+	cpu0 := cpuTime(syscall.RUSAGE_SELF)
+	failed, first := b.check(ctx, w.Tenants, f.c)
+	cpu := cpuTime(syscall.RUSAGE_SELF) - cpu0
+	after, err := ch.ask("stats")
+	if err != nil {
+		return err
+	}
+	n := len(w.Tenants)
+	warnTokens("the bare client", after, n)
+	if failed > 0 {
+		fmt.Fprintf(os.Stderr, "checkbench: the bare client failed %d tenants, the first with: %v\n", failed, first)
+	}
+	if got := float64(after.Requests) / float64(n); got != requestsPerTenant {
+		fmt.Fprintf(os.Stderr, "checkbench: the bare client made %.2f requests per tenant, want %d\n", got, requestsPerTenant)
+	}
+	r.BareCPU, r.BareFailed = cpu/time.Duration(n), failed
+	if r.BareCPU > 0 {
+		r.Ratio = float64(r.ClientCPU) / float64(r.BareCPU)
+	}
+	return nil
+}
+
+// warnTokens says when who's run did not cost exactly one token request
+// per tenant and resource.
+func warnTokens(who string, after serverStats, n int) {
+	if after.Pairs != 2*n || after.MaxPerPair != 1 {
+		fmt.Fprintf(os.Stderr, "checkbench: %s made %d token requests for %d tenant/resource pairs (at most %d for one), want one for each of %d\n",
+			who, after.Tokens, after.Pairs, after.MaxPerPair, 2*n)
+	}
 }
 
 // writeHeapProfile writes the allocations made since MemProfileRate was
@@ -306,8 +394,9 @@ func partnerOf(w world, hc *http.Client, c int) (*sam.Partner, error) {
 		sam.WithCloud(w.Cloud), sam.WithHTTPClient(hc), sam.WithConcurrency(c))
 }
 
-// trusting returns a client like http.DefaultClient that trusts the
-// fake's certificate.
+// trusting returns a client over a transport configured as
+// httpx.DefaultTransport, the one samkit's clients share when given none,
+// that trusts the fake's certificate.
 func trusting(der []byte) (*http.Client, error) {
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
@@ -315,7 +404,7 @@ func trusting(der []byte) (*http.Client, error) {
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr := httpx.DefaultTransport().Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	return &http.Client{Transport: tr}, nil
 }
@@ -340,5 +429,10 @@ func median(rs []result) result {
 		Requests:      pick(func(r result) float64 { return r.Requests }),
 		HeapPerTenant: pick(func(r result) float64 { return r.HeapPerTenant }),
 		Failed:        int(pick(func(r result) float64 { return float64(r.Failed) })),
+		BareCPU:       time.Duration(pick(func(r result) float64 { return float64(r.BareCPU) })),
+		// The median of the runs' ratios, each taken in one run, not
+		// the ratio of the medians.
+		Ratio:      pick(func(r result) float64 { return r.Ratio }),
+		BareFailed: int(pick(func(r result) float64 { return float64(r.BareFailed) })),
 	}
 }

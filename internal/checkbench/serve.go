@@ -47,25 +47,11 @@ type serverStats struct {
 //	run    start afresh: forget the requests, delay each by latency
 //	stats  print serverStats as one JSON line
 func serve(n int, latency time.Duration, in io.Reader, out io.Writer) error {
-	s := testserver.New()
+	s, w, err := newFake(n)
+	if err != nil {
+		return err
+	}
 	defer s.Close()
-	app, err := s.RegisterApp(testserver.AppSpec{})
-	if err != nil {
-		return err
-	}
-	rt, err := s.MintRefreshToken(app.AppID)
-	if err != nil {
-		return err
-	}
-	w := world{Cloud: s.Cloud(), Certificate: s.Certificate(), PartnerTenant: s.Partner().TenantID,
-		AppID: app.AppID, Secret: app.Secret, RefreshToken: rt, Tenants: make([]string, n)}
-	for i := range w.Tenants {
-		id := s.AddCustomer(testserver.CustomerSpec{GDAP: true, Users: 1})
-		if err := s.GrantConsent(app.AppID, id); err != nil {
-			return err
-		}
-		w.Tenants[i] = id
-	}
 	enc := json.NewEncoder(out)
 	if err := enc.Encode(w); err != nil {
 		return err
@@ -90,6 +76,33 @@ func serve(n int, latency time.Duration, in io.Reader, out io.Writer) error {
 		}
 	}
 	return sc.Err()
+}
+
+// newFake starts the fake with n healthy, consented customers and returns
+// it with its world. Close it when done.
+func newFake(n int) (*testserver.Server, world, error) {
+	s := testserver.New()
+	app, err := s.RegisterApp(testserver.AppSpec{})
+	if err != nil {
+		s.Close()
+		return nil, world{}, err
+	}
+	rt, err := s.MintRefreshToken(app.AppID)
+	if err != nil {
+		s.Close()
+		return nil, world{}, err
+	}
+	w := world{Cloud: s.Cloud(), Certificate: s.Certificate(), PartnerTenant: s.Partner().TenantID,
+		AppID: app.AppID, Secret: app.Secret, RefreshToken: rt, Tenants: make([]string, n)}
+	for i := range w.Tenants {
+		id := s.AddCustomer(testserver.CustomerSpec{GDAP: true, Users: 1})
+		if err := s.GrantConsent(app.AppID, id); err != nil {
+			s.Close()
+			return nil, world{}, err
+		}
+		w.Tenants[i] = id
+	}
+	return s, w, nil
 }
 
 func stats(s *testserver.Server) serverStats {
