@@ -27,14 +27,19 @@ type Invalidator interface {
 
 // Origin is implemented by the Sources a Provider returns. API clients
 // built on such a Source (graph.New, partner.New, exchange.New) send to its
-// cloud, through its HTTP client, unless their options say otherwise, so
-// that a sandbox or sovereign-cloud token never goes to the public cloud.
+// cloud, through its HTTP client, with its User-Agent, unless their options
+// say otherwise, so that a sandbox or sovereign-cloud token never goes to
+// the public cloud, and a sign-in log names one product for the tokens and
+// the calls.
 type Origin interface {
 	// Cloud returns the cloud the Source's tokens are issued in.
 	Cloud() cloud.Configuration
 	// HTTPClient returns the client the Source's token requests go
 	// through, below their retries (see Provider.HTTPClient).
 	HTTPClient() *http.Client
+	// UserAgent returns the User-Agent the Source's token requests carry
+	// (see Provider.UserAgent).
+	UserAgent() string
 }
 
 // Source returns a Source of delegated tokens (see Provider.Token) for
@@ -69,6 +74,8 @@ func (s *boundSource) Invalidate(t Token) { s.p.cache.invalidate(s.key, t) }
 func (s *boundSource) Cloud() cloud.Configuration { return s.p.cloud }
 
 func (s *boundSource) HTTPClient() *http.Client { return s.p.base }
+
+func (s *boundSource) UserAgent() string { return s.p.UserAgent() }
 
 // OAuth2 adapts s to oauth2.TokenSource, for libraries built on
 // golang.org/x/oauth2 (oauth2.NewClient, Google-style SDKs). That
