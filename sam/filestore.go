@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -241,7 +242,12 @@ func (doc *fileDoc) setCloud(c cloud.Configuration) error {
 // Save replaces the stored credentials with c, creating the file (0600) and
 // its directory (0700) if needed. A certificate is recorded by path: the one
 // given by WithCertificateFile, else the one already in the file, when
-// that file holds it; else it is written to a PEM file of its own.
+// that file holds it; else it is written to a PEM file of its own,
+// "credentials.json.cert-<SHA-1 thumbprint>.pem" beside "credentials.json".
+// Every save, a refresh token's too, removes the PEM files of that naming
+// which the saved file does not name: keys left by a save that was killed.
+// (Where the system has no file locks, nothing is swept: another process
+// may be between writing its PEM and saving the file that names it.)
 func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -278,16 +284,18 @@ func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 }
 
 // certFileMark is in the name of every certificate file a FileStore
-// writes: "credentials.cert-1a2b3c4d5e6f7a8b.pem" beside
+// writes: "credentials.json.cert-<SHA-1 thumbprint>.pem" beside
 // "credentials.json".
 const certFileMark = ".cert-"
 
 // certFileName names the PEM file that keeps c beside the credentials
-// file: after the file and the certificate's thumbprint, so that a new
-// certificate never overwrites the one the credentials file still names.
+// file: after the file's whole name and the certificate's thumbprint, so
+// that a new certificate never overwrites the one the credentials file
+// still names, and so that the name tells which store wrote it and which
+// certificate it holds (the SHA-1 thumbprint is the one samctl inspect
+// and the Entra admin center show).
 func (s *FileStore) certFileName(c *token.Certificate) string {
-	base := strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path))
-	return base + certFileMark + c.Thumbprint()[:16] + ".pem"
+	return filepath.Base(s.path) + certFileMark + c.SHA1Thumbprint() + ".pem"
 }
 
 // placeCertificate records c in doc: by the path WithCertificateFile
@@ -295,7 +303,9 @@ func (s *FileStore) certFileName(c *token.Certificate) string {
 // file of its own, with its key, mode 0600, which it writes. It returns the
 // certificate files settleCertificate removes once doc is saved or not.
 func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (files certFiles, err error) {
-	if old != nil && s.wroteCertificate(old.CertificatePath) {
+	// A file of the store's naming that WithCertificateFile gives is the
+	// person's own all the same.
+	if old != nil && s.wroteCertificate(old.CertificatePath) && !s.isCertificateFile(old.CertificatePath) {
 		files.replaced = old.CertificatePath
 	}
 	switch {
@@ -354,6 +364,12 @@ func (s *FileStore) settleCertificate(files certFiles, err error) {
 	}
 }
 
+// isCertificateFile reports whether path (relative to the credentials
+// file) is the one WithCertificateFile gave.
+func (s *FileStore) isCertificateFile(path string) bool {
+	return s.certPath != "" && filepath.Clean(s.resolve(path)) == filepath.Clean(s.resolve(s.certPath))
+}
+
 // holds reports whether the certificate file at path (relative to the
 // credentials file) holds c.
 func (s *FileStore) holds(path, password string, c *token.Certificate) bool {
@@ -362,16 +378,74 @@ func (s *FileStore) holds(path, password string, c *token.Certificate) bool {
 }
 
 // wroteCertificate reports whether name is a certificate file this store
-// writes (certFileName's shape, beside the credentials file): only such a
-// file is removed when replaced, never one a person pointed the store at.
+// writes, beside the credentials file: of certFileName's shape, or of the
+// shape earlier versions wrote ("credentials.cert-<16 hex>.pem" beside
+// "credentials.json"), which a file saved by them may still name. Only
+// such a file is removed when replaced, never one a person pointed the
+// store at.
 func (s *FileStore) wroteCertificate(name string) bool {
-	base := strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path))
-	thumb, ok := strings.CutPrefix(name, base+certFileMark)
+	stem := strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path))
+	return s.ownsCertificateFile(name) || isCertFileName(name, stem, 16, "0123456789abcdef")
+}
+
+// ownsCertificateFile reports whether name is of certFileName's shape for
+// this store, the only shape a sweep removes. Its thumbprint has a fixed
+// length, so the name gives back exactly one credentials file name: a
+// store never takes another's file for its own. And it is 40 digits, not
+// the 16 of the earlier shape, so no name has both shapes: a sweep never
+// takes a file a store of an earlier version names. That earlier shape
+// drops the credentials file's extension, so its files are never swept:
+// "credentials.cert-….pem" may belong to credentials.json or to
+// credentials.yaml beside it.
+func (s *FileStore) ownsCertificateFile(name string) bool {
+	return isCertFileName(name, filepath.Base(s.path), 40, "0123456789ABCDEF")
+}
+
+// isCertFileName reports whether name is prefix, certFileMark, n of the
+// digits and ".pem".
+func isCertFileName(name, prefix string, n int, digits string) bool {
+	thumb, ok := strings.CutPrefix(name, prefix+certFileMark)
 	if !ok {
 		return false
 	}
 	thumb, ok = strings.CutSuffix(thumb, ".pem")
-	return ok && len(thumb) == 16 && strings.Trim(thumb, "0123456789abcdef") == ""
+	return ok && len(thumb) == n && strings.Trim(thumb, digits) == ""
+}
+
+// sweepCertificates removes the files among names, this store's
+// certificate files found before a save, that doc, the file as saved,
+// does not name, nor WithCertificateFile: keys left in clear by a save
+// interrupted between writing its PEM and replacing the credentials file,
+// or before settleCertificate ran, which nothing else would ever remove.
+// A file it cannot stat, or not a regular file, is left alone.
+func (s *FileStore) sweepCertificates(names []string, doc *fileDoc) {
+	var keep []string
+	for _, p := range []string{doc.CertificatePath, s.certPath} {
+		if p != "" {
+			keep = append(keep, filepath.Clean(s.resolve(p)))
+		}
+	}
+	for _, name := range names {
+		p := filepath.Join(filepath.Dir(s.path), name)
+		if slices.Contains(keep, p) {
+			continue
+		}
+		if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() && !sameFileAs(info, keep) {
+			os.Remove(p)
+		}
+	}
+}
+
+// sameFileAs reports whether info is the file at one of paths: a path
+// recorded by hand may take another way to a file than its name beside
+// the credentials (a link, another case on Windows and macOS).
+func sameFileAs(info fs.FileInfo, paths []string) bool {
+	for _, p := range paths {
+		if pi, err := os.Stat(p); err == nil && os.SameFile(info, pi) {
+			return true
+		}
+	}
+	return false
 }
 
 // resolve makes a path the file records absolute: relative ones are
@@ -536,10 +610,13 @@ func (s *FileStore) updateThen(ctx context.Context, change func(old *fileDoc) (f
 		return fmt.Errorf("sam: locking %s: %w", s.path, err)
 	}
 	defer unlock()
+	var certFiles []string
 	if exclusive {
 		// No other writer holds the lock, so any temporary file left
-		// beside the credentials was abandoned by a crash.
-		s.removeStaleTemps()
+		// beside the credentials was abandoned by a crash, and so is any
+		// certificate file of this store's that the file, once saved,
+		// does not name.
+		certFiles = s.scanDir()
 	}
 
 	var old *fileDoc
@@ -561,6 +638,11 @@ func (s *FileStore) updateThen(ctx context.Context, change func(old *fileDoc) (f
 	err = s.write(doc)
 	if then != nil {
 		then(err)
+	}
+	// After a failure the file may hold the old document or the new: the
+	// next save sweeps.
+	if err == nil {
+		s.sweepCertificates(certFiles, &doc)
 	}
 	return err
 }
@@ -703,11 +785,29 @@ func (s *FileStore) writeFile(path string, b []byte) error {
 	return nil
 }
 
-func (s *FileStore) removeStaleTemps() {
-	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(s.path), s.tempPattern()))
-	for _, p := range stale {
-		os.Remove(p)
+// scanDir reads the credentials file's directory: it removes the
+// temporary files there, and returns the names of this store's
+// certificate files, for sweepCertificates. One read serves both, so that
+// sweeping at every save, refresh-token rotations included, costs a save
+// nothing more than it did before there was a sweep.
+func (s *FileStore) scanDir() (certFiles []string) {
+	dir := filepath.Dir(s.path)
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil
 	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	temp := strings.TrimSuffix(s.tempPattern(), "*")
+	for _, name := range names {
+		switch {
+		case strings.HasPrefix(name, temp):
+			os.Remove(filepath.Join(dir, name))
+		case s.ownsCertificateFile(name):
+			certFiles = append(certFiles, name)
+		}
+	}
+	return certFiles
 }
 
 // loadCertificate reads and parses a certificate file. The password is

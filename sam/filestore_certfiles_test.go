@@ -1,0 +1,292 @@
+package sam
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/samkit/samkit/token"
+)
+
+// testCertificates are three certificates with their keys, made once: RSA
+// key generation is slow under the race detector. Tests only read them.
+var testCertificates = sync.OnceValues(func() ([]*token.Certificate, error) {
+	var certs []*token.Certificate
+	for _, subject := range []string{"first", "second", "third"} {
+		c, err := NewCertificate(CertificateOptions{Subject: subject})
+		if err != nil {
+			return nil, err
+		}
+		certs = append(certs, c)
+	}
+	return certs, nil
+})
+
+func certificates(t *testing.T) []*token.Certificate {
+	t.Helper()
+	certs, err := testCertificates()
+	require.NoError(t, err)
+	return certs
+}
+
+// certOnly is the test credentials with cert and no client secret.
+func certOnly(cert *token.Certificate) token.Credentials {
+	c := testCredentials()
+	c.ClientSecret, c.Certificate = token.Secret{}, cert
+	return c
+}
+
+// writeCertificateFile writes cert and its key as PEM, mode 0600, as a
+// FileStore does.
+func writeCertificateFile(t *testing.T, path string, cert *token.Certificate) {
+	t.Helper()
+	text, err := certificatePEM(cert)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o600))
+}
+
+// newCertStore is newTestStore with its folder made, for certificate
+// files put there by hand.
+func newCertStore(t *testing.T) (*FileStore, string) {
+	t.Helper()
+	s := newTestStore(t)
+	dir := filepath.Dir(s.Path())
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	return s, dir
+}
+
+// assertHolds checks that s loads, with want as its certificate.
+func assertHolds(t *testing.T, s *FileStore, want *token.Certificate, why string) {
+	t.Helper()
+	got, err := s.Load(t.Context())
+	require.NoError(t, err, "%s should load: %s", filepath.Base(s.Path()), why)
+	require.NotNil(t, got.Certificate, "%s: %s", filepath.Base(s.Path()), why)
+	assert.Equal(t, want.Thumbprint(), got.Certificate.Thumbprint(), "%s's certificate: %s", filepath.Base(s.Path()), why)
+}
+
+// pemFiles lists the names in dir that end in .pem, sorted.
+func pemFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "*.pem"))
+	require.NoError(t, err)
+	for i := range m {
+		m[i] = filepath.Base(m[i])
+	}
+	slices.Sort(m)
+	return m
+}
+
+// errKilled is what killBeforeRename's hook panics with.
+var errKilled = "killed"
+
+// killBeforeRename runs save on s and stops it as a kill would, right
+// before the credentials file (the second file it renames into place,
+// after the PEM) is renamed: the hook panics, which unwinds past
+// settleCertificate, so the new certificate's PEM stays on disk as it
+// would after a kill.
+func killBeforeRename(t *testing.T, s *FileStore, save func() error) {
+	t.Helper()
+	renames := 0
+	s.beforeRename = func(string) error {
+		if renames++; renames == 2 {
+			panic(errKilled)
+		}
+		return nil
+	}
+	defer func() { s.beforeRename = nil }()
+	require.PanicsWithValue(t, errKilled, func() { _ = save() }, "the save should reach the credentials file's rename")
+}
+
+// TestFileStoreNextSaveRemovesKeyOfKilledSave: a certificate rotation
+// killed between writing the new PEM and renaming the credentials file
+// leaves a PEM with a private key that the file does not name; the next
+// save, whichever it is (a refresh-token rotation is the usual one),
+// removes it and keeps the stored certificate.
+func TestFileStoreNextSaveRemovesKeyOfKilledSave(t *testing.T) {
+	t.Parallel()
+	certs := certificates(t)
+	for name, next := range map[string]func(*FileStore) error{
+		"Save":              func(s *FileStore) error { return s.Save(t.Context(), certOnly(certs[0])) },
+		"saveAppCredential": func(s *FileStore) error { return s.saveAppCredential(t.Context(), certOnly(certs[0])) },
+		"SaveRefreshToken": func(s *FileStore) error {
+			return s.SaveRefreshToken(t.Context(), token.RefreshSAM, token.NewSecret("rt-next"))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			s := newTestStore(t)
+			dir := filepath.Dir(s.Path())
+			require.NoError(t, s.Save(ctx, certOnly(certs[0])))
+			stored := pemFiles(t, dir)
+			require.Equal(t, []string{s.certFileName(certs[0])}, stored)
+
+			killBeforeRename(t, s, func() error { return s.saveAppCredential(ctx, certOnly(certs[1])) })
+			require.FileExists(t, filepath.Join(dir, s.certFileName(certs[1])), "the killed save wrote the new PEM")
+			assertHolds(t, s, certs[0], "the file still holds the first certificate")
+
+			require.NoError(t, next(s))
+			assert.Equal(t, stored, pemFiles(t, dir), "the next save removes the key the killed save left, and only it")
+			assertHolds(t, s, certs[0], "the stored certificate is kept")
+		})
+	}
+}
+
+// TestFileStoreCertificateFileName: the PEM is named after the credentials
+// file's whole name and the certificate's SHA-1 thumbprint.
+func TestFileStoreCertificateFileName(t *testing.T) {
+	t.Parallel()
+	cert := certificates(t)[0]
+	s := NewFileStore(filepath.Join("config", "credentials.json"))
+	name := s.certFileName(cert)
+	assert.Equal(t, "credentials.json.cert-"+cert.SHA1Thumbprint()+".pem", name)
+	assert.True(t, s.ownsCertificateFile(name))
+	assert.True(t, s.wroteCertificate(name))
+	assert.False(t, NewFileStore(filepath.Join("config", "credentials.yaml")).wroteCertificate(name), "another store's file")
+	assert.False(t, NewFileStore(filepath.Join("config", "credentials")).wroteCertificate(name), "another store's file")
+	assert.False(t, NewFileStore(filepath.Join("config", "credentials.json.bak")).wroteCertificate(name),
+		"a new name is never of the earlier shape, whatever the store's name")
+}
+
+// TestFileStoreSweepTakesOnlyItsOwnShape: a save removes the files of
+// exactly this store's naming that the file does not name, and nothing
+// else: not another store's, not the earlier naming's, whose prefix
+// several stores share, not anything almost of the shape.
+func TestFileStoreSweepTakesOnlyItsOwnShape(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	certs := certificates(t)
+	s := newTestStore(t)
+	dir := filepath.Dir(s.Path())
+	require.NoError(t, s.Save(ctx, certOnly(certs[0])))
+	hex40 := strings.Repeat("0A", 20)
+	stray := "credentials.json.cert-" + hex40 + ".pem"
+	kept := []string{
+		s.certFileName(certs[0]),                                   // the stored certificate
+		"credentials.yaml.cert-" + hex40 + ".pem",                  // another store's
+		"credentials.cert-" + hex40 + ".pem",                       // another store's: credentials
+		"credentials.cert-0123456789abcdef.pem",                    // the earlier naming: maybe credentials.yaml's
+		"credentials.json.cert-" + strings.ToLower(hex40) + ".pem", // not the store's digits
+		"credentials.json.cert-" + hex40[1:] + ".pem",              // 39 digits
+		"credentials.json.cert-" + hex40 + "0.pem",                 // 41 digits
+		"x.credentials.json.cert-" + hex40 + ".pem",                // another store's
+		"credentials.json.cert-" + hex40 + ".pem.pem",              // not .pem once
+	}
+	for _, name := range append([]string{stray}, kept[1:]...) {
+		writeTestCertificate(t, filepath.Join(dir, name))
+	}
+	folder := "credentials.json.cert-" + strings.Repeat("B", 40) + ".pem"
+	require.NoError(t, os.Mkdir(filepath.Join(dir, folder), 0o700))
+	kept = append(kept, folder) // a folder is no key
+
+	require.NoError(t, s.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-next")))
+	slices.Sort(kept)
+	assert.Equal(t, kept, pemFiles(t, dir), "only %s should be removed", stray)
+}
+
+// TestFileStoresShareAFolder: credentials.json and credentials.yaml in one
+// folder, even holding the same certificate, never remove each other's
+// certificate files, and each sweeps its own.
+func TestFileStoresShareAFolder(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	certs := certificates(t)
+	js := newTestStore(t)
+	dir := filepath.Dir(js.Path())
+	ys := NewFileStore(filepath.Join(dir, "credentials.yaml"))
+	require.NoError(t, js.Save(ctx, certOnly(certs[0])))
+	require.NoError(t, ys.Save(ctx, certOnly(certs[0])))
+
+	// A rotation of one replaces its own file, not the other's copy.
+	require.NoError(t, js.saveAppCredential(ctx, certOnly(certs[1])))
+	assertHolds(t, ys, certs[0], "each store keeps its own")
+	assertHolds(t, js, certs[1], "each store keeps its own")
+
+	// One's stray key is the other's to keep, and its own to remove.
+	killBeforeRename(t, js, func() error { return js.saveAppCredential(ctx, certOnly(certs[2])) })
+	jsStray := js.certFileName(certs[2])
+	require.NoError(t, ys.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-yaml")))
+	require.NoError(t, ys.Save(ctx, certOnly(certs[0])))
+	assert.FileExists(t, filepath.Join(dir, jsStray), "credentials.yaml never removes credentials.json's files")
+	require.NoError(t, js.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-json")))
+	assert.NoFileExists(t, filepath.Join(dir, jsStray))
+
+	killBeforeRename(t, ys, func() error { return ys.saveAppCredential(ctx, certOnly(certs[2])) })
+	ysStray := ys.certFileName(certs[2])
+	require.NoError(t, js.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-json-2")))
+	assert.FileExists(t, filepath.Join(dir, ysStray), "credentials.json never removes credentials.yaml's files")
+	require.NoError(t, ys.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-yaml-2")))
+
+	want := []string{js.certFileName(certs[1]), ys.certFileName(certs[0])}
+	slices.Sort(want)
+	assert.Equal(t, want, pemFiles(t, dir))
+	assertHolds(t, js, certs[1], "each store keeps its own")
+	assertHolds(t, ys, certs[0], "each store keeps its own")
+}
+
+// TestFileStoreKeepsEarlierCertificateFileName: a file saved by an earlier
+// version names its PEM "credentials.cert-<16 hex>.pem"; it keeps working,
+// saves keep it, and a rotation that replaces it removes it. An orphan of
+// that naming is left: its prefix may be another store's.
+func TestFileStoreKeepsEarlierCertificateFileName(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	certs := certificates(t)
+	s, dir := newCertStore(t)
+	earlier := "credentials.cert-" + certs[0].Thumbprint()[:16] + ".pem"
+	orphan := "credentials.cert-" + certs[1].Thumbprint()[:16] + ".pem"
+	writeCertificateFile(t, filepath.Join(dir, earlier), certs[0])
+	writeCertificateFile(t, filepath.Join(dir, orphan), certs[1])
+	c := certOnly(nil)
+	require.NoError(t, s.write(fileDoc{Version: fileVersion, TenantID: c.TenantID, ApplicationID: c.ApplicationID,
+		RefreshToken: c.RefreshToken.Reveal(), CertificatePath: earlier}))
+
+	assertHolds(t, s, certs[0], "the earlier file is used")
+	require.NoError(t, s.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-next")))
+	require.NoError(t, s.Save(ctx, certOnly(certs[0])))
+	assert.Equal(t, earlier, readDoc(t, s.Path())["certificatePath"], "a save of the same certificate keeps its file")
+	both := []string{earlier, orphan}
+	slices.Sort(both)
+	assert.Equal(t, both, pemFiles(t, dir))
+
+	require.NoError(t, s.saveAppCredential(ctx, certOnly(certs[2])))
+	assert.Equal(t, []string{orphan, s.certFileName(certs[2])}, pemFiles(t, dir),
+		"the replaced earlier file goes; the orphan of the earlier naming stays")
+	assert.Equal(t, s.certFileName(certs[2]), readDoc(t, s.Path())["certificatePath"])
+	assertHolds(t, s, certs[2], "the new certificate is stored")
+}
+
+// TestFileStoreNeverSweepsCertificateFile: a file WithCertificateFile
+// gives is the person's, even named as the store names its own, and
+// whether by a relative, an absolute or a linked path: neither a rotation
+// away from it nor a later save removes it.
+func TestFileStoreNeverSweepsCertificateFile(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	certs := certificates(t)
+	base, dir := newCertStore(t)
+	theirs := base.certFileName(certs[0])
+	writeCertificateFile(t, filepath.Join(dir, theirs), certs[0])
+
+	paths := map[string]string{"relative": theirs, "absolute": filepath.Join(dir, theirs)}
+	if runtime.GOOS != "windows" {
+		require.NoError(t, os.Symlink(theirs, filepath.Join(dir, "mine.pem")))
+		paths["link"] = "mine.pem"
+	}
+	for how, p := range paths {
+		s := NewFileStore(base.Path(), WithCertificateFile(p, token.Secret{}))
+		require.NoError(t, s.Save(ctx, certOnly(certs[0])), how)
+		assert.Equal(t, p, readDoc(t, s.Path())["certificatePath"], "%s: the file holds the certificate, so it is recorded", how)
+		require.NoError(t, s.saveAppCredential(ctx, certOnly(certs[1])), how)
+		require.NoError(t, s.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-"+how)), how)
+		assert.FileExists(t, filepath.Join(dir, theirs), "%s: the person's file is never removed", how)
+		assertHolds(t, s, certs[1], how)
+	}
+}
