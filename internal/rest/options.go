@@ -118,11 +118,14 @@ func New(src token.Source, o Options, svc Service) (*Client, error) {
 	}
 	origin, _ := src.(token.Origin)
 	rc := &Client{svc: svc, src: src, base: o.base, idHeader: http.CanonicalHeaderKey(svc.RequestIDHeader)}
-	if o.product == "" && origin != nil && origin.UserAgent() != "" {
-		rc.ua = []string{origin.UserAgent()}[:1:1]
-	} else {
-		rc.ua = httpx.UserAgentHeader(o.product)
+	ua := ""
+	if o.product == "" && origin != nil {
+		ua = origin.UserAgent()
 	}
+	if ua == "" {
+		ua = httpx.UserAgent(o.product)
+	}
+	rc.ua = []string{ua}[:1:1]
 	if rc.base == "" {
 		c := cloud.Public
 		switch {
