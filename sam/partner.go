@@ -88,8 +88,8 @@ func WithConcurrency(n int) Option {
 // the User-Agent of every request, token requests and API calls alike,
 // before samkit's own samkit/<version>: "acme-msp/2.1 samkit/v1.4.0". The
 // product must be printable ASCII, at most 200 bytes. Without it, or with
-// an empty one, requests carry samkit/<version> alone. The admin's sign-in
-// (SignIn, Setup's) is MSAL's and names MSAL.
+// an empty one, requests carry samkit/<version> alone. The admin's
+// sign-in (DeviceCodeSignIn, BrowserSignIn) is MSAL's, with MSAL's headers.
 func WithUserAgent(product string) Option {
 	return func(o *partnerConfig) { o.product = product }
 }

@@ -36,9 +36,9 @@ import (
 //     Center in the partner tenant.
 //  7. StepSave: the credentials go to the Store.
 //
-// The options are those of Open: WithCloud, WithHTTPClient and WithLogger
-// say how Microsoft is reached (retry policy and concurrency do not
-// apply), and SetupResult.Partner shares them.
+// The options are those of Open: WithCloud, WithHTTPClient, WithLogger
+// and WithUserAgent say how Microsoft is reached (retry policy and
+// concurrency do not apply), and SetupResult.Partner shares them.
 //
 // Running Setup again on an app it made before updates that app and adds
 // nothing it already has; if the Store still holds a working secret of
