@@ -27,18 +27,23 @@ type Invalidator interface {
 
 // Origin is implemented by the Sources a Provider returns. API clients
 // built on such a Source (graph.New, partner.New, exchange.New) send to its
-// cloud, through its HTTP client, with its User-Agent, unless their options
-// say otherwise, so that a sandbox or sovereign-cloud token never goes to
-// the public cloud, and a sign-in log names one product for the tokens and
-// the calls.
+// cloud and through its HTTP client unless their options say otherwise, so
+// that a sandbox or sovereign-cloud token never goes to the public cloud.
 type Origin interface {
 	// Cloud returns the cloud the Source's tokens are issued in.
 	Cloud() cloud.Configuration
 	// HTTPClient returns the client the Source's token requests go
 	// through, below their retries (see Provider.HTTPClient).
 	HTTPClient() *http.Client
-	// UserAgent returns the User-Agent the Source's token requests carry
-	// (see Provider.UserAgent).
+}
+
+// UserAgentSource is implemented by the Sources a Provider returns: API
+// clients built on one send the User-Agent its token requests carry (see
+// Provider.UserAgent), unless their options name a product, so that a
+// sign-in log and a service's trace name one product for the tokens and
+// the calls. It is an interface of its own, not a method of Origin, so
+// that a Source of someone else's that implements Origin stays one.
+type UserAgentSource interface {
 	UserAgent() string
 }
 

@@ -48,7 +48,7 @@ func TestUserAgentOfEveryGrant(t *testing.T) {
 					"the %s grant of client %s names samkit, and its version when the build recorded one", r.Grant(), r.Form.Get("client_id"))
 				assert.Equal(t, p.UserAgent(), r.UserAgent, "the Provider reports the User-Agent its requests carry")
 			}
-			assert.Equal(t, p.UserAgent(), p.Source(customer, "x").(token.Origin).UserAgent(),
+			assert.Equal(t, p.UserAgent(), p.Source(customer, "x").(token.UserAgentSource).UserAgent(),
 				"a Source hands its Provider's User-Agent to the API clients built on it")
 		})
 	}

@@ -108,10 +108,11 @@ type Service struct {
 
 // New returns the pipeline of a client of svc that authenticates with
 // tokens from src. Unless the options say otherwise, the requests go to
-// src's cloud, through src's HTTP client and with src's User-Agent, when
-// src is a token.Origin (as a Provider's Sources are): a client never
-// sends a sovereign or sandbox token to the public cloud by default, and
-// names the product its tokens named.
+// src's cloud and through src's HTTP client when src is a token.Origin,
+// and with src's User-Agent when src is a token.UserAgentSource (as a
+// Provider's Sources are both): a client never sends a sovereign or
+// sandbox token to the public cloud by default, and names the product
+// its tokens named.
 func New(src token.Source, o Options, svc Service) (*Client, error) {
 	if src == nil {
 		return nil, fmt.Errorf("%s: New: nil token.Source", svc.Name)
@@ -119,8 +120,8 @@ func New(src token.Source, o Options, svc Service) (*Client, error) {
 	origin, _ := src.(token.Origin)
 	rc := &Client{svc: svc, src: src, base: o.base, idHeader: http.CanonicalHeaderKey(svc.RequestIDHeader)}
 	ua := ""
-	if o.product == "" && origin != nil {
-		ua = origin.UserAgent()
+	if us, ok := src.(token.UserAgentSource); ok && o.product == "" {
+		ua = us.UserAgent()
 	}
 	if ua == "" {
 		ua = httpx.UserAgent(o.product)

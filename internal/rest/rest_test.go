@@ -45,12 +45,18 @@ func (s *source) Invalidate(token.Token) {
 	s.invalidated++
 }
 
-// originSource is a source that is also a token.Origin.
-type originSource struct{ *source }
+// cloudSource is a source that is a token.Origin and names no
+// User-Agent, as a Source of someone else's may be.
+type cloudSource struct{ *source }
 
-func (s originSource) Cloud() cloud.Configuration { return *s.cloud }
-func (s originSource) HTTPClient() *http.Client   { return s.hc }
-func (s originSource) UserAgent() string          { return s.ua }
+func (s cloudSource) Cloud() cloud.Configuration { return *s.cloud }
+func (s cloudSource) HTTPClient() *http.Client   { return s.hc }
+
+// originSource is a source that is a token.Origin and a
+// token.UserAgentSource, as a Provider's are.
+type originSource struct{ cloudSource }
+
+func (s originSource) UserAgent() string { return s.ua }
 
 var svc = rest.Service{
 	Name:            "svc",
@@ -81,7 +87,7 @@ func TestClientTakesCloudAndHTTPClientFromSource(t *testing.T) {
 		return http.DefaultTransport.RoundTrip(r)
 	})}
 	c := testCloud(srv.URL)
-	rc, err := rest.New(originSource{&source{cloud: &c, hc: hc}}, rest.Options{}, svc)
+	rc, err := rest.New(originSource{cloudSource{&source{cloud: &c, hc: hc}}}, rest.Options{}, svc)
 	require.NoError(t, err)
 	assert.Equal(t, srv.URL, rc.Base(), "the client defaults to its source's cloud, not the public one")
 	_, err = rc.Do(t.Context(), &rest.Request{Method: "GET", URL: rc.Base() + "/x", What: "GET /x", Fail: fail})
@@ -91,9 +97,13 @@ func TestClientTakesCloudAndHTTPClientFromSource(t *testing.T) {
 
 	var o rest.Options
 	require.NoError(t, o.SetCloud("svc", cloud.USGovernment))
-	rc, err = rest.New(originSource{&source{cloud: &c, hc: hc}}, o, svc)
+	rc, err = rest.New(originSource{cloudSource{&source{cloud: &c, hc: hc}}}, o, svc)
 	require.NoError(t, err)
 	assert.Equal(t, cloud.USGovernment.Graph.Endpoint, rc.Base(), "an explicit cloud wins")
+
+	rc, err = rest.New(cloudSource{&source{cloud: &c, hc: hc}}, rest.Options{}, svc)
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL, rc.Base(), "an Origin that names no User-Agent is an Origin all the same")
 
 	rc, err = rest.New(&source{}, rest.Options{}, svc)
 	require.NoError(t, err)
@@ -128,9 +138,9 @@ func TestUserAgent(t *testing.T) {
 	}{
 		{"a bare source", &source{}, rest.Options{}, samkit},
 		{"a bare source, a product named", &source{}, named("acme-msp/2.1"), "acme-msp/2.1 " + samkit},
-		{"an origin's", originSource{&source{cloud: &c, ua: "acme-msp/2.1 " + samkit}}, rest.Options{}, "acme-msp/2.1 " + samkit},
-		{"an origin naming none", originSource{&source{cloud: &c}}, rest.Options{}, samkit},
-		{"the option over the origin's", originSource{&source{cloud: &c, ua: "acme-msp/2.1 " + samkit}}, named("tool/3"), "tool/3 " + samkit},
+		{"an origin's", originSource{cloudSource{&source{cloud: &c, ua: "acme-msp/2.1 " + samkit}}}, rest.Options{}, "acme-msp/2.1 " + samkit},
+		{"an origin naming none", originSource{cloudSource{&source{cloud: &c}}}, rest.Options{}, samkit},
+		{"the option over the origin's", originSource{cloudSource{&source{cloud: &c, ua: "acme-msp/2.1 " + samkit}}}, named("tool/3"), "tool/3 " + samkit},
 	}
 	for _, tc := range cases {
 		mu.Lock()
