@@ -85,6 +85,16 @@ func WithRetryPolicy(p token.RetryPolicy) Option {
 	return func(cfg *config) error { return cfg.SetRetryPolicy("exchange", p) }
 }
 
+// WithUserAgent names the caller's product, such as "acme-msp/2.1", in
+// the User-Agent of every request, before samkit's own samkit/<version>:
+// "acme-msp/2.1 samkit/v1.4.0". The product must be printable ASCII, at
+// most 200 bytes. The default, and an empty product, is the User-Agent of
+// the token.Source when it has one (a Provider's Sources send what
+// token.WithUserAgent named), else samkit/<version> alone.
+func WithUserAgent(product string) Option {
+	return func(cfg *config) error { return cfg.SetUserAgent("exchange", product) }
+}
+
 // WithAnchorMailbox sets the X-AnchorMailbox header of every request, which
 // routes it to a mailbox server. The default is the tenant's system
 // mailbox, APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@{tenant},

@@ -94,6 +94,16 @@ func WithRetryPolicy(p token.RetryPolicy) Option {
 	return func(cfg *config) error { return cfg.SetRetryPolicy("graph", p) }
 }
 
+// WithUserAgent names the caller's product, such as "acme-msp/2.1", in
+// the User-Agent of every request, before samkit's own samkit/<version>:
+// "acme-msp/2.1 samkit/v1.4.0". The product must be printable ASCII, at
+// most 200 bytes. The default, and an empty product, is the User-Agent of
+// the token.Source when it has one (a Provider's Sources send what
+// token.WithUserAgent named), else samkit/<version> alone.
+func WithUserAgent(product string) Option {
+	return func(cfg *config) error { return cfg.SetUserAgent("graph", product) }
+}
+
 // WithConsistencyRetry bounds how long the client keeps retrying a call
 // that Graph answers "not found" because an object it just created has not
 // replicated yet (see the package documentation). The default is
@@ -112,7 +122,6 @@ func WithConsistencyRetry(max time.Duration) Option {
 var graphService = rest.Service{
 	Name:            "graph",
 	Endpoint:        func(c cloud.Configuration) string { return c.Graph.Endpoint + "/" + APIVersion },
-	UserAgent:       "samkit-graph",
 	RequestIDHeader: "client-request-id",
 	Token:           "a token",
 	// Graph refuses a token it no longer accepts with this code; other

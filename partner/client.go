@@ -66,6 +66,16 @@ func WithRetryPolicy(p token.RetryPolicy) Option {
 	return func(cfg *config) error { return cfg.SetRetryPolicy("partner", p) }
 }
 
+// WithUserAgent names the caller's product, such as "acme-msp/2.1", in
+// the User-Agent of every request, before samkit's own samkit/<version>:
+// "acme-msp/2.1 samkit/v1.4.0". The product must be printable ASCII, at
+// most 200 bytes. The default, and an empty product, is the User-Agent of
+// the token.Source when it has one (a Provider's Sources send what
+// token.WithUserAgent named), else samkit/<version> alone.
+func WithUserAgent(product string) Option {
+	return func(cfg *config) error { return cfg.SetUserAgent("partner", product) }
+}
+
 // partnerService is what the request pipeline needs to know of Partner
 // Center.
 var partnerService = rest.Service{

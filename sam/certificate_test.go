@@ -49,7 +49,7 @@ func (e *setupEnv) appCredentials(appID string) (secrets int, certs []*testserve
 // credentialWorks reports whether the identity platform accepts c's
 // certificate (or secret, without one) for an app-only token.
 func (e *setupEnv) credentialWorks(c token.Credentials) error {
-	return appCredentialWorks(e.t.Context(), c, e.s.Cloud(), e.s.Client(), nil)
+	return appCredentialWorks(e.t.Context(), c, e.s.Cloud(), e.s.Client(), nil, "")
 }
 
 func TestSetupCertificateOnly(t *testing.T) {

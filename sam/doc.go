@@ -21,7 +21,7 @@
 //	fmt.Println(report.Summary()) // "N total tenants, with F failures"
 //
 // Options set what every call shares: WithCloud, WithHTTPClient,
-// WithLogger, WithRetryPolicy and WithConcurrency. New builds a Partner
+// WithLogger, WithRetryPolicy, WithConcurrency and WithUserAgent. New builds a Partner
 // from Credentials held elsewhere; Provider gives its token provider to
 // other clients (graph, exchange, partner, azsam), so that they share its
 // cached tokens.

@@ -35,6 +35,9 @@ type Partner struct {
 	retry       token.RetryPolicy
 	concurrency int
 	log         *slog.Logger
+	// product is WithUserAgent's, for the clients that do not take their
+	// User-Agent from the Provider's Sources (Setup's, a rotation's).
+	product string
 }
 
 // Option configures a Partner.
@@ -46,6 +49,7 @@ type partnerConfig struct {
 	log         *slog.Logger
 	retry       token.RetryPolicy
 	concurrency int
+	product     string
 }
 
 // WithCloud sets the Microsoft cloud. Without it Open uses the cloud
@@ -78,6 +82,16 @@ func WithRetryPolicy(p token.RetryPolicy) Option {
 // DefaultPushConcurrency. A negative n is refused.
 func WithConcurrency(n int) Option {
 	return func(o *partnerConfig) { o.concurrency = n }
+}
+
+// WithUserAgent names the caller's product, such as "acme-msp/2.1", in
+// the User-Agent of every request, token requests and API calls alike,
+// before samkit's own samkit/<version>: "acme-msp/2.1 samkit/v1.4.0". The
+// product must be printable ASCII, at most 200 bytes. Without it, or with
+// an empty one, requests carry samkit/<version> alone. The admin's
+// sign-in (DeviceCodeSignIn, BrowserSignIn) is MSAL's, with MSAL's headers.
+func WithUserAgent(product string) Option {
+	return func(o *partnerConfig) { o.product = product }
 }
 
 // Open loads the credentials in store and returns the Partner they make.
@@ -126,7 +140,10 @@ func newPartner(creds token.Credentials, store Store, cfg partnerConfig, extra .
 	if cfg.concurrency < 0 {
 		return nil, fmt.Errorf("sam: WithConcurrency(%d): give a positive number of tenants", cfg.concurrency)
 	}
-	topts := []token.Option{token.WithLogger(cfg.log), token.WithRetryPolicy(cfg.retry)}
+	if err := httpx.CheckProduct(cfg.product); err != nil {
+		return nil, fmt.Errorf("sam: WithUserAgent: %w", err)
+	}
+	topts := []token.Option{token.WithLogger(cfg.log), token.WithRetryPolicy(cfg.retry), token.WithUserAgent(cfg.product)}
 	if cfg.cloud != nil {
 		topts = append(topts, token.WithCloud(*cfg.cloud))
 	}
@@ -137,7 +154,7 @@ func newPartner(creds token.Credentials, store Store, cfg partnerConfig, extra .
 	if err != nil {
 		return nil, fmt.Errorf("sam: %w", err)
 	}
-	return &Partner{p: p, store: store, refresh: creds.RefreshToken, retry: p.RetryPolicy(), concurrency: cfg.concurrency, log: cfg.log}, nil
+	return &Partner{p: p, store: store, refresh: creds.RefreshToken, retry: p.RetryPolicy(), concurrency: cfg.concurrency, log: cfg.log, product: cfg.product}, nil
 }
 
 // Provider returns the token provider: give it to other clients (graph,

@@ -85,6 +85,9 @@ type rotation struct {
 	Sleep       func(ctx context.Context, d time.Duration) error
 	// Logger receives debug logs, secrets redacted.
 	Logger *slog.Logger
+	// product names the caller's product in the verification's token
+	// requests (WithUserAgent).
+	product string
 
 	// crashAt, in tests, stops the rotation dead at a named point, as a
 	// killed process stops: it returns true to stop.
@@ -177,13 +180,13 @@ func (p *Partner) RotateCredentials(ctx context.Context, opts RotateOptions) (Ro
 		g, err = p.graph(p.p.TenantID())
 	} else {
 		g, err = adminGraph(ctx, SetupOptions{cloud: p.Cloud(), httpClient: p.p.HTTPClient(), Tenant: p.p.TenantID(),
-			AdminSignIn: opts.AdminSignIn, BootstrapClientID: opts.BootstrapClientID, Progress: opts.Progress, logger: p.log})
+			AdminSignIn: opts.AdminSignIn, BootstrapClientID: opts.BootstrapClientID, Progress: opts.Progress, logger: p.log, product: p.product})
 	}
 	if err != nil {
 		return RotateResult{}, err
 	}
 	return rotateCredential(ctx, rotation{Graph: g, Store: p.store, Kind: opts.Kind, Cloud: p.Cloud(), HTTPClient: p.p.HTTPClient(),
-		Lifetime: opts.Lifetime, Certificate: opts.Certificate, Verify: opts.Verify, Sleep: opts.Sleep, Logger: p.log})
+		Lifetime: opts.Lifetime, Certificate: opts.Certificate, Verify: opts.Verify, Sleep: opts.Sleep, Logger: p.log, product: p.product})
 }
 
 // rotationScopes are the delegated permissions that let the SAM app, as
@@ -270,7 +273,7 @@ func rotateCredential(ctx context.Context, opts rotation) (RotateResult, error) 
 	if verify == nil {
 		hc := httpx.NewClient(opts.HTTPClient, httpx.RetryPolicy{}, log)
 		verifyStored = func(ctx context.Context, c token.Credentials) error {
-			return appCredentialWorks(ctx, only(c), opts.Cloud, hc, opts.Logger)
+			return appCredentialWorks(ctx, only(c), opts.Cloud, hc, opts.Logger, opts.product)
 		}
 		verify = func(ctx context.Context, c token.Credentials) error {
 			return waitCredentialReady(ctx, opts.Sleep, func(ctx context.Context) error { return verifyStored(ctx, c) })

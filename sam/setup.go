@@ -36,9 +36,9 @@ import (
 //     Center in the partner tenant.
 //  7. StepSave: the credentials go to the Store.
 //
-// The options are those of Open: WithCloud, WithHTTPClient and WithLogger
-// say how Microsoft is reached (retry policy and concurrency do not
-// apply), and SetupResult.Partner shares them.
+// The options are those of Open: WithCloud, WithHTTPClient, WithLogger
+// and WithUserAgent say how Microsoft is reached (retry policy and
+// concurrency do not apply), and SetupResult.Partner shares them.
 //
 // Running Setup again on an app it made before updates that app and adds
 // nothing it already has; if the Store still holds a working secret of
@@ -74,6 +74,7 @@ func Setup(ctx context.Context, opts SetupOptions, with ...Option) (*SetupResult
 	if cfg.log != nil {
 		opts.logger = cfg.log
 	}
+	opts.product = cfg.product
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -83,7 +84,8 @@ func Setup(ctx context.Context, opts SetupOptions, with ...Option) (*SetupResult
 
 func newSetupRun(o SetupOptions) *setupRun {
 	log := httpx.RedactingLogger(o.logger)
-	return &setupRun{opts: o, log: log, journal: &journal{log: log}, hc: httpx.NewClient(o.httpClient, httpx.RetryPolicy{}, log)}
+	return &setupRun{opts: o, log: log, journal: &journal{log: log}, hc: httpx.NewClient(o.httpClient, httpx.RetryPolicy{}, log),
+		ua: httpx.UserAgentHeader(o.product)}
 }
 
 // adminGraph signs an admin in as Setup's first step does (AdminSignIn,
@@ -169,12 +171,14 @@ type SetupOptions struct {
 	// all; nil means a timer. Tests give one that moves a fake clock.
 	Sleep func(ctx context.Context, d time.Duration) error
 
-	// cloud, httpClient and logger are what Setup's options (WithCloud,
-	// WithHTTPClient, WithLogger) say: the zero cloud means cloud.Public,
-	// a nil client a default one, with retries layered on it.
+	// cloud, httpClient, logger and product are what Setup's options
+	// (WithCloud, WithHTTPClient, WithLogger, WithUserAgent) say: the zero
+	// cloud means cloud.Public, a nil client a default one, with retries
+	// layered on it.
 	cloud      cloud.Configuration
 	httpClient *http.Client
 	logger     *slog.Logger
+	product    string
 }
 
 func (o SetupOptions) withDefaults() (SetupOptions, error) {
@@ -183,6 +187,9 @@ func (o SetupOptions) withDefaults() (SetupOptions, error) {
 	}
 	if err := o.cloud.Validate(); err != nil {
 		return o, fmt.Errorf("sam: WithCloud: %w", err)
+	}
+	if err := httpx.CheckProduct(o.product); err != nil {
+		return o, fmt.Errorf("sam: WithUserAgent: %w", err)
 	}
 	if o.Tenant == "" {
 		o.Tenant = "organizations"
@@ -379,9 +386,11 @@ const AdminAgentsGroup = "AdminAgents"
 
 // setupRun is one run of Setup: what it learned and what it made.
 type setupRun struct {
-	opts    SetupOptions
-	log     *slog.Logger
-	hc      *http.Client
+	opts SetupOptions
+	log  *slog.Logger
+	hc   *http.Client
+	// ua is the User-Agent of the token requests Setup makes itself.
+	ua      []string
 	journal *journal
 
 	step     Step // the step under way
@@ -454,7 +463,7 @@ func (r *setupRun) run(ctx context.Context) (*SetupResult, error) {
 
 // openPartner is the Partner of the credentials the run made.
 func (r *setupRun) openPartner(c token.Credentials) (*Partner, error) {
-	cfg := partnerConfig{cloud: &r.opts.cloud, hc: r.opts.httpClient, log: r.opts.logger}
+	cfg := partnerConfig{cloud: &r.opts.cloud, hc: r.opts.httpClient, log: r.opts.logger, product: r.opts.product}
 	var extra []token.Option
 	if r.opts.Store != nil {
 		extra = append(extra, token.WithRefreshTokenStore(r.opts.Store))
@@ -555,7 +564,7 @@ func (r *setupRun) signIn(ctx context.Context) error {
 		return fmt.Errorf("sam: the admin's token names no tenant (tid %q)", c.TenantID)
 	}
 	r.admin, r.partner, r.adminUPN = src, strings.ToLower(c.TenantID), c.UPN
-	opts := []graph.Option{graph.WithCloud(r.opts.cloud), graph.WithHTTPClient(r.hc)}
+	opts := []graph.Option{graph.WithCloud(r.opts.cloud), graph.WithHTTPClient(r.hc), graph.WithUserAgent(r.opts.product)}
 	if r.opts.logger != nil {
 		opts = append(opts, graph.WithLogger(r.opts.logger))
 	}

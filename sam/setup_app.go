@@ -426,15 +426,15 @@ func (r *setupRun) appTokenWorks(ctx context.Context, secret token.Secret) error
 // appCredentialWorks asks for an app-only token in the partner tenant with
 // c's secret or, without one, its certificate.
 func (r *setupRun) appCredentialWorks(ctx context.Context, c token.Credentials) error {
-	return appCredentialWorks(ctx, c, r.opts.cloud, r.hc, r.opts.logger)
+	return appCredentialWorks(ctx, c, r.opts.cloud, r.hc, r.opts.logger, r.opts.product)
 }
 
 // appCredentialWorks asks for an app-only token in c's tenant with c's
 // secret or, without one, its certificate: the cheapest proof that the
 // identity platform accepts that credential.
-func appCredentialWorks(ctx context.Context, c token.Credentials, cl cloud.Configuration, hc *http.Client, log *slog.Logger) error {
+func appCredentialWorks(ctx context.Context, c token.Credentials, cl cloud.Configuration, hc *http.Client, log *slog.Logger, product string) error {
 	p, err := token.NewProvider(token.Credentials{TenantID: c.TenantID, ApplicationID: c.ApplicationID, ClientSecret: c.ClientSecret, Certificate: c.Certificate},
-		token.WithCloud(cl), token.WithHTTPClient(hc), token.WithLogger(log))
+		token.WithCloud(cl), token.WithHTTPClient(hc), token.WithLogger(log), token.WithUserAgent(product))
 	if err != nil {
 		return err
 	}

@@ -199,7 +199,7 @@ func (r *setupRun) consent(ctx context.Context) error {
 	}
 	// A code is single use: a replay would fail with AADSTS54005 and hide
 	// the first answer, so the redemption is sent once.
-	rep, err := postForm(ctx, r.hc, base+"token", form, httpx.RetryNever, r.partner, scope)
+	rep, err := postForm(ctx, r.hc, r.ua, base+"token", form, httpx.RetryNever, r.partner, scope)
 	if err != nil {
 		return fmt.Errorf("sam: redeeming the consent sign-in's code: %w", err)
 	}
@@ -227,7 +227,7 @@ func (r *setupRun) legacyExchange(ctx context.Context) error {
 	scope := r.opts.cloud.Exchange.Scope() + " offline_access"
 	cctx, cancel := context.WithTimeout(ctx, r.opts.ConsentTimeout)
 	defer cancel()
-	rep, err := deviceCodeToken(cctx, r.hc, r.opts.cloud.LoginEndpoint, r.partner, token.ExchangePowerShellClientID, scope, r.notify(StepExchange))
+	rep, err := deviceCodeToken(cctx, r.hc, r.ua, r.opts.cloud.LoginEndpoint, r.partner, token.ExchangePowerShellClientID, scope, r.notify(StepExchange))
 	if err != nil {
 		return fmt.Errorf("sam: the Exchange Online PowerShell sign-in: %w", err)
 	}
@@ -242,7 +242,8 @@ func (r *setupRun) legacyExchange(ctx context.Context) error {
 // Center in the partner tenant, and the tokens carry MFA. The rotated
 // refresh tokens of these redemptions are the ones saved.
 func (r *setupRun) verify(ctx context.Context) error {
-	p, err := token.NewProvider(r.credentials(), token.WithCloud(r.opts.cloud), token.WithHTTPClient(r.hc), token.WithLogger(r.opts.logger))
+	p, err := token.NewProvider(r.credentials(), token.WithCloud(r.opts.cloud), token.WithHTTPClient(r.hc), token.WithLogger(r.opts.logger),
+		token.WithUserAgent(r.opts.product))
 	if err != nil {
 		return err
 	}

@@ -43,15 +43,17 @@ type tokenReply struct {
 
 const tokenReplyLimit = 1 << 20
 
-// postForm sends form to endpoint once per retry class and decodes the
-// answer; any error answer is a *token.Error. tenant and scope label it.
-func postForm(ctx context.Context, hc *http.Client, endpoint string, form url.Values, class httpx.RetryClass, tenant, scope string) (tokenReply, error) {
+// postForm sends form to endpoint once per retry class, with User-Agent
+// ua, and decodes the answer; any error answer is a *token.Error. tenant
+// and scope label it.
+func postForm(ctx context.Context, hc *http.Client, ua []string, endpoint string, form url.Values, class httpx.RetryClass, tenant, scope string) (tokenReply, error) {
 	req, err := http.NewRequestWithContext(httpx.WithRetryClass(ctx, class), http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return tokenReply{}, fmt.Errorf("sam: building a token request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
+	req.Header["User-Agent"] = ua
 	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -82,10 +84,10 @@ func redactEndpoint(endpoint string) string {
 // the message through prompt, and polls at the interval the identity
 // platform set (5 s more after each slow_down, RFC 8628 §3.5) until the
 // person approves, declines or the code expires.
-func deviceCodeToken(ctx context.Context, hc *http.Client, login, tenant, clientID, scope string, prompt func(string)) (tokenReply, error) {
+func deviceCodeToken(ctx context.Context, hc *http.Client, ua []string, login, tenant, clientID, scope string, prompt func(string)) (tokenReply, error) {
 	base := login + "/" + url.PathEscape(tenant) + "/oauth2/v2.0/"
 	form := url.Values{"client_id": {clientID}, "scope": {scope}}
-	dc, err := postForm(ctx, hc, base+"devicecode", form, httpx.RetryAlways, tenant, scope)
+	dc, err := postForm(ctx, hc, ua, base+"devicecode", form, httpx.RetryAlways, tenant, scope)
 	if err != nil {
 		return tokenReply{}, err
 	}
@@ -117,7 +119,7 @@ func deviceCodeToken(ctx context.Context, hc *http.Client, login, tenant, client
 			return tokenReply{}, ctx.Err()
 		case <-timer.C:
 		}
-		r, err := postForm(ctx, hc, base+"token", poll, httpx.RetryAlways, tenant, scope)
+		r, err := postForm(ctx, hc, ua, base+"token", poll, httpx.RetryAlways, tenant, scope)
 		var te *token.Error
 		switch {
 		case err == nil:

@@ -128,6 +128,9 @@ type Request struct {
 	Status int
 	// Fault names the injected fault that answered ("throttle"…), if any.
 	Fault string
+	// UserAgent is the request's User-Agent: "acme-msp/2.1 samkit/v1.4.0"
+	// for samkit's requests when token.WithUserAgent named acme-msp/2.1.
+	UserAgent string
 }
 
 // Requests returns the requests the fake has received, oldest first,
@@ -137,7 +140,7 @@ func (s *Server) Requests() []Request {
 	out := make([]Request, len(recs))
 	for i, r := range recs {
 		out[i] = Request{Time: r.Time, Method: r.Method, Service: r.Service, Path: r.Path, Tenant: r.Tenant,
-			Grant: r.Grant(), Status: r.Status, Fault: r.Fault}
+			Grant: r.Grant(), Status: r.Status, Fault: r.Fault, UserAgent: r.UserAgent}
 	}
 	return out
 }

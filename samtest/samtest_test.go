@@ -167,6 +167,7 @@ func TestFaultsReachTheClient(t *testing.T) {
 			require.NoError(t, srv.Inject(f))
 			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.Cloud().Graph.Endpoint+"/v1.0/organization", nil)
 			require.NoError(t, err)
+			req.Header.Set("User-Agent", "tool/1")
 			resp, err := srv.Client().Do(req)
 			if tc.status == 0 {
 				require.Error(t, err, "a reset is a transport error")
@@ -178,7 +179,7 @@ func TestFaultsReachTheClient(t *testing.T) {
 			reqs := srv.Requests()
 			require.Len(t, reqs, 1)
 			assert.Equal(t, samtest.Request{Time: reqs[0].Time, Method: "GET", Service: "graph", Path: "/graph/v1.0/organization",
-				Status: tc.status, Fault: f.Kind.String()}, reqs[0])
+				Status: tc.status, Fault: f.Kind.String(), UserAgent: "tool/1"}, reqs[0])
 			srv.ResetRequests()
 			assert.Empty(t, srv.Requests())
 		})

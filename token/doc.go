@@ -96,5 +96,7 @@
 //
 // Token requests are logged, at debug level and only through WithLogger's
 // logger, with tenant, scope, grant, status, duration and trace ID; never
-// a token, secret, assertion or code.
+// a token, secret, assertion or code. Each carries the User-Agent
+// samkit/<version>, after the caller's product when WithUserAgent names
+// one, so that a customer's sign-in logs say who asked.
 package token

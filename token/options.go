@@ -24,6 +24,8 @@ type config struct {
 	window time.Duration
 	policy RetryPolicy
 	store  RefreshTokenStore
+	// product is WithUserAgent's.
+	product string
 }
 
 func defaultConfig() config {
@@ -68,6 +70,15 @@ func WithRetryPolicy(p RetryPolicy) Option { return func(o *config) { o.policy =
 // store the Provider still uses the newest refresh token, but only until
 // the process exits.
 func WithRefreshTokenStore(s RefreshTokenStore) Option { return func(o *config) { o.store = s } }
+
+// WithUserAgent names the caller's product, such as "acme-msp/2.1", in
+// the User-Agent of every token request, before samkit's own
+// samkit/<version>: "acme-msp/2.1 samkit/v1.4.0". API clients built on the
+// Provider's Sources (graph.New, partner.New, exchange.New) send the same
+// unless their own WithUserAgent says otherwise. The product must be
+// printable ASCII, at most 200 bytes. Without it, requests carry
+// samkit/<version> alone, as with an empty product.
+func WithUserAgent(product string) Option { return func(o *config) { o.product = product } }
 
 // RetryPolicy bounds how samkit's clients retry throttled and failed
 // requests, and how long they wait for an answer. The zero value of every

@@ -35,6 +35,8 @@ type Provider struct {
 	now    func() time.Time
 	window time.Duration
 	store  RefreshTokenStore
+	// ua is the User-Agent header's value, shared by every token request.
+	ua []string
 	// flightTimeout bounds one token request, retries included; see get.
 	flightTimeout time.Duration
 
@@ -77,6 +79,9 @@ func NewProvider(c Credentials, opts ...Option) (*Provider, error) {
 	if cfg.window < 0 {
 		return nil, fmt.Errorf("token: WithExpiryWindow(%v): the window must not be negative", cfg.window)
 	}
+	if err := httpx.CheckProduct(cfg.product); err != nil {
+		return nil, fmt.Errorf("token: WithUserAgent: %w", err)
+	}
 	c.TenantID = strings.ToLower(c.TenantID)
 	log := httpx.RedactingLogger(cfg.log)
 	if httpx.IsGUID(c.ClientSecret.Reveal()) {
@@ -92,6 +97,7 @@ func NewProvider(c Credentials, opts ...Option) (*Provider, error) {
 		now:           cfg.now,
 		window:        cfg.window,
 		store:         cfg.store,
+		ua:            httpx.UserAgentHeader(cfg.product),
 		flightTimeout: flightTimeout(pipe.Policy()),
 		sam:           refreshChain{kind: RefreshSAM, rt: c.RefreshToken},
 		exchange:      refreshChain{kind: RefreshExchange, rt: c.ExchangeRefreshToken},
@@ -140,6 +146,12 @@ func (p *Provider) legacyExchangeKey(tenant string) cacheKey {
 
 // Cloud returns the cloud the Provider talks to.
 func (p *Provider) Cloud() cloud.Configuration { return p.cloud }
+
+// UserAgent returns the User-Agent of the Provider's token requests,
+// which API clients built on its Sources send too: samkit/<version>, after
+// the product WithUserAgent named. Give it to clients samkit does not build
+// (msgraph-sdk-go, say) so that their requests say who made them.
+func (p *Provider) UserAgent() string { return p.ua[0] }
 
 // TenantID returns the tenant of the Credentials the Provider was built
 // from: the partner tenant, where app registration and Partner Center

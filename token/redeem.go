@@ -159,6 +159,7 @@ func (p *Provider) post(ctx context.Context, k cacheKey, grant, endpoint, form s
 	req.Header["Accept"] = v[1:2:2]
 	req.Header["Client-Request-Id"] = v[2:3:3]
 	req.Header["Return-Client-Request-Id"] = v[3:4:4]
+	req.Header["User-Agent"] = p.ua
 
 	start := time.Now()
 	// The log's attributes are built only when someone reads them.

@@ -27,7 +27,7 @@ type Invalidator interface {
 
 // Origin is implemented by the Sources a Provider returns. API clients
 // built on such a Source (graph.New, partner.New, exchange.New) send to its
-// cloud, through its HTTP client, unless their options say otherwise, so
+// cloud and through its HTTP client unless their options say otherwise, so
 // that a sandbox or sovereign-cloud token never goes to the public cloud.
 type Origin interface {
 	// Cloud returns the cloud the Source's tokens are issued in.
@@ -35,6 +35,16 @@ type Origin interface {
 	// HTTPClient returns the client the Source's token requests go
 	// through, below their retries (see Provider.HTTPClient).
 	HTTPClient() *http.Client
+}
+
+// UserAgentSource is implemented by the Sources a Provider returns: API
+// clients built on one send the User-Agent its token requests carry (see
+// Provider.UserAgent), unless their options name a product, so that a
+// sign-in log and a service's trace name one product for the tokens and
+// the calls. It is an interface of its own, not a method of Origin, so
+// that a Source of someone else's that implements Origin stays one.
+type UserAgentSource interface {
+	UserAgent() string
 }
 
 // Source returns a Source of delegated tokens (see Provider.Token) for
@@ -69,6 +79,8 @@ func (s *boundSource) Invalidate(t Token) { s.p.cache.invalidate(s.key, t) }
 func (s *boundSource) Cloud() cloud.Configuration { return s.p.cloud }
 
 func (s *boundSource) HTTPClient() *http.Client { return s.p.base }
+
+func (s *boundSource) UserAgent() string { return s.p.UserAgent() }
 
 // OAuth2 adapts s to oauth2.TokenSource, for libraries built on
 // golang.org/x/oauth2 (oauth2.NewClient, Google-style SDKs). That

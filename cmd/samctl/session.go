@@ -106,9 +106,10 @@ func (a *app) session(ctx context.Context, opts ...sam.Option) (*session, error)
 }
 
 // partnerOptions are the options of every Partner samctl opens: the cloud
-// chosen, hc under every request, and --debug's logger.
+// chosen, hc under every request, samctl's name in their User-Agent, and
+// --debug's logger.
 func (a *app) partnerOptions(c cloud.Configuration, hc *http.Client) []sam.Option {
-	opts := []sam.Option{sam.WithCloud(c), sam.WithHTTPClient(hc)}
+	opts := []sam.Option{sam.WithCloud(c), sam.WithHTTPClient(hc), sam.WithUserAgent(userAgentProduct())}
 	if a.log != nil {
 		opts = append(opts, sam.WithLogger(a.log))
 	}

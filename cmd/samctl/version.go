@@ -5,8 +5,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
+
+	"github.com/samkit/samkit/internal/httpx"
 )
 
 // version is the release samctl was built as, stamped by the release build
@@ -60,6 +63,20 @@ func readBuildInfo() buildInfo {
 	}
 	return b
 }
+
+// product is samctl's product in the User-Agent of the requests it makes,
+// before samkit's: samctl/<version>, or a bare samctl for a build that
+// recorded no version, or a stamped one a header cannot carry.
+func (b buildInfo) product() string {
+	p := "samctl/" + b.Version
+	if strings.HasPrefix(b.Version, "(") || strings.Contains(b.Version, " ") || httpx.CheckProduct(p) != nil {
+		return "samctl"
+	}
+	return p
+}
+
+// userAgentProduct is the build's product, read once.
+var userAgentProduct = sync.OnceValue(func() string { return readBuildInfo().product() })
 
 // String is the one line of "samctl --version".
 func (b buildInfo) String() string {

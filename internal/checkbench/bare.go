@@ -30,6 +30,9 @@ type bare struct {
 	hc                        *http.Client
 	w                         world
 	graphScope, exchangeScope string
+	// ua is samkit's User-Agent, which a careful client names itself
+	// with too.
+	ua string
 
 	mu sync.Mutex
 	// refreshToken is the newest refresh token: every token answer brings
@@ -45,6 +48,7 @@ func newBare(w world, tr http.RoundTripper) *bare {
 		hc: &http.Client{Transport: tr, Timeout: 30 * time.Second},
 		w:  w, refreshToken: w.RefreshToken,
 		graphScope: w.Cloud.Graph.Scope(), exchangeScope: w.Cloud.Exchange.Scope(),
+		ua: httpx.UserAgent(""),
 	}
 }
 
@@ -120,6 +124,7 @@ func (b *bare) token(ctx context.Context, tenant, scope string) (string, error) 
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Client-Request-Id", httpx.NewGUID())
 	req.Header.Set("Return-Client-Request-Id", "true")
+	req.Header.Set("User-Agent", b.ua)
 	var a tokenAnswer
 	if err := b.do(req, "token for "+scope, &a); err != nil {
 		return "", err
@@ -155,7 +160,7 @@ func (b *bare) users(ctx context.Context, auth string) error {
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "samkit-graph")
+	req.Header.Set("User-Agent", b.ua)
 	req.Header.Set("Client-Request-Id", httpx.NewGUID())
 	req.Header.Set("Authorization", auth)
 	var page struct {
@@ -194,6 +199,7 @@ func (b *bare) organizationConfig(ctx context.Context, tenant, auth string) erro
 	req.Header.Set("X-AnchorMailbox", "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@"+tenant)
 	req.Header.Set("Prefer", "odata.maxpagesize=1000")
 	req.Header.Set("X-CmdletName", cmdlet)
+	req.Header.Set("User-Agent", b.ua)
 	req.Header.Set("Client-Request-Id", httpx.NewGUID())
 	var page struct {
 		Value    []json.RawMessage `json:"value"`

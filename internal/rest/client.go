@@ -36,8 +36,8 @@ type Client struct {
 }
 
 // For returns a client like c that authenticates with src: the same
-// service, endpoint and pipeline, so the same connections, retry policy
-// and logger. It costs one small allocation, where New checks every option
+// service, endpoint, User-Agent and pipeline, so the same connections,
+// retry policy and logger. It costs one small allocation, where New checks every option
 // again. When c took its endpoint or HTTP client from its source's Origin,
 // src must be an Origin that gives the same ones: a client never sends a
 // token to another cloud than the one that issued it.
@@ -167,9 +167,7 @@ func (c *Client) send(ctx, rctx context.Context, r *Request, id string, tok toke
 		h[k] = vs
 	}
 	h["Accept"] = jsonType
-	if c.ua != nil {
-		h["User-Agent"] = c.ua
-	}
+	h["User-Agent"] = c.ua
 	h[c.idHeader] = []string{id}
 	tok.SetAuthHeader(req)
 	resp, err := c.pipe.Do(req)

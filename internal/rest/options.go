@@ -26,6 +26,9 @@ type Options struct {
 	hc     *http.Client         // nil: the token source's, else a default one
 	log    *slog.Logger
 	policy httpx.RetryPolicy
+	// product names the caller's product in the User-Agent; empty: the
+	// token source's User-Agent, else samkit's alone.
+	product string
 }
 
 // SetCloud sends requests to the service's endpoint in c. The last of
@@ -76,14 +79,22 @@ func (o *Options) SetRetryPolicy(service string, p token.RetryPolicy) error {
 	return nil
 }
 
+// SetUserAgent names the caller's product before samkit's in the
+// User-Agent, instead of the token source's.
+func (o *Options) SetUserAgent(service, product string) error {
+	if err := httpx.CheckProduct(product); err != nil {
+		return fmt.Errorf("%s: WithUserAgent: %w", service, err)
+	}
+	o.product = product
+	return nil
+}
+
 // Service describes the API a Client calls.
 type Service struct {
 	// Name prefixes errors: "graph".
 	Name string
 	// Endpoint returns the service's root in a cloud.
 	Endpoint func(cloud.Configuration) string
-	// UserAgent, when set, is sent as User-Agent.
-	UserAgent string
 	// RequestIDHeader carries the id samkit gives each request.
 	RequestIDHeader string
 	// Token names the token in errors: "a token", "an Exchange Online
@@ -97,18 +108,25 @@ type Service struct {
 
 // New returns the pipeline of a client of svc that authenticates with
 // tokens from src. Unless the options say otherwise, the requests go to
-// src's cloud and through src's HTTP client, when src is a token.Origin
-// (as a Provider's Sources are): a client never sends a sovereign or
-// sandbox token to the public cloud by default.
+// src's cloud and through src's HTTP client when src is a token.Origin,
+// and with src's User-Agent when src is a token.UserAgentSource (as a
+// Provider's Sources are both): a client never sends a sovereign or
+// sandbox token to the public cloud by default, and names the product
+// its tokens named.
 func New(src token.Source, o Options, svc Service) (*Client, error) {
 	if src == nil {
 		return nil, fmt.Errorf("%s: New: nil token.Source", svc.Name)
 	}
 	origin, _ := src.(token.Origin)
 	rc := &Client{svc: svc, src: src, base: o.base, idHeader: http.CanonicalHeaderKey(svc.RequestIDHeader)}
-	if svc.UserAgent != "" {
-		rc.ua = []string{svc.UserAgent}[:1:1]
+	ua := ""
+	if us, ok := src.(token.UserAgentSource); ok && o.product == "" {
+		ua = us.UserAgent()
 	}
+	if ua == "" {
+		ua = httpx.UserAgent(o.product)
+	}
+	rc.ua = []string{ua}[:1:1]
 	if rc.base == "" {
 		c := cloud.Public
 		switch {

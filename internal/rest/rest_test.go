@@ -16,6 +16,7 @@ import (
 
 	"github.com/samkit/samkit/api"
 	"github.com/samkit/samkit/cloud"
+	"github.com/samkit/samkit/internal/httpx"
 	"github.com/samkit/samkit/internal/rest"
 	"github.com/samkit/samkit/token"
 )
@@ -28,6 +29,7 @@ type source struct {
 	invalidated int
 	cloud       *cloud.Configuration
 	hc          *http.Client
+	ua          string
 }
 
 func (s *source) Token(context.Context) (token.Token, error) {
@@ -43,11 +45,18 @@ func (s *source) Invalidate(token.Token) {
 	s.invalidated++
 }
 
-// originSource is a source that is also a token.Origin.
-type originSource struct{ *source }
+// cloudSource is a source that is a token.Origin and names no
+// User-Agent, as a Source of someone else's may be.
+type cloudSource struct{ *source }
 
-func (s originSource) Cloud() cloud.Configuration { return *s.cloud }
-func (s originSource) HTTPClient() *http.Client   { return s.hc }
+func (s cloudSource) Cloud() cloud.Configuration { return *s.cloud }
+func (s cloudSource) HTTPClient() *http.Client   { return s.hc }
+
+// originSource is a source that is a token.Origin and a
+// token.UserAgentSource, as a Provider's are.
+type originSource struct{ cloudSource }
+
+func (s originSource) UserAgent() string { return s.ua }
 
 var svc = rest.Service{
 	Name:            "svc",
@@ -78,7 +87,7 @@ func TestClientTakesCloudAndHTTPClientFromSource(t *testing.T) {
 		return http.DefaultTransport.RoundTrip(r)
 	})}
 	c := testCloud(srv.URL)
-	rc, err := rest.New(originSource{&source{cloud: &c, hc: hc}}, rest.Options{}, svc)
+	rc, err := rest.New(originSource{cloudSource{&source{cloud: &c, hc: hc}}}, rest.Options{}, svc)
 	require.NoError(t, err)
 	assert.Equal(t, srv.URL, rc.Base(), "the client defaults to its source's cloud, not the public one")
 	_, err = rc.Do(t.Context(), &rest.Request{Method: "GET", URL: rc.Base() + "/x", What: "GET /x", Fail: fail})
@@ -88,13 +97,74 @@ func TestClientTakesCloudAndHTTPClientFromSource(t *testing.T) {
 
 	var o rest.Options
 	require.NoError(t, o.SetCloud("svc", cloud.USGovernment))
-	rc, err = rest.New(originSource{&source{cloud: &c, hc: hc}}, o, svc)
+	rc, err = rest.New(originSource{cloudSource{&source{cloud: &c, hc: hc}}}, o, svc)
 	require.NoError(t, err)
 	assert.Equal(t, cloud.USGovernment.Graph.Endpoint, rc.Base(), "an explicit cloud wins")
+
+	rc, err = rest.New(cloudSource{&source{cloud: &c, hc: hc}}, rest.Options{}, svc)
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL, rc.Base(), "an Origin that names no User-Agent is an Origin all the same")
 
 	rc, err = rest.New(&source{}, rest.Options{}, svc)
 	require.NoError(t, err)
 	assert.Equal(t, cloud.Public.Graph.Endpoint, rc.Base(), "a source that names no cloud gets the public one")
+}
+
+// TestUserAgent: a client sends its option's product before samkit's,
+// else its source's User-Agent, else samkit's alone; a view keeps its
+// client's.
+func TestUserAgent(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, r.Header.Get("User-Agent"))
+	}))
+	t.Cleanup(srv.Close)
+	c := testCloud(srv.URL)
+	samkit := httpx.UserAgent("")
+	named := func(product string) rest.Options {
+		var o rest.Options
+		require.NoError(t, o.SetUserAgent("svc", product))
+		return o
+	}
+	cases := []struct {
+		name string
+		src  token.Source
+		o    rest.Options
+		want string
+	}{
+		{"a bare source", &source{}, rest.Options{}, samkit},
+		{"a bare source, a product named", &source{}, named("acme-msp/2.1"), "acme-msp/2.1 " + samkit},
+		{"an origin's", originSource{cloudSource{&source{cloud: &c, ua: "acme-msp/2.1 " + samkit}}}, rest.Options{}, "acme-msp/2.1 " + samkit},
+		{"an origin naming none", originSource{cloudSource{&source{cloud: &c}}}, rest.Options{}, samkit},
+		{"the option over the origin's", originSource{cloudSource{&source{cloud: &c, ua: "acme-msp/2.1 " + samkit}}}, named("tool/3"), "tool/3 " + samkit},
+	}
+	for _, tc := range cases {
+		mu.Lock()
+		got = nil
+		mu.Unlock()
+		o := tc.o
+		require.NoError(t, o.SetBaseURL("svc", srv.URL))
+		rc, err := rest.New(tc.src, o, svc)
+		require.NoError(t, err)
+		v, err := rc.For(&source{})
+		require.NoError(t, err)
+		for _, c := range []*rest.Client{rc, v} {
+			_, err = c.Do(t.Context(), &rest.Request{Method: "GET", URL: srv.URL, What: "GET /", Fail: fail})
+			require.NoError(t, err)
+		}
+		mu.Lock()
+		assert.Equal(t, []string{tc.want, tc.want}, got, "%s: the client's User-Agent, and its view's", tc.name)
+		mu.Unlock()
+	}
+
+	var o rest.Options
+	err := o.SetUserAgent("svc", "acme\r\nX-Evil: 1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "svc: WithUserAgent: ", "the error names the option")
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

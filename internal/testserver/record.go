@@ -25,6 +25,9 @@ type Request struct {
 	Tenant string
 	// Form holds a token request's form fields, credentials fingerprinted.
 	Form url.Values
+	// UserAgent is the request's User-Agent header, empty when it had
+	// none: who a sign-in log would say made the request.
+	UserAgent string
 	// Status is the response status (0 for a reset connection).
 	Status int
 	// Fault names the injected fault that answered, if any.
@@ -58,7 +61,7 @@ type recorder struct {
 }
 
 func (rc *recorder) begin(s *Server, r *http.Request, service string) *Request {
-	rec := &Request{Time: s.clock.Now(), Method: r.Method, Service: service, Path: r.URL.Path, Query: r.URL.Query()}
+	rec := &Request{Time: s.clock.Now(), Method: r.Method, Service: service, Path: r.URL.Path, Query: r.URL.Query(), UserAgent: r.UserAgent()}
 	if service == "login" && r.Method == http.MethodPost {
 		// ParseForm consumes the body; handlers read r.PostForm afterwards.
 		if err := r.ParseForm(); err == nil {
