@@ -52,16 +52,6 @@ func (e *setupEnv) credentialWorks(c token.Credentials) error {
 	return appCredentialWorks(e.t.Context(), c, e.s.Cloud(), e.s.Client(), nil, "")
 }
 
-// clockSleep is a RotateOptions.Sleep that moves the fake's clock, and
-// counts its calls.
-func clockSleep(s *testserver.Server, calls *atomic.Int32) func(context.Context, time.Duration) error {
-	return func(_ context.Context, d time.Duration) error {
-		calls.Add(1)
-		s.Clock().Advance(d)
-		return nil
-	}
-}
-
 func TestSetupCertificateOnly(t *testing.T) {
 	t.Parallel()
 	e, creds := certEnv(t, nil)
@@ -135,11 +125,12 @@ func TestRotateCertificateUnattended(t *testing.T) {
 	e.s.Mutate(func(w *testserver.World) { w.CredentialDelay = 5 * time.Second })
 	var logs bytes.Buffer
 	p := e.partner(WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	var sleeps atomic.Int32
-	res, err := p.RotateCredentials(t.Context(), RotateOptions{Unattended: true, Sleep: clockSleep(e.s, &sleeps)})
+	clock := &clockWaits{s: e.s}
+	res, err := p.RotateCredentials(t.Context(), RotateOptions{Unattended: true, Sleep: clock.Sleep})
 	require.NoError(t, err)
 	assert.Equal(t, CredentialCertificate, res.Kind, "a certificate-only store rotates its certificate")
-	assert.Positive(t, sleeps.Load(), "the new certificate was not usable at once: the rotation had to retry")
+	waits, _ := clock.All()
+	assert.NotEmpty(t, waits, "the new certificate was not usable at once: the rotation had to retry")
 	assert.NotEmpty(t, res.RemovedKeyID, "the old certificate is removed")
 
 	stored, err := e.store.Load(t.Context())
@@ -169,10 +160,10 @@ func TestRotateExpiredCertificate(t *testing.T) {
 	})
 	// The refresh token cannot be redeemed with an expired certificate:
 	// the admin signs in.
-	var sleeps atomic.Int32
+	clock := &clockWaits{s: e.s}
 	opts := e.options()
 	res, err := e.partner().RotateCredentials(t.Context(), RotateOptions{AdminSignIn: opts.AdminSignIn, BootstrapClientID: opts.BootstrapClientID,
-		Sleep: clockSleep(e.s, &sleeps)})
+		Sleep: clock.Sleep})
 	require.NoError(t, err)
 	assert.NotEmpty(t, res.RemovedKeyID, "the expired certificate is removed")
 	stored, err := e.store.Load(t.Context())

@@ -3,6 +3,7 @@ package sam
 import (
 	"context"
 
+	"github.com/samkit/samkit/internal/testserver"
 	"github.com/samkit/samkit/token"
 )
 
@@ -20,3 +21,10 @@ func ListTenants(ctx context.Context, src TenantSources, opts ListOptions, partn
 // never rotated since: a Partner whose token came without a new refresh
 // token, which Entra may do, and the fake never does.
 func Unrotated(p *Partner) { p.refresh = p.p.RefreshToken(token.RefreshSAM) }
+
+// ClockWaits is a Sleep that moves a fake's clock instead of waiting, and
+// keeps the waits it was asked for.
+type ClockWaits = clockWaits
+
+// NewClockWaits returns a ClockWaits moving s's clock.
+func NewClockWaits(s *testserver.Server) *ClockWaits { return &clockWaits{s: s} }

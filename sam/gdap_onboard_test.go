@@ -3,7 +3,6 @@ package sam_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,10 +20,9 @@ import (
 type onboardWorld struct {
 	*accessWorld
 	prospect testserver.SandboxCustomer
-	// slept records every pause the onboarding asked for; each moves the
+	// clock records every pause the onboarding asked for; each moves the
 	// fake's clock instead of waiting.
-	mu    sync.Mutex
-	slept []time.Duration
+	clock *sam.ClockWaits
 }
 
 func newOnboardWorld(t *testing.T) *onboardWorld {
@@ -32,15 +30,8 @@ func newOnboardWorld(t *testing.T) *onboardWorld {
 	w := &onboardWorld{accessWorld: newAccessWorld(t)}
 	grantManifest(t, w.accessWorld, sam.DefaultManifest().Merge(sam.GDAPManifest()))
 	w.prospect = w.s.AddProspect("Contoso")
+	w.clock = sam.NewClockWaits(w.s)
 	return w
-}
-
-func (w *onboardWorld) sleep(ctx context.Context, d time.Duration) error {
-	w.mu.Lock()
-	w.slept = append(w.slept, d)
-	w.mu.Unlock()
-	w.s.Clock().Advance(d)
-	return ctx.Err()
 }
 
 // approve plays the prospect's admin opening the invitation of name.
@@ -72,7 +63,7 @@ func (w *onboardWorld) setStatus(name, status string) {
 // options onboard the prospect as a new customer; its admin approves as
 // soon as the onboarding waits, and every event lands in events.
 func (w *onboardWorld) options(t *testing.T, events *[]sam.OnboardEvent) sam.OnboardOptions {
-	return sam.OnboardOptions{DisplayName: "Contoso samkit", AutoExtend: true, Sleep: w.sleep,
+	return sam.OnboardOptions{DisplayName: "Contoso samkit", AutoExtend: true, Sleep: w.clock.Sleep,
 		Timeout: time.Hour, Progress: func(e sam.OnboardEvent) {
 			*events = append(*events, e)
 			if e.Step == sam.OnboardApproval && e.Status == sam.StepWaiting {
@@ -175,7 +166,8 @@ func TestOnboardNewCustomerEndToEnd(t *testing.T) {
 	assert.False(t, res.Access.Failed())
 	// Waiting for the assignments to turn active cost fake time, not
 	// real time: the pauses went through the injected sleep.
-	assert.NotEmpty(t, w.slept)
+	slept, _ := w.clock.All()
+	assert.NotEmpty(t, slept)
 }
 
 func TestOnboardAgainChangesNothing(t *testing.T) {
@@ -277,7 +269,8 @@ func TestOnboardWaitsOutConsentPropagation(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, waits, "one wait per AADSTS65001")
-	assert.Subset(t, w.slept, []time.Duration{10 * time.Second, 20 * time.Second}, "the pauses double")
+	slept, _ := w.clock.All()
+	assert.Subset(t, slept, []time.Duration{10 * time.Second, 20 * time.Second}, "the pauses double")
 }
 
 func TestOnboardGivesUpOnConsentAfterBoundedAttempts(t *testing.T) {
@@ -298,7 +291,7 @@ func TestOnboardGivesUpOnConsentAfterBoundedAttempts(t *testing.T) {
 func TestOnboardNoWaitStopsAtTheInvitation(t *testing.T) {
 	t.Parallel()
 	w := newOnboardWorld(t)
-	res, err := w.sp.Onboard(t.Context(), sam.OnboardOptions{DisplayName: "Later", NoWait: true, Sleep: w.sleep})
+	res, err := w.sp.Onboard(t.Context(), sam.OnboardOptions{DisplayName: "Later", NoWait: true, Sleep: w.clock.Sleep})
 	require.ErrorIs(t, err, sam.ErrAwaitingApproval)
 	assert.Contains(t, res.Link, "/granularAdminRelationships/"+res.Relationship.ID)
 	assert.Equal(t, graph.RelationshipApprovalPending, res.Relationship.Status)
@@ -433,7 +426,7 @@ func TestOnboardExistingCustomer(t *testing.T) {
 	// A customer of the partner in Partner Center, with no relationship.
 	cust := w.s.AddCustomer(testserver.CustomerSpec{Name: "Fabrikam", PartnerCenter: true})
 	var events []sam.OnboardEvent
-	res, err := w.sp.Onboard(t.Context(), sam.OnboardOptions{Customer: cust, Sleep: w.sleep, Progress: func(e sam.OnboardEvent) {
+	res, err := w.sp.Onboard(t.Context(), sam.OnboardOptions{Customer: cust, Sleep: w.clock.Sleep, Progress: func(e sam.OnboardEvent) {
 		events = append(events, e)
 		if e.Step == sam.OnboardApproval && e.Status == sam.StepWaiting {
 			require.NoError(t, w.s.ApproveRelationship(e.RelationshipID, ""), "the invitation names the customer")
@@ -467,7 +460,7 @@ func BenchmarkOnboardNewCustomer(b *testing.B) {
 		w := &onboardWorld{accessWorld: newAccessWorld(b)}
 		grantManifest(b, w.accessWorld, sam.DefaultManifest().Merge(sam.GDAPManifest()))
 		w.prospect = w.s.AddProspect("Contoso")
-		o := sam.OnboardOptions{DisplayName: "Contoso samkit", Sleep: w.sleep, Progress: func(e sam.OnboardEvent) {
+		o := sam.OnboardOptions{DisplayName: "Contoso samkit", Sleep: w.clock.Sleep, Progress: func(e sam.OnboardEvent) {
 			if e.Step == sam.OnboardApproval && e.Status == sam.StepWaiting {
 				if err := w.s.ApproveRelationship(e.RelationshipID, w.prospect.ID); err != nil {
 					b.Fatal(err)
@@ -550,7 +543,7 @@ func TestOnboardResumesAnApprovedRelationshipStillActivating(t *testing.T) {
 					activated = true
 					w.setStatus("Contoso samkit", testserver.RelActive)
 				}
-				return w.sleep(ctx, d)
+				return w.clock.Sleep(ctx, d)
 			}
 			res, err := w.sp.Onboard(t.Context(), o)
 			require.NoError(t, err, "a relationship %s is on its way to active", status)
@@ -630,10 +623,7 @@ func TestOnboardWaitEndsWhenTheInvitationLapses(t *testing.T) {
 	res, err := w.sp.Onboard(t.Context(), o)
 	require.ErrorContains(t, err, "is expired and will not become active")
 	assert.Equal(t, sam.StepFailed, final(res)[sam.OnboardApproval])
-	var waited time.Duration
-	for _, d := range w.slept {
-		waited += d
-	}
+	_, waited := w.clock.All()
 	assert.InDelta(t, 90, waited.Hours()/24, 1, "polled until the invitation lapsed, 90 days on")
 }
 

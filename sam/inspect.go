@@ -121,10 +121,7 @@ func inspectAt(ctx context.Context, g *graph.Client, appID string, now time.Time
 	in := &Inspection{App: app}
 	for _, p := range app.PasswordCredentials {
 		s := SecretInfo{KeyID: p.KeyID, Hint: p.Hint, DisplayName: p.DisplayName, Start: p.StartDateTime, End: p.EndDateTime}
-		if !s.End.IsZero() {
-			s.Expired = !now.Before(s.End)
-			s.ExpiresSoon = !s.Expired && s.End.Sub(now) <= ExpiryWarning
-		}
+		s.ExpiresSoon, s.Expired = expiry(s.End, now)
 		in.Secrets = append(in.Secrets, s)
 	}
 	slices.SortFunc(in.Secrets, func(a, b SecretInfo) int { return a.End.Compare(b.End) })
@@ -133,10 +130,7 @@ func inspectAt(ctx context.Context, g *graph.Client, appID string, now time.Time
 		if b, err := base64.StdEncoding.DecodeString(k.CustomKeyIdentifier); err == nil && len(b) == sha1.Size {
 			c.Thumbprint = strings.ToUpper(hex.EncodeToString(b))
 		}
-		if !c.End.IsZero() {
-			c.Expired = !now.Before(c.End)
-			c.ExpiresSoon = !c.Expired && c.End.Sub(now) <= ExpiryWarning
-		}
+		c.ExpiresSoon, c.Expired = expiry(c.End, now)
 		in.Certificates = append(in.Certificates, c)
 	}
 	slices.SortFunc(in.Certificates, func(a, b CertificateInfo) int { return a.End.Compare(b.End) })
@@ -201,6 +195,17 @@ func inspectAt(ctx context.Context, g *graph.Client, appID string, now time.Time
 		}
 	}
 	return in, nil
+}
+
+// expiry says whether a secret or certificate that ends at end expires
+// within ExpiryWarning of now, or has expired; one without an end does
+// neither.
+func expiry(end, now time.Time) (soon, expired bool) {
+	if end.IsZero() {
+		return false, false
+	}
+	expired = !now.Before(end)
+	return !expired && end.Sub(now) <= ExpiryWarning, expired
 }
 
 // Leftovers returns the secrets samkit added to the app that are not

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/samkit/samkit/graph"
 	"github.com/samkit/samkit/internal/testserver"
 )
@@ -138,5 +140,29 @@ func TestInspectWithoutServicePrincipal(t *testing.T) {
 	}
 	if len(in.Permissions) != 1 || in.Permissions[0].Name != "User.Read.All" || in.Permissions[0].Granted || in.Permissions[0].Resource != "Microsoft Graph" {
 		t.Errorf("Permissions = %+v, want User.Read.All on Microsoft Graph, not granted", in.Permissions)
+	}
+}
+
+// expiry flags secrets and certificates alike: within ExpiryWarning of
+// their end they expire soon, from their end on they have expired, and
+// one without an end does neither.
+func TestExpiry(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name          string
+		end           time.Time
+		soon, expired bool
+	}{
+		{"no end", time.Time{}, false, false},
+		{"beyond the warning", now.Add(ExpiryWarning + time.Second), false, false},
+		{"at the warning", now.Add(ExpiryWarning), true, false},
+		{"a second before the end", now.Add(time.Second), true, false},
+		{"at the end", now, false, true},
+		{"after the end", now.Add(-time.Hour), false, true},
+	} {
+		soon, expired := expiry(tc.end, now)
+		assert.Equal(t, tc.soon, soon, "%s: expires soon", tc.name)
+		assert.Equal(t, tc.expired, expired, "%s: expired", tc.name)
 	}
 }

@@ -166,6 +166,10 @@ type SetupOptions struct {
 	// Progress, if set, is called synchronously as steps start, end and
 	// need the admin to act.
 	Progress func(StepEvent)
+	// Sleep waits between the attempts to use the new secret or
+	// certificate while it replicates, for up to two minutes of waits in
+	// all; nil means a timer. Tests give one that moves a fake clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 
 	// cloud, httpClient, logger and product are what Setup's options
 	// (WithCloud, WithHTTPClient, WithLogger, WithUserAgent) say: the zero
@@ -633,6 +637,10 @@ func fixFor(step Step, err error, o SetupOptions) string {
 		return "the sign-in response belonged to another sign-in: close other sign-in windows and run setup again"
 	case errors.Is(err, errAmbiguousApp):
 		return "delete the duplicate applications, or choose another display name"
+	case errors.Is(err, errNotReplicated):
+		// Before the token error's own hint, which would blame the
+		// credential: it is right, only not yet known everywhere.
+		return "a new credential usually works within seconds: wait a few minutes and run setup again; if it fails again, check the app's secrets and certificates in the Entra admin center"
 	}
 	var te *token.Error
 	if errors.As(err, &te) {

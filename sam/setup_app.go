@@ -446,12 +446,20 @@ func appCredentialWorks(ctx context.Context, c token.Credentials, cl cloud.Confi
 // replica of the identity platform.
 const secretReadyTimeout = 2 * time.Minute
 
+// errNotReplicated is waitCredentialReady's error once its waits are
+// spent: the identity platform still refuses the new credential.
+var errNotReplicated = errors.New("the identity platform still refuses it while it replicates")
+
 // waitForSecret waits until the new secret is accepted. A secret is
 // usually usable at once, but can take seconds to replicate; the consent
 // sign-in's code is single use, so it must not meet a secret that is not
 // there yet.
 func (r *setupRun) waitForSecret(ctx context.Context) error {
-	return waitCredentialReady(ctx, nil, func(ctx context.Context) error { return r.appTokenWorks(ctx, r.secret) })
+	err := waitCredentialReady(ctx, r.opts.Sleep, func(ctx context.Context) error { return r.appTokenWorks(ctx, r.secret) })
+	if err != nil {
+		return fmt.Errorf("sam: the new client secret (key id %s) does not work: %w", r.secretKeyID, err)
+	}
+	return nil
 }
 
 // waitCredentialReady calls try until the identity platform stops
@@ -459,6 +467,7 @@ func (r *setupRun) waitForSecret(ctx context.Context) error {
 // between attempts with sleep (a timer when nil) and giving up once the
 // waits add up to secretReadyTimeout. The waits are counted rather than
 // read off a clock, so that an injected sleep bounds the loop as well.
+// Its errors leave naming the credential to the caller.
 func waitCredentialReady(ctx context.Context, sleep func(context.Context, time.Duration) error, try func(context.Context) error) error {
 	if sleep == nil {
 		sleep = sleepCtx
@@ -470,8 +479,11 @@ func waitCredentialReady(ctx context.Context, sleep func(context.Context, time.D
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, token.ErrInvalidClient) && !errors.Is(err, token.ErrAppNotFound) || waited+wait > secretReadyTimeout {
-			return fmt.Errorf("sam: the new credential is not accepted: %w", err)
+		if !errors.Is(err, token.ErrInvalidClient) && !errors.Is(err, token.ErrAppNotFound) {
+			return err
+		}
+		if waited+wait > secretReadyTimeout {
+			return fmt.Errorf("%w, after %v of retries: %w", errNotReplicated, waited, err)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err

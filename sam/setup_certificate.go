@@ -72,7 +72,10 @@ func (r *setupRun) ensureCertificate(ctx context.Context) error {
 	r.cert = cert
 	r.info(StepSecret, "registered certificate %s (%s), valid until %s", cert.SHA1Thumbprint(), cert.Chain[0].Subject.CommonName, cert.Chain[0].NotAfter.Format(time.DateOnly))
 	creds := token.Credentials{TenantID: r.partner, ApplicationID: r.app.AppID, Certificate: cert}
-	return waitCredentialReady(ctx, nil, func(ctx context.Context) error { return r.appCredentialWorks(ctx, creds) })
+	if err := waitCredentialReady(ctx, r.opts.Sleep, func(ctx context.Context) error { return r.appCredentialWorks(ctx, creds) }); err != nil {
+		return fmt.Errorf("sam: the new certificate %s does not work: %w", cert.SHA1Thumbprint(), err)
+	}
+	return nil
 }
 
 // storedCertificate returns the Store's certificate when it belongs to

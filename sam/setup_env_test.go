@@ -234,3 +234,31 @@ func (e *setupEnv) graphCreates() int {
 			strings.HasSuffix(r.Path, "/addPassword")
 	})
 }
+
+// clockWaits is a Sleep (of OnboardOptions, RotateOptions or SetupOptions)
+// that moves the fake's clock instead of waiting, and keeps the waits it
+// was asked for.
+type clockWaits struct {
+	s     *testserver.Server
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (c *clockWaits) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.waits = append(c.waits, d)
+	c.mu.Unlock()
+	c.s.Clock().Advance(d)
+	return ctx.Err()
+}
+
+// All returns the waits asked for so far, and their sum.
+func (c *clockWaits) All() ([]time.Duration, time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var sum time.Duration
+	for _, d := range c.waits {
+		sum += d
+	}
+	return slices.Clone(c.waits), sum
+}

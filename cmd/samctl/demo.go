@@ -58,13 +58,19 @@ cache.`,
   samctl demo --tenants 1000 --latency 20ms --concurrency 32 --json | jq '{duration_ms, requests, tokenRequests}'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
-			if f.tenants < 1 || f.latency < 0 || f.concurrency < 1 {
-				return usageError{err: fmt.Errorf("--tenants and --concurrency must be at least 1, --latency not negative"), cmd: c.CommandPath()}
+			if f.latency < 0 || f.concurrency < 1 {
+				return usageError{err: fmt.Errorf("--concurrency must be at least 1, --latency not negative"), cmd: c.CommandPath()}
+			}
+			// The demo shows every kind of failure, so it cannot serve fewer
+			// tenants than its broken ones; quietly serving more would make
+			// --tenants untrue.
+			if f.tenants < brokenCustomers {
+				return usageError{err: fmt.Errorf("--tenants %d: the demo's sandbox has %d tenants broken on purpose, one for each kind of failure it shows: ask for %d or more", f.tenants, brokenCustomers, brokenCustomers), cmd: c.CommandPath()}
 			}
 			return a.demo(c.Context(), f)
 		},
 	}
-	c.Flags().IntVar(&f.tenants, "tenants", testserver.DefaultSandboxCustomers, "customer tenants in the sandbox, the 6 with a problem included")
+	c.Flags().IntVar(&f.tenants, "tenants", testserver.DefaultSandboxCustomers, fmt.Sprintf("customer tenants in the sandbox, the %d with a problem included (%d or more)", brokenCustomers, brokenCustomers))
 	c.Flags().DurationVar(&f.latency, "latency", 0, "delay every request by this much (for example 20ms)")
 	c.Flags().IntVar(&f.concurrency, "concurrency", sam.DefaultConcurrency, "tenants checked at once")
 	return c

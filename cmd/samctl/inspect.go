@@ -46,17 +46,10 @@ type inspectJSON struct {
 }
 
 type secretJSON struct {
-	KeyID       string    `json:"keyId"`
-	Hint        string    `json:"hint"`
-	DisplayName string    `json:"displayName"`
-	Start       time.Time `json:"start"`
-	End         time.Time `json:"end"`
-	ExpiresSoon bool      `json:"expiresSoon"`
-	Expired     bool      `json:"expired"`
-	InUse       bool      `json:"inUse"`
-	// Leftover marks a secret samkit added that the credentials do not
-	// use: an interrupted rotation's, which the next one removes.
-	Leftover bool `json:"leftover"`
+	KeyID       string `json:"keyId"`
+	Hint        string `json:"hint"`
+	DisplayName string `json:"displayName"`
+	credentialJSON
 }
 
 type certJSON struct {
@@ -66,13 +59,81 @@ type certJSON struct {
 	Thumbprint string `json:"thumbprint"`
 	// Subject is the stored certificate's subject; Graph does not return
 	// the others'.
-	Subject     string    `json:"subject,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	credentialJSON
+}
+
+// credentialJSON is what --json says alike of a client secret and of a
+// certificate, after what tells them apart.
+type credentialJSON struct {
 	Start       time.Time `json:"start"`
 	End         time.Time `json:"end"`
 	ExpiresSoon bool      `json:"expiresSoon"`
 	Expired     bool      `json:"expired"`
 	InUse       bool      `json:"inUse"`
-	Leftover    bool      `json:"leftover"`
+	// Leftover marks a secret or certificate samkit added that the
+	// credentials do not use: an interrupted rotation's, which the next
+	// one removes.
+	Leftover bool `json:"leftover"`
+}
+
+// mark is the mark of the credential's line in the text, and what the
+// line says of its use; inUse says it when the credentials use it.
+func (c credentialJSON) mark(inUse string) (mark, use string) {
+	mark = markOK
+	if c.Expired || c.ExpiresSoon {
+		mark = markFail
+	}
+	switch {
+	case c.InUse:
+		use = inUse
+	case c.Leftover:
+		mark, use = markFail, "leftover"
+	}
+	return mark, use
+}
+
+// credentialAdvice is what inspect says is wrong with one kind of
+// credential, and which command mends it.
+type credentialAdvice struct {
+	// leftovers is formatted with their number, expiresSoon with the
+	// stored one's end.
+	leftovers, notOnApp, expired, expiresSoon string
+}
+
+var (
+	secretAdvice = credentialAdvice{
+		leftovers:   "%d client secret(s) samkit added are not in use (left by an interrupted rotation or setup): run 'samctl rotate-secret' to remove them",
+		notOnApp:    "the stored client secret is not one of the app's secrets: run 'samctl rotate-secret'",
+		expired:     "the stored client secret has expired: run 'samctl rotate-secret'",
+		expiresSoon: "the stored client secret expires on %s: run 'samctl rotate-secret'",
+	}
+	certificateAdvice = credentialAdvice{
+		leftovers:   "%d certificate(s) samkit added are not in use (left by an interrupted rotation): run 'samctl rotate-credentials --kind certificate' to remove them",
+		notOnApp:    "the stored certificate is not one of the app's certificates: run 'samctl setup --certificate' again",
+		expired:     "the stored certificate has expired: run 'samctl setup --certificate' again (an expired certificate cannot prove itself to rotate)",
+		expiresSoon: "the stored certificate expires on %s: run 'samctl rotate-credentials --kind certificate'",
+	}
+)
+
+// problems lists what is wrong with one kind of the app's credentials:
+// leftovers of samkit's, and the stored one, which must be on the app
+// (inUse; nil when none of them is the stored one, or none is stored)
+// and not expiring.
+func (adv credentialAdvice) problems(leftovers int, stored bool, inUse *credentialJSON) []string {
+	var out []string
+	if leftovers > 0 {
+		out = append(out, fmt.Sprintf(adv.leftovers, leftovers))
+	}
+	switch {
+	case stored && inUse == nil:
+		out = append(out, adv.notOnApp)
+	case inUse != nil && inUse.Expired:
+		out = append(out, adv.expired)
+	case inUse != nil && inUse.ExpiresSoon:
+		out = append(out, fmt.Sprintf(adv.expiresSoon, inUse.End.Format(time.DateOnly)))
+	}
+	return out
 }
 
 type redirectJSON struct {
@@ -130,37 +191,21 @@ func (a *app) inspect(ctx context.Context) error {
 
 // judge marks the secret the credentials use and lists what is wrong.
 func judge(in *sam.Inspection, creds token.Credentials) ([]secretJSON, []string) {
-	var problems []string
-	secrets := make([]secretJSON, len(in.Secrets))
-	inUse := -1
-	for i, sec := range in.Secrets {
-		secrets[i] = secretJSON{KeyID: sec.KeyID, Hint: sec.Hint, DisplayName: sec.DisplayName, Start: sec.Start, End: sec.End,
-			ExpiresSoon: sec.ExpiresSoon, Expired: sec.Expired}
-		// Graph shows a secret's first characters: enough to tell which
-		// one the credentials hold without printing any of it.
-		if !creds.ClientSecret.IsZero() && sec.Hint != "" && strings.HasPrefix(creds.ClientSecret.Reveal(), sec.Hint) {
-			secrets[i].InUse, inUse = true, i
-		}
-	}
 	leftovers := in.Leftovers(creds.ClientSecret)
-	for i := range secrets {
-		for _, l := range leftovers {
-			if l.KeyID == secrets[i].KeyID {
-				secrets[i].Leftover = true
-			}
+	secrets := make([]secretJSON, len(in.Secrets))
+	var inUse *credentialJSON
+	for i, sec := range in.Secrets {
+		secrets[i] = secretJSON{KeyID: sec.KeyID, Hint: sec.Hint, DisplayName: sec.DisplayName, credentialJSON: credentialJSON{
+			Start: sec.Start, End: sec.End, ExpiresSoon: sec.ExpiresSoon, Expired: sec.Expired,
+			// Graph shows a secret's first characters: enough to tell which
+			// one the credentials hold without printing any of it.
+			InUse:    !creds.ClientSecret.IsZero() && sec.Hint != "" && strings.HasPrefix(creds.ClientSecret.Reveal(), sec.Hint),
+			Leftover: slices.ContainsFunc(leftovers, func(l sam.SecretInfo) bool { return l.KeyID == sec.KeyID })}}
+		if secrets[i].InUse {
+			inUse = &secrets[i].credentialJSON
 		}
 	}
-	if len(leftovers) > 0 {
-		problems = append(problems, fmt.Sprintf("%d client secret(s) samkit added are not in use (left by an interrupted rotation or setup): run 'samctl rotate-secret' to remove them", len(leftovers)))
-	}
-	switch {
-	case !creds.ClientSecret.IsZero() && inUse < 0:
-		problems = append(problems, "the stored client secret is not one of the app's secrets: run 'samctl rotate-secret'")
-	case inUse >= 0 && secrets[inUse].Expired:
-		problems = append(problems, "the stored client secret has expired: run 'samctl rotate-secret'")
-	case inUse >= 0 && secrets[inUse].ExpiresSoon:
-		problems = append(problems, fmt.Sprintf("the stored client secret expires on %s: run 'samctl rotate-secret'", secrets[inUse].End.Format(time.DateOnly)))
-	}
+	problems := secretAdvice.problems(len(leftovers), !creds.ClientSecret.IsZero(), inUse)
 	if !in.HasServicePrincipal {
 		problems = append(problems, "the app has no service principal in the partner tenant, so nothing is consented: run 'samctl setup' again")
 	}
@@ -182,32 +227,22 @@ func judge(in *sam.Inspection, creds token.Credentials) ([]secretJSON, []string)
 // judgeCertificates marks the certificate the credentials use and lists
 // what is wrong with the certificates.
 func judgeCertificates(in *sam.Inspection, creds token.Credentials) ([]certJSON, []string) {
-	var problems []string
-	certs := make([]certJSON, 0, len(in.Certificates))
 	stored := in.StoredCertificate(creds.Certificate)
 	leftovers := in.CertificateLeftovers(creds.Certificate)
-	inUse := -1
-	for _, c := range in.Certificates {
-		j := certJSON{KeyID: c.KeyID, DisplayName: c.DisplayName, Thumbprint: c.Thumbprint, Start: c.Start, End: c.End,
-			ExpiresSoon: c.ExpiresSoon, Expired: c.Expired, InUse: stored != "" && strings.EqualFold(c.KeyID, stored),
-			Leftover: slices.ContainsFunc(leftovers, func(l sam.CertificateInfo) bool { return l.KeyID == c.KeyID })}
-		if j.InUse {
-			j.Subject, inUse = creds.Certificate.Chain[0].Subject.String(), len(certs)
+	certs := make([]certJSON, len(in.Certificates))
+	var inUse *credentialJSON
+	for i, c := range in.Certificates {
+		certs[i] = certJSON{KeyID: c.KeyID, DisplayName: c.DisplayName, Thumbprint: c.Thumbprint, credentialJSON: credentialJSON{
+			Start: c.Start, End: c.End, ExpiresSoon: c.ExpiresSoon, Expired: c.Expired,
+			InUse:    stored != "" && strings.EqualFold(c.KeyID, stored),
+			Leftover: slices.ContainsFunc(leftovers, func(l sam.CertificateInfo) bool { return l.KeyID == c.KeyID })}}
+		if certs[i].InUse {
+			certs[i].Subject, inUse = creds.Certificate.Chain[0].Subject.String(), &certs[i].credentialJSON
 		}
-		certs = append(certs, j)
 	}
-	if len(leftovers) > 0 {
-		problems = append(problems, fmt.Sprintf("%d certificate(s) samkit added are not in use (left by an interrupted rotation): run 'samctl rotate-credentials --kind certificate' to remove them", len(leftovers)))
-	}
-	switch {
-	case creds.Certificate != nil && creds.ClientSecret.IsZero() && inUse < 0:
-		problems = append(problems, "the stored certificate is not one of the app's certificates: run 'samctl setup --certificate' again")
-	case inUse >= 0 && certs[inUse].Expired:
-		problems = append(problems, "the stored certificate has expired: run 'samctl setup --certificate' again (an expired certificate cannot prove itself to rotate)")
-	case inUse >= 0 && certs[inUse].ExpiresSoon:
-		problems = append(problems, fmt.Sprintf("the stored certificate expires on %s: run 'samctl rotate-credentials --kind certificate'", certs[inUse].End.Format(time.DateOnly)))
-	}
-	return certs, problems
+	// With a secret beside it, the certificate is not what the
+	// credentials sign in with.
+	return certs, certificateAdvice.problems(len(leftovers), creds.Certificate != nil && creds.ClientSecret.IsZero(), inUse)
 }
 
 func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, certs []certJSON, problems []string) {
@@ -221,17 +256,7 @@ func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, certs []c
 	tw := table(w)
 	now := time.Now()
 	for _, s := range secrets {
-		mark := markOK
-		if s.Expired || s.ExpiresSoon {
-			mark = markFail
-		}
-		use := ""
-		switch {
-		case s.InUse:
-			use = "in use"
-		case s.Leftover:
-			mark, use = markFail, "leftover"
-		}
+		mark, use := s.mark("in use")
 		printf(tw, "  %s\t%s\t%s…\texpires %s (%s)\t%s\n", mark, orDash(s.DisplayName), s.Hint, s.End.Format(time.DateOnly), until(now, s.End), use)
 	}
 	if len(secrets) == 0 {
@@ -241,17 +266,7 @@ func writeInspection(a *app, in *sam.Inspection, secrets []secretJSON, certs []c
 	printf(w, "\nCertificates:\n")
 	tw = table(w)
 	for _, c := range certs {
-		mark := markOK
-		if c.Expired || c.ExpiresSoon {
-			mark = markFail
-		}
-		use := ""
-		switch {
-		case c.InUse:
-			use = "in use (" + c.Subject + ")"
-		case c.Leftover:
-			mark, use = markFail, "leftover"
-		}
+		mark, use := c.mark("in use (" + c.Subject + ")")
 		printf(tw, "  %s\t%s\t%s\tfrom %s\texpires %s (%s)\t%s\n", mark, orDash(c.DisplayName), c.Thumbprint,
 			c.Start.Format(time.DateOnly), c.End.Format(time.DateOnly), until(now, c.End), use)
 	}

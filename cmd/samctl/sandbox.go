@@ -85,8 +85,11 @@ latency and the throttled customer's first 429s are not kept.`,
 			if err != nil || strings.EqualFold(host, "localhost") || !cloud.IsLoopbackHost(host) {
 				return usageError{err: fmt.Errorf("--addr %q: the sandbox listens on a loopback address only (127.0.0.1:PORT), since anyone reaching it is signed in as its admin", f.addr), cmd: c.CommandPath()}
 			}
-			if f.customers < 0 || f.latency < 0 {
-				return usageError{err: errors.New("--customers and --latency cannot be negative"), cmd: c.CommandPath()}
+			if f.latency < 0 {
+				return usageError{err: errors.New("--latency cannot be negative"), cmd: c.CommandPath()}
+			}
+			if err := checkSandboxCustomers(f.customers, f.healthy); err != nil {
+				return usageError{err: err, cmd: c.CommandPath()}
 			}
 			for _, r := range f.rehearse {
 				if !slices.Contains(testserver.RehearsalNames(), r) {
@@ -97,9 +100,9 @@ latency and the throttled customer's first 429s are not kept.`,
 		},
 	}
 	c.Flags().StringVar(&f.addr, "addr", "127.0.0.1:0", "address to listen on (a loopback address; port 0 picks a free one)")
-	c.Flags().IntVar(&f.customers, "customers", testserver.DefaultSandboxCustomers, "customer tenants, the broken ones included")
+	c.Flags().IntVar(&f.customers, "customers", testserver.DefaultSandboxCustomers, fmt.Sprintf("customer tenants, the %d broken ones included (0, or %d or more; any number with --healthy)", brokenCustomers, brokenCustomers))
 	c.Flags().DurationVar(&f.latency, "latency", 0, "delay every request by this much, as a distant service would")
-	c.Flags().BoolVar(&f.healthy, "healthy", false, "no broken customers")
+	c.Flags().BoolVar(&f.healthy, "healthy", false, "no broken customers: every one of --customers passes")
 	c.Flags().StringVar(&f.caFile, "ca-file", "", "where to write the TLS certificate (PEM); default: where --sandbox looks for it")
 	c.Flags().StringVar(&f.state, "state", "", "keep the sandbox's world (tenants, apps, secrets, tokens) in this folder across restarts")
 	c.Flags().StringSliceVar(&f.rehearse, "rehearse", nil, "rehearsals to stage from the start (comma-separated): "+strings.Join(testserver.RehearsalNames(), ", "))
@@ -107,6 +110,25 @@ latency and the throttled customer's first 429s are not kept.`,
 		return testserver.RehearsalNames(), cobra.ShellCompDirectiveNoFileComp
 	})
 	return c
+}
+
+// brokenCustomers is how many customers a sandbox breaks on purpose, one
+// for each kind of failure it shows.
+var brokenCustomers = len(testserver.Problems())
+
+// checkSandboxCustomers refuses a number of customers the sandbox cannot
+// serve exactly. The broken customers come whole or not at all: a few of
+// them would leave out, unsaid, failures a tool is being tried against,
+// and leave no healthy customer to compare with, so below their number a
+// person chooses between more customers and healthy ones.
+func checkSandboxCustomers(n int, healthy bool) error {
+	switch {
+	case n < 0:
+		return fmt.Errorf("--customers %d: the number of customers cannot be negative", n)
+	case n > 0 && n < brokenCustomers && !healthy:
+		return fmt.Errorf("--customers %d is fewer than the %d customers broken on purpose (one for each kind of failure): ask for %d or more, or add --healthy for %d healthy customers", n, brokenCustomers, brokenCustomers, n)
+	}
+	return nil
 }
 
 // rehearsalHelp lists the rehearsals for --help, one per line.
@@ -178,7 +200,7 @@ func (a *app) serveSandbox(ctx context.Context, f sandboxFlags) error {
 		Rehearsals: s.URL() + "/_sandbox/rehearsals", Rehearsing: []string{}, State: f.state, Restored: restored,
 		CAFile: caPath, CredentialsFile: credPath, PartnerTenantID: info.Partner.TenantID, PartnerDomain: info.Partner.Domain,
 		AdminUPN: info.Partner.AdminUPN, BootstrapClientID: info.BootstrapClientID, ApplicationID: info.App.AppID,
-		ClientSecret: info.App.Secret, RefreshToken: info.RefreshToken}
+		ClientSecret: info.App.Secret, RefreshToken: info.RefreshToken, Customers: make([]sandboxCustomerJS, 0, len(info.Customers))}
 	for _, c := range info.Customers {
 		out.Customers = append(out.Customers, sandboxCustomerJS{ID: c.ID, Name: c.Name, Domain: c.Domain, Problem: string(c.Problem)})
 	}
@@ -232,7 +254,10 @@ func startSandboxWorld(ln net.Listener, f sandboxFlags) (*testserver.Server, tes
 		}
 		return s, info, true, nil
 	}
-	s, info := testserver.NewSandbox(testserver.SandboxSpec{Customers: f.customers, Latency: f.latency, Healthy: f.healthy, App: true}, opts...)
+	// NewSandbox reads 0 customers as its default; here 0 is a partner that
+	// has none yet.
+	s, info := testserver.NewSandbox(testserver.SandboxSpec{Customers: f.customers, NoCustomers: f.customers == 0,
+		Latency: f.latency, Healthy: f.healthy, App: true}, opts...)
 	return s, info, false, nil
 }
 
@@ -314,7 +339,11 @@ func writeSandbox(w io.Writer, out sandboxJSON, info testserver.SandboxInfo) {
 	fmt.Fprintf(tw, "  tenant\t%s\t%s (%s)\n", out.PartnerTenantID, info.Partner.Name, out.PartnerDomain)
 	fmt.Fprintf(tw, "  admin\t%s\tGlobal Administrator, in AdminAgents, MFA; approves every sign-in\n", out.AdminUPN)
 	fmt.Fprintf(tw, "  setup client\t%s\tMicrosoft Graph Command Line Tools\n", out.BootstrapClientID)
-	fmt.Fprintf(tw, "  customers\t%d\t%d with a problem on purpose:\n", len(info.Customers), problems)
+	if problems > 0 {
+		fmt.Fprintf(tw, "  customers\t%d\t%d with a problem on purpose:\n", len(info.Customers), problems)
+	} else {
+		fmt.Fprintf(tw, "  customers\t%d\tnone with a problem\n", len(info.Customers))
+	}
 	for _, c := range info.Customers {
 		if c.Problem != testserver.ProblemNone {
 			fmt.Fprintf(tw, "    %s\t%s\t%s\n", c.Name, c.ID, c.Problem.Describe())

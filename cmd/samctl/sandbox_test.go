@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -73,24 +77,37 @@ func TestSandboxRehearse(t *testing.T) {
 // returns its exit code, and returns what it printed.
 func startSandbox(t *testing.T, args ...string) (sandboxJSON, func() int) {
 	t.Helper()
+	out, stop := runSandbox(t, append([]string{"--json"}, args...)...)
+	var info sandboxJSON
+	if err := json.NewDecoder(out).Decode(&info); err != nil {
+		_, stderr := stop()
+		t.Fatalf("sandbox --json: %v (stderr %q)", err, stderr)
+	}
+	go io.Copy(io.Discard, out)
+	return info, func() int {
+		code, _ := stop()
+		return code
+	}
+}
+
+// runSandbox runs `samctl sandbox` with args until stop, which returns its
+// exit code and stderr, and returns its output to read as it is printed.
+func runSandbox(t *testing.T, args ...string) (io.Reader, func() (int, string)) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	var errOut bytes.Buffer
 	go func() {
-		done <- run(ctx, append([]string{"sandbox", "--json"}, args...), strings.NewReader(""), pw, &errOut)
+		done <- run(ctx, append([]string{"sandbox"}, args...), strings.NewReader(""), pw, &errOut)
 		pw.Close()
 	}()
-	var info sandboxJSON
-	if err := json.NewDecoder(pr).Decode(&info); err != nil {
+	return pr, func() (int, string) {
 		cancel()
-		<-done
-		t.Fatalf("sandbox --json: %v (stderr %q)", err, errOut.String())
-	}
-	go io.Copy(io.Discard, pr)
-	return info, func() int {
-		cancel()
-		return <-done
+		// What is left unread must not hold the sandbox up as it stops.
+		go io.Copy(io.Discard, pr)
+		code := <-done
+		return code, errOut.String()
 	}
 }
 
@@ -127,4 +144,96 @@ func TestSandboxState(t *testing.T) {
 	assert.Equal(t, []string{"invokecommand-off"}, second.Rehearsing, "rehearsals are kept")
 	code, _, stderr = samctl(t, "check", "--sandbox", second.URL, "--credentials", second.CredentialsFile, "--checks", "delegated-graph")
 	assert.Equal(t, exitOK, code, "the credentials of the first run work in the second: stderr %q", stderr)
+}
+
+// `samctl sandbox --customers N` serves exactly N customers, the broken
+// ones among them, and its summary and --json say the same number. Fewer
+// than the broken ones is refused unless --healthy asks for healthy ones;
+// 0 is a partner with no customer yet.
+func TestSandboxCustomers(t *testing.T) {
+	isolate(t)
+	for _, tc := range []struct {
+		args          []string
+		total, broken int
+	}{
+		{[]string{"--customers", "0"}, 0, 0},
+		{[]string{"--customers", "1", "--healthy"}, 1, 0},
+		{[]string{"--customers", "5", "--healthy"}, 5, 0},
+		{[]string{"--customers", "6"}, 6, 6},
+		{[]string{"--customers", "7"}, 7, 6},
+		{[]string{"--customers", "25"}, 25, 6},
+		{nil, testserver.DefaultSandboxCustomers, 6},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			info, stop := startSandbox(t, tc.args...)
+			broken := 0
+			for _, c := range info.Customers {
+				if c.Problem != "" {
+					broken++
+				}
+			}
+			assert.Len(t, info.Customers, tc.total, "--json lists exactly the customers asked for")
+			assert.Equal(t, tc.broken, broken, "--json: the broken customers among them")
+			require.Equal(t, exitOK, stop())
+
+			// Only the customers' line is compared: the summary also prints
+			// the sandbox's credentials.
+			m := regexp.MustCompile(`(?m)^  customers\s+(\d+)\s+(.*)$`).FindStringSubmatch(sandboxText(t, tc.args...))
+			require.Len(t, m, 3, "the summary has a customers line")
+			assert.Equal(t, strconv.Itoa(tc.total), m[1], "the summary counts what --json lists")
+			want := "none with a problem"
+			if tc.broken > 0 {
+				want = fmt.Sprintf("%d with a problem on purpose:", tc.broken)
+			}
+			assert.Equal(t, want, m[2])
+		})
+	}
+}
+
+// Numbers of customers the sandbox cannot serve exactly are usage errors
+// that say what to ask for instead.
+func TestSandboxCustomersRefused(t *testing.T) {
+	isolate(t)
+	// A stopped context: a sandbox the flags wrongly let through ends at
+	// once instead of serving until the test times out.
+	stopped, cancel := context.WithCancel(t.Context())
+	cancel()
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--customers", "-1"}, []string{"--customers -1", "cannot be negative"}},
+		{[]string{"--customers", "1"}, []string{"--customers 1 is fewer than the 6 customers broken on purpose", "6 or more", "--healthy"}},
+		{[]string{"--customers", "5"}, []string{"--customers 5", "6 or more", "--healthy for 5 healthy customers"}},
+		{[]string{"--customers", "-3", "--healthy"}, []string{"cannot be negative"}},
+	} {
+		code, stdout, stderr := samctlCtx(stopped, append([]string{"sandbox"}, tc.args...)...)
+		assert.Equal(t, exitUsage, code, "%v: a usage error", tc.args)
+		assert.Empty(t, stdout, "%v: no sandbox is served", tc.args)
+		for _, w := range tc.want {
+			assert.Contains(t, stderr, w, "%v", tc.args)
+		}
+	}
+	code, _, stderr := samctlCtx(stopped, "demo", "--tenants", "5")
+	assert.Equal(t, exitUsage, code, "the demo cannot show its 6 broken tenants among 5")
+	assert.Contains(t, stderr, "6 or more")
+}
+
+// sandboxText runs `samctl sandbox` with args, reads its summary up to
+// the last line it prints, and stops it.
+func sandboxText(t *testing.T, args ...string) string {
+	t.Helper()
+	pr, stop := runSandbox(t, args...)
+	var out strings.Builder
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		// The summary ends with the curl line; then the sandbox serves.
+		if strings.Contains(sc.Text(), "curl --cacert") {
+			break
+		}
+	}
+	code, stderr := stop()
+	require.Equal(t, exitOK, code, "sandbox %v: stderr %q", args, stderr)
+	return out.String()
 }
