@@ -30,6 +30,9 @@ type sandboxFlags struct {
 	caFile    string
 	rehearse  []string
 	state     string
+	// worldGiven: --customers or --healthy was given, which shape a new
+	// world only.
+	worldGiven bool
 }
 
 func (a *app) sandboxCommand() *cobra.Command {
@@ -91,6 +94,7 @@ latency and the throttled customer's first 429s are not kept.`,
 			if err := checkSandboxCustomers(f.customers, f.healthy); err != nil {
 				return usageError{err: err, cmd: c.CommandPath()}
 			}
+			f.worldGiven = c.Flags().Changed("customers") || c.Flags().Changed("healthy")
 			for _, r := range f.rehearse {
 				if !slices.Contains(testserver.RehearsalNames(), r) {
 					return usageError{err: fmt.Errorf("--rehearse %q: no such rehearsal; choose from %s", r, strings.Join(testserver.RehearsalNames(), ", ")), cmd: c.CommandPath()}
@@ -181,6 +185,12 @@ func (a *app) serveSandbox(ctx context.Context, f sandboxFlags) error {
 		return err
 	}
 	defer s.Close()
+	if restored && f.worldGiven {
+		// Not an error: a script that always passes them restarts its
+		// sandbox as it was. But the person asking should know.
+		printf(a.stderr, "warning: --customers and --healthy shape a new world only: %s holds a saved one, restored as it was with %s; for a new one, remove that folder or give --state another\n",
+			f.state, plural(len(info.Customers), "customer", "customers"))
+	}
 	for _, r := range f.rehearse {
 		if err := s.Rehearse(testserver.Rehearsal(r)); err != nil {
 			return usageError{err: err}

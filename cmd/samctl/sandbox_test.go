@@ -136,7 +136,6 @@ func TestSandboxState(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the state holds the fake's secrets")
 
 	second, stop := startSandbox(t, "--state", dir)
-	defer stop()
 	assert.True(t, second.Restored)
 	assert.Equal(t, first.PartnerTenantID, second.PartnerTenantID)
 	assert.Equal(t, first.ApplicationID, second.ApplicationID)
@@ -144,6 +143,18 @@ func TestSandboxState(t *testing.T) {
 	assert.Equal(t, []string{"invokecommand-off"}, second.Rehearsing, "rehearsals are kept")
 	code, _, stderr = samctl(t, "check", "--sandbox", second.URL, "--credentials", second.CredentialsFile, "--checks", "delegated-graph")
 	assert.Equal(t, exitOK, code, "the credentials of the first run work in the second: stderr %q", stderr)
+	require.Equal(t, exitOK, stop())
+
+	// --customers shapes a new world only: the saved one comes back as it
+	// was, and the person who asked for another is told so.
+	out, stopThird := runSandbox(t, "--json", "--state", dir, "--customers", "25")
+	var third sandboxJSON
+	require.NoError(t, json.NewDecoder(out).Decode(&third))
+	code, stderr = stopThird()
+	require.Equal(t, exitOK, code)
+	assert.True(t, third.Restored)
+	assert.Equal(t, first.Customers, third.Customers)
+	assert.Contains(t, stderr, "warning: --customers and --healthy shape a new world only: "+dir+" holds a saved one, restored as it was with 6 customers")
 }
 
 // `samctl sandbox --customers N` serves exactly N customers, the broken
