@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -145,7 +144,14 @@ type fileDoc struct {
 	// nothing; nil for a built-in one.
 	CloudEndpoints *cloud.Configuration `json:"cloudEndpoints,omitempty"`
 	SavedAt        time.Time            `json:"savedAt"`
+	// staged is the certificate file a save wrote under a temporary
+	// name, which write renames into place with the file that names it.
+	staged *stagedFile
 }
+
+// stagedFile is a file written beside the credentials under a temporary
+// name (tempPattern's), to be renamed to path.
+type stagedFile struct{ tmp, path string }
 
 // Load reads the credentials. A missing file gives an error that matches
 // ErrNoCredentials and fs.ErrNotExist.
@@ -244,10 +250,10 @@ func (doc *fileDoc) setCloud(c cloud.Configuration) error {
 // given by WithCertificateFile, else the one already in the file, when
 // that file holds it; else it is written to a PEM file of its own,
 // "credentials.json.cert-<SHA-1 thumbprint>.pem" beside "credentials.json".
-// Every save, a refresh token's too, removes the PEM files of that naming
-// which the saved file does not name: keys left by a save that was killed.
-// (Where the system has no file locks, nothing is swept: another process
-// may be between writing its PEM and saving the file that names it.)
+// That file is written under a temporary name first and renamed into place
+// just before the credentials file that names it: a save killed before
+// then leaves the key only in a temporary file, which the next save
+// removes with the other temporary files a crash left.
 func (s *FileStore) Save(ctx context.Context, c token.Credentials) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -326,9 +332,11 @@ func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (f
 			return certFiles{}, err
 		}
 		name := s.certFileName(c)
-		if err := s.writeFile(s.resolve(name), []byte(pemText)); err != nil {
+		tmp, err := s.stage(filepath.Dir(s.path), []byte(pemText))
+		if err != nil {
 			return certFiles{}, fmt.Errorf("sam: writing the certificate beside %s: %w", s.path, err)
 		}
+		doc.staged = &stagedFile{tmp: tmp, path: s.resolve(name)}
 		doc.CertificatePath = name
 		if old == nil || old.CertificatePath != name {
 			files.written = name
@@ -385,20 +393,8 @@ func (s *FileStore) holds(path, password string, c *token.Certificate) bool {
 // store at.
 func (s *FileStore) wroteCertificate(name string) bool {
 	stem := strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path))
-	return s.ownsCertificateFile(name) || isCertFileName(name, stem, 16, "0123456789abcdef")
-}
-
-// ownsCertificateFile reports whether name is of certFileName's shape for
-// this store, the only shape a sweep removes. Its thumbprint has a fixed
-// length, so the name gives back exactly one credentials file name: a
-// store never takes another's file for its own. And it is 40 digits, not
-// the 16 of the earlier shape, so no name has both shapes: a sweep never
-// takes a file a store of an earlier version names. That earlier shape
-// drops the credentials file's extension, so its files are never swept:
-// "credentials.cert-….pem" may belong to credentials.json or to
-// credentials.yaml beside it.
-func (s *FileStore) ownsCertificateFile(name string) bool {
-	return isCertFileName(name, filepath.Base(s.path), 40, "0123456789ABCDEF")
+	return isCertFileName(name, filepath.Base(s.path), 40, "0123456789ABCDEF") ||
+		isCertFileName(name, stem, 16, "0123456789abcdef")
 }
 
 // isCertFileName reports whether name is prefix, certFileMark, n of the
@@ -410,42 +406,6 @@ func isCertFileName(name, prefix string, n int, digits string) bool {
 	}
 	thumb, ok = strings.CutSuffix(thumb, ".pem")
 	return ok && len(thumb) == n && strings.Trim(thumb, digits) == ""
-}
-
-// sweepCertificates removes the files among names, this store's
-// certificate files found before a save, that doc, the file as saved,
-// does not name, nor WithCertificateFile: keys left in clear by a save
-// interrupted between writing its PEM and replacing the credentials file,
-// or before settleCertificate ran, which nothing else would ever remove.
-// A file it cannot stat, or not a regular file, is left alone.
-func (s *FileStore) sweepCertificates(names []string, doc *fileDoc) {
-	var keep []string
-	for _, p := range []string{doc.CertificatePath, s.certPath} {
-		if p != "" {
-			keep = append(keep, filepath.Clean(s.resolve(p)))
-		}
-	}
-	for _, name := range names {
-		p := filepath.Join(filepath.Dir(s.path), name)
-		if slices.Contains(keep, p) {
-			continue
-		}
-		if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() && !sameFileAs(info, keep) {
-			os.Remove(p)
-		}
-	}
-}
-
-// sameFileAs reports whether info is the file at one of paths: a path
-// recorded by hand may take another way to a file than its name beside
-// the credentials (a link, another case on Windows and macOS).
-func sameFileAs(info fs.FileInfo, paths []string) bool {
-	for _, p := range paths {
-		if pi, err := os.Stat(p); err == nil && os.SameFile(info, pi) {
-			return true
-		}
-	}
-	return false
 }
 
 // resolve makes a path the file records absolute: relative ones are
@@ -610,13 +570,11 @@ func (s *FileStore) updateThen(ctx context.Context, change func(old *fileDoc) (f
 		return fmt.Errorf("sam: locking %s: %w", s.path, err)
 	}
 	defer unlock()
-	var certFiles []string
 	if exclusive {
 		// No other writer holds the lock, so any temporary file left
-		// beside the credentials was abandoned by a crash, and so is any
-		// certificate file of this store's that the file, once saved,
-		// does not name.
-		certFiles = s.scanDir()
+		// beside the credentials, a staged certificate's among them, was
+		// abandoned by a crash.
+		s.removeStaleTemps()
 	}
 
 	var old *fileDoc
@@ -638,11 +596,6 @@ func (s *FileStore) updateThen(ctx context.Context, change func(old *fileDoc) (f
 	err = s.write(doc)
 	if then != nil {
 		then(err)
-	}
-	// After a failure the file may hold the old document or the new: the
-	// next save sweeps.
-	if err == nil {
-		s.sweepCertificates(certFiles, &doc)
 	}
 	return err
 }
@@ -735,46 +688,45 @@ func (s *FileStore) write(doc fileDoc) error {
 	if err != nil {
 		return fmt.Errorf("sam: encoding the credentials: %w", err)
 	}
-	if err := s.writeFile(s.path, append(b, '\n')); err != nil {
+	if err := s.writeFile(s.path, append(b, '\n'), doc.staged); err != nil {
 		return fmt.Errorf("sam: writing the credentials: %w", err)
 	}
 	return nil
 }
 
 // writeFile replaces the file at path, beside the credentials file, with
-// b atomically, mode 0600.
-func (s *FileStore) writeFile(path string, b []byte) error {
+// b atomically, mode 0600. A staged file, when there is one, is renamed
+// into place just before, so that path never names a file that is not
+// there, and a failure before the renames leaves neither; it is removed
+// when writeFile fails before its rename.
+func (s *FileStore) writeFile(path string, b []byte, staged *stagedFile) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, s.tempPattern())
+	renamed := false
+	defer func() {
+		if staged != nil && !renamed {
+			os.Remove(staged.tmp)
+		}
+	}()
+	tmp, err := s.stage(dir, b)
 	if err != nil {
 		return err
 	}
-	renamed := false
 	defer func() {
 		if !renamed {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			os.Remove(tmp)
 		}
 	}()
-	// CreateTemp already uses 0600; Chmod states it, whatever the umask.
-	if err := tmp.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
 	if s.beforeRename != nil {
-		if err := s.beforeRename(tmp.Name()); err != nil {
+		if err := s.beforeRename(tmp); err != nil {
 			return err
 		}
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if staged != nil {
+		if err := os.Rename(staged.tmp, staged.path); err != nil {
+			return fmt.Errorf("replacing %s: %w", staged.path, err)
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("replacing %s: %w", path, err)
 	}
 	renamed = true
@@ -785,29 +737,53 @@ func (s *FileStore) writeFile(path string, b []byte) error {
 	return nil
 }
 
-// scanDir reads the credentials file's directory: it removes the
-// temporary files there, and returns the names of this store's
-// certificate files, for sweepCertificates. One read serves both, so that
-// sweeping at every save, refresh-token rotations included, costs a save
-// nothing more than it did before there was a sweep.
-func (s *FileStore) scanDir() (certFiles []string) {
+// stage writes b to a new temporary file in dir, mode 0600, synced, and
+// returns its path. Nothing is left when it fails.
+func (s *FileStore) stage(dir string, b []byte) (string, error) {
+	f, err := os.CreateTemp(dir, s.tempPattern())
+	if err != nil {
+		return "", err
+	}
+	err = writeSynced(f, b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// writeSynced writes b to f, mode 0600, and syncs it.
+func writeSynced(f *os.File, b []byte) error {
+	// CreateTemp already uses 0600; Chmod states it, whatever the umask.
+	if err := f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// removeStaleTemps removes the temporary files of this store's naming
+// beside the credentials file: by prefix, since the file's name may hold
+// characters a glob pattern would read as its own.
+func (s *FileStore) removeStaleTemps() {
 	dir := filepath.Dir(s.path)
 	d, err := os.Open(dir)
 	if err != nil {
-		return nil
+		return
 	}
 	names, _ := d.Readdirnames(-1)
 	d.Close()
 	temp := strings.TrimSuffix(s.tempPattern(), "*")
 	for _, name := range names {
-		switch {
-		case strings.HasPrefix(name, temp):
+		if strings.HasPrefix(name, temp) {
 			os.Remove(filepath.Join(dir, name))
-		case s.ownsCertificateFile(name):
-			certFiles = append(certFiles, name)
 		}
 	}
-	return certFiles
 }
 
 // loadCertificate reads and parses a certificate file. The password is

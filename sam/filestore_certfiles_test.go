@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -86,30 +87,50 @@ func pemFiles(t *testing.T, dir string) []string {
 // errKilled is what killBeforeRename's hook panics with.
 var errKilled = "killed"
 
-// killBeforeRename runs save on s and stops it as a kill would, right
-// before the credentials file (the second file it renames into place,
-// after the PEM) is renamed: the hook panics, which unwinds past
-// settleCertificate, so the new certificate's PEM stays on disk as it
-// would after a kill.
-func killBeforeRename(t *testing.T, s *FileStore, save func() error) {
+// tempFiles lists the paths in dir of s's temporary files, sorted.
+func tempFiles(t *testing.T, s *FileStore, dir string) []string {
 	t.Helper()
-	renames := 0
-	s.beforeRename = func(string) error {
-		if renames++; renames == 2 {
-			panic(errKilled)
+	var m []string
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), strings.TrimSuffix(s.tempPattern(), "*")) {
+			m = append(m, filepath.Join(dir, e.Name()))
 		}
-		return nil
+	}
+	slices.Sort(m)
+	return m
+}
+
+// killBeforeRename runs save on s and stops it as a kill would at the last
+// moment before anything is renamed into place: the hook copies the files
+// written so far to other temporary names (a panic unwinds through the
+// cleanups a kill would skip) and panics. It returns the copies.
+func killBeforeRename(t *testing.T, s *FileStore, save func() error) []string {
+	t.Helper()
+	dir := filepath.Dir(s.Path())
+	var left []string
+	s.beforeRename = func(string) error {
+		for i, p := range tempFiles(t, s, dir) {
+			b, err := os.ReadFile(p)
+			require.NoError(t, err)
+			survivor := filepath.Join(dir, strings.TrimSuffix(s.tempPattern(), "*")+"killed-"+strconv.Itoa(i))
+			require.NoError(t, os.WriteFile(survivor, b, 0o600))
+			left = append(left, survivor)
+		}
+		panic(errKilled)
 	}
 	defer func() { s.beforeRename = nil }()
 	require.PanicsWithValue(t, errKilled, func() { _ = save() }, "the save should reach the credentials file's rename")
+	return left
 }
 
-// TestFileStoreNextSaveRemovesKeyOfKilledSave: a certificate rotation
-// killed between writing the new PEM and renaming the credentials file
-// leaves a PEM with a private key that the file does not name; the next
-// save, whichever it is (a refresh-token rotation is the usual one),
-// removes it and keeps the stored certificate.
-func TestFileStoreNextSaveRemovesKeyOfKilledSave(t *testing.T) {
+// TestFileStoreKilledSaveLeavesNoKeyBehind: a certificate rotation killed
+// before the credentials file is renamed leaves the new key only in a
+// temporary file, not under a certificate file's name; the next save,
+// whichever it is (a refresh-token rotation is the usual one), removes it
+// and keeps the stored certificate.
+func TestFileStoreKilledSaveLeavesNoKeyBehind(t *testing.T) {
 	t.Parallel()
 	certs := certificates(t)
 	for name, next := range map[string]func(*FileStore) error{
@@ -128,12 +149,20 @@ func TestFileStoreNextSaveRemovesKeyOfKilledSave(t *testing.T) {
 			stored := pemFiles(t, dir)
 			require.Equal(t, []string{s.certFileName(certs[0])}, stored)
 
-			killBeforeRename(t, s, func() error { return s.saveAppCredential(ctx, certOnly(certs[1])) })
-			require.FileExists(t, filepath.Join(dir, s.certFileName(certs[1])), "the killed save wrote the new PEM")
+			left := killBeforeRename(t, s, func() error { return s.saveAppCredential(ctx, certOnly(certs[1])) })
+			assert.Equal(t, stored, pemFiles(t, dir), "no certificate file is in place before the credentials file that names it")
+			held := 0
+			for _, p := range left {
+				if c, err := loadCertificate(p, ""); err == nil && c.Thumbprint() == certs[1].Thumbprint() {
+					held++
+				}
+			}
+			require.Equal(t, 1, held, "the killed save's new key is in one temporary file")
 			assertHolds(t, s, certs[0], "the file still holds the first certificate")
 
 			require.NoError(t, next(s))
-			assert.Equal(t, stored, pemFiles(t, dir), "the next save removes the key the killed save left, and only it")
+			assert.Empty(t, tempFiles(t, s, dir), "the next save removes what the killed one left")
+			assert.Equal(t, stored, pemFiles(t, dir))
 			assertHolds(t, s, certs[0], "the stored certificate is kept")
 		})
 	}
@@ -147,7 +176,6 @@ func TestFileStoreCertificateFileName(t *testing.T) {
 	s := NewFileStore(filepath.Join("config", "credentials.json"))
 	name := s.certFileName(cert)
 	assert.Equal(t, "credentials.json.cert-"+cert.SHA1Thumbprint()+".pem", name)
-	assert.True(t, s.ownsCertificateFile(name))
 	assert.True(t, s.wroteCertificate(name))
 	assert.False(t, NewFileStore(filepath.Join("config", "credentials.yaml")).wroteCertificate(name), "another store's file")
 	assert.False(t, NewFileStore(filepath.Join("config", "credentials")).wroteCertificate(name), "another store's file")
@@ -155,45 +183,35 @@ func TestFileStoreCertificateFileName(t *testing.T) {
 		"a new name is never of the earlier shape, whatever the store's name")
 }
 
-// TestFileStoreSweepTakesOnlyItsOwnShape: a save removes the files of
-// exactly this store's naming that the file does not name, and nothing
-// else: not another store's, not the earlier naming's, whose prefix
-// several stores share, not anything almost of the shape.
-func TestFileStoreSweepTakesOnlyItsOwnShape(t *testing.T) {
+// TestFileStoreSparesARenamedFilesKey: a credentials file renamed beside
+// its PEM (credentials.json to prod.json) keeps working, since its
+// certificatePath is relative to its folder; a new file of the old name
+// made there later (a second setup), its saves and its killed saves
+// never remove prod.json's key, whose name is of that file's naming.
+func TestFileStoreSparesARenamedFilesKey(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	certs := certificates(t)
-	s := newTestStore(t)
-	dir := filepath.Dir(s.Path())
+	dir := t.TempDir()
+	s := NewFileStore(filepath.Join(dir, "credentials.json"))
 	require.NoError(t, s.Save(ctx, certOnly(certs[0])))
-	hex40 := strings.Repeat("0A", 20)
-	stray := "credentials.json.cert-" + hex40 + ".pem"
-	kept := []string{
-		s.certFileName(certs[0]),                                   // the stored certificate
-		"credentials.yaml.cert-" + hex40 + ".pem",                  // another store's
-		"credentials.cert-" + hex40 + ".pem",                       // another store's: credentials
-		"credentials.cert-0123456789abcdef.pem",                    // the earlier naming: maybe credentials.yaml's
-		"credentials.json.cert-" + strings.ToLower(hex40) + ".pem", // not the store's digits
-		"credentials.json.cert-" + hex40[1:] + ".pem",              // 39 digits
-		"credentials.json.cert-" + hex40 + "0.pem",                 // 41 digits
-		"x.credentials.json.cert-" + hex40 + ".pem",                // another store's
-		"credentials.json.cert-" + hex40 + ".pem.pem",              // not .pem once
-	}
-	for _, name := range append([]string{stray}, kept[1:]...) {
-		writeTestCertificate(t, filepath.Join(dir, name))
-	}
-	folder := "credentials.json.cert-" + strings.Repeat("B", 40) + ".pem"
-	require.NoError(t, os.Mkdir(filepath.Join(dir, folder), 0o700))
-	kept = append(kept, folder) // a folder is no key
+	prod := NewFileStore(filepath.Join(dir, "prod.json"))
+	require.NoError(t, os.Rename(s.Path(), prod.Path()))
+	assertHolds(t, prod, certs[0], "a renamed file keeps its key")
 
-	require.NoError(t, s.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-next")))
-	slices.Sort(kept)
-	assert.Equal(t, kept, pemFiles(t, dir), "only %s should be removed", stray)
+	fresh := NewFileStore(s.Path())
+	require.NoError(t, fresh.Save(ctx, certOnly(certs[1])))
+	killBeforeRename(t, fresh, func() error { return fresh.saveAppCredential(ctx, certOnly(certs[2])) })
+	require.NoError(t, fresh.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-next")))
+	require.NoError(t, fresh.saveAppCredential(ctx, certOnly(certs[2])))
+	assertHolds(t, prod, certs[0], "another file's saves never remove the key prod.json names")
+	assertHolds(t, fresh, certs[2], "the new file keeps its own")
+	assert.Empty(t, tempFiles(t, fresh, dir), "the killed save's key is gone")
 }
 
 // TestFileStoresShareAFolder: credentials.json and credentials.yaml in one
 // folder, even holding the same certificate, never remove each other's
-// certificate files, and each sweeps its own.
+// certificate files, nor what a killed save of the other left.
 func TestFileStoresShareAFolder(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -209,20 +227,12 @@ func TestFileStoresShareAFolder(t *testing.T) {
 	assertHolds(t, ys, certs[0], "each store keeps its own")
 	assertHolds(t, js, certs[1], "each store keeps its own")
 
-	// One's stray key is the other's to keep, and its own to remove.
+	// One's killed save is its own to clear.
 	killBeforeRename(t, js, func() error { return js.saveAppCredential(ctx, certOnly(certs[2])) })
-	jsStray := js.certFileName(certs[2])
 	require.NoError(t, ys.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-yaml")))
-	require.NoError(t, ys.Save(ctx, certOnly(certs[0])))
-	assert.FileExists(t, filepath.Join(dir, jsStray), "credentials.yaml never removes credentials.json's files")
+	assert.NotEmpty(t, tempFiles(t, js, dir), "credentials.yaml never removes credentials.json's files")
 	require.NoError(t, js.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-json")))
-	assert.NoFileExists(t, filepath.Join(dir, jsStray))
-
-	killBeforeRename(t, ys, func() error { return ys.saveAppCredential(ctx, certOnly(certs[2])) })
-	ysStray := ys.certFileName(certs[2])
-	require.NoError(t, js.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-json-2")))
-	assert.FileExists(t, filepath.Join(dir, ysStray), "credentials.json never removes credentials.yaml's files")
-	require.NoError(t, ys.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-yaml-2")))
+	assert.Empty(t, tempFiles(t, js, dir))
 
 	want := []string{js.certFileName(certs[1]), ys.certFileName(certs[0])}
 	slices.Sort(want)
@@ -263,11 +273,11 @@ func TestFileStoreKeepsEarlierCertificateFileName(t *testing.T) {
 	assertHolds(t, s, certs[2], "the new certificate is stored")
 }
 
-// TestFileStoreNeverSweepsCertificateFile: a file WithCertificateFile
+// TestFileStoreNeverRemovesCertificateFile: a file WithCertificateFile
 // gives is the person's, even named as the store names its own, and
 // whether by a relative, an absolute or a linked path: neither a rotation
 // away from it nor a later save removes it.
-func TestFileStoreNeverSweepsCertificateFile(t *testing.T) {
+func TestFileStoreNeverRemovesCertificateFile(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	certs := certificates(t)

@@ -761,50 +761,66 @@ func TestFileStoreCertificateFileGivesWayToNewCertificate(t *testing.T) {
 	assert.Equal(t, other.Thumbprint(), got.Certificate.Thumbprint(), "Save keeps the certificate it was given too")
 }
 
-// TestFileStoreFailedSaveLeavesNoKeyFile: when the credentials file cannot
-// be replaced after the new certificate's PEM was written, that PEM, with
-// its private key, is removed: nothing names it, so nothing would ever
-// remove it later.
+// TestFileStoreFailedSaveLeavesNoKeyFile: a save of a new certificate
+// that fails leaves no file with its private key: not when it fails before
+// anything is renamed into place, nor when the credentials file cannot be
+// replaced after the new certificate's PEM was: nothing names that PEM,
+// so nothing would ever remove it later.
 func TestFileStoreFailedSaveLeavesNoKeyFile(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	s := newTestStore(t)
+	dir := filepath.Dir(s.Path())
 	first, err := NewCertificate(CertificateOptions{Subject: "first"})
 	require.NoError(t, err)
 	c := testCredentials()
 	c.ClientSecret, c.Certificate = token.Secret{}, first
 	require.NoError(t, s.Save(ctx, c))
 	pems := func() []string {
-		m, err := filepath.Glob(filepath.Join(filepath.Dir(s.Path()), "*.pem"))
+		m, err := filepath.Glob(filepath.Join(dir, "*.pem"))
 		require.NoError(t, err)
 		return m
 	}
 	before := pems()
 	require.Len(t, before, 1)
 
+	fails := map[string]func(tmp string) error{
+		"before the renames": func(string) error { return errors.New("injected") },
+	}
+	if runtime.GOOS != "windows" {
+		// A folder where the credentials file was: the PEM is renamed
+		// into place, then the credentials file's rename fails.
+		fails["at the credentials file's rename"] = func(string) error {
+			require.NoError(t, os.Rename(s.Path(), s.Path()+".aside"))
+			require.NoError(t, os.MkdirAll(filepath.Join(s.Path(), "in-the-way"), 0o700))
+			return nil
+		}
+	}
+	next, err := NewCertificate(CertificateOptions{Subject: "next"})
+	require.NoError(t, err)
+	c.Certificate = next
 	for name, save := range map[string]func(token.Credentials) error{
 		"Save":              func(c token.Credentials) error { return s.Save(ctx, c) },
 		"saveAppCredential": func(c token.Credentials) error { return s.saveAppCredential(ctx, c) },
 	} {
-		next, err := NewCertificate(CertificateOptions{Subject: "next"})
-		require.NoError(t, err)
-		c.Certificate = next
-		renames := 0
-		// The PEM is renamed into place first, then the credentials file,
-		// which fails.
-		s.beforeRename = func(string) error {
-			if renames++; renames == 2 {
-				return errors.New("injected")
+		for how, fail := range fails {
+			calls := 0
+			s.beforeRename = func(tmp string) error { calls++; return fail(tmp) }
+			require.Error(t, save(c), "%s, failing %s", name, how)
+			s.beforeRename = nil
+			require.Equal(t, 1, calls, "%s, failing %s: the save reaches the credentials file", name, how)
+			if _, err := os.Stat(s.Path() + ".aside"); err == nil {
+				require.NoError(t, os.RemoveAll(s.Path()))
+				require.NoError(t, os.Rename(s.Path()+".aside", s.Path()))
 			}
-			return nil
+			assert.Equal(t, before, pems(), "%s, failing %s: only the stored certificate's PEM remains", name, how)
+			leftovers, err := filepath.Glob(filepath.Join(dir, s.tempPattern()))
+			require.NoError(t, err)
+			assert.Empty(t, leftovers, "%s, failing %s: no temporary file holds the key", name, how)
+			got, err := s.Load(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, first.Thumbprint(), got.Certificate.Thumbprint(), "%s, failing %s: the store keeps the first certificate", name, how)
 		}
-		require.Error(t, save(c), name)
-		s.beforeRename = nil
-		require.Equal(t, 2, renames, "%s: the PEM and the credentials file are written", name)
-		assert.Equal(t, before, pems(), "%s: only the stored certificate's PEM remains", name)
-		got, err := s.Load(ctx)
-		require.NoError(t, err)
-		assert.Equal(t, first.Thumbprint(), got.Certificate.Thumbprint(), "%s: the store keeps the first certificate", name)
 	}
 }
 
