@@ -71,12 +71,19 @@ func CheckProduct(product string) error {
 	if len(product) > maxProduct {
 		return fmt.Errorf("the product is %d bytes long: keep it to a name and version, at most %d bytes", len(product), maxProduct)
 	}
-	if strings.TrimSpace(product) != product {
-		return fmt.Errorf("product %s has leading or trailing spaces", quote(product))
+	return CheckUserAgent(product)
+}
+
+// CheckUserAgent checks a whole User-Agent, one a token source gives, say:
+// printable ASCII, without leading or trailing spaces. Its errors have no
+// package prefix.
+func CheckUserAgent(ua string) error {
+	if strings.TrimSpace(ua) != ua {
+		return fmt.Errorf("User-Agent %s has leading or trailing spaces", quote(ua))
 	}
-	for i := 0; i < len(product); i++ {
-		if c := product[i]; c < ' ' || c > '~' {
-			return fmt.Errorf("product %s holds a control or non-ASCII character: a User-Agent is printable ASCII", quote(product))
+	for i := 0; i < len(ua); i++ {
+		if c := ua[i]; c < ' ' || c > '~' {
+			return fmt.Errorf("User-Agent %s holds a control or non-ASCII character: a User-Agent is printable ASCII", quote(ua))
 		}
 	}
 	return nil

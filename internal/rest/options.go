@@ -122,6 +122,11 @@ func New(src token.Source, o Options, svc Service) (*Client, error) {
 	ua := ""
 	if us, ok := src.(token.UserAgentSource); ok && o.product == "" {
 		ua = us.UserAgent()
+		// A Provider's is checked already; someone else's Source would
+		// otherwise fail every request with net/http's error.
+		if err := httpx.CheckUserAgent(ua); err != nil {
+			return nil, fmt.Errorf("%s: New: the token source's %w: fix the source, or name a product with WithUserAgent", svc.Name, err)
+		}
 	}
 	if ua == "" {
 		ua = httpx.UserAgent(o.product)

@@ -165,6 +165,16 @@ func TestUserAgent(t *testing.T) {
 	err := o.SetUserAgent("svc", "acme\r\nX-Evil: 1")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "svc: WithUserAgent: ", "the error names the option")
+
+	// Someone else's source is checked too: net/http would refuse every
+	// request with an error of its own.
+	_, err = rest.New(originSource{cloudSource{&source{cloud: &c, ua: "acme\r\nX-Evil: 1"}}}, rest.Options{}, svc)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "svc: New: the token source's User-Agent ")
+	assert.Contains(t, err.Error(), "WithUserAgent", "the error says what to do")
+	rc, err := rest.New(originSource{cloudSource{&source{cloud: &c, ua: "acme\r\nX-Evil: 1"}}}, named("tool/3"), svc)
+	require.NoError(t, err, "a product of the client's own replaces the source's")
+	assert.NotNil(t, rc)
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
