@@ -150,8 +150,11 @@ type fileDoc struct {
 }
 
 // stagedFile is a file written beside the credentials under a temporary
-// name (tempPattern's), to be renamed to path.
-type stagedFile struct{ tmp, path string }
+// name (tempPattern's), to be renamed to path; placed once it is.
+type stagedFile struct {
+	tmp, path string
+	placed    bool
+}
 
 // Load reads the credentials. A missing file gives an error that matches
 // ErrNoCredentials and fs.ErrNotExist.
@@ -339,7 +342,7 @@ func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (f
 		doc.staged = &stagedFile{tmp: tmp, path: s.resolve(name)}
 		doc.CertificatePath = name
 		if old == nil || old.CertificatePath != name {
-			files.written = name
+			files.written = doc.staged
 		}
 	}
 	if files.replaced == doc.CertificatePath {
@@ -350,26 +353,34 @@ func (s *FileStore) placeCertificate(old, doc *fileDoc, c *token.Certificate) (f
 
 // certFiles are the certificate files of a save: replaced, one samkit
 // wrote earlier that the saved file no longer names; written, one this
-// save wrote that the file did not name before.
-type certFiles struct{ replaced, written string }
+// save stages that the file did not name before.
+type certFiles struct {
+	replaced string
+	written  *stagedFile
+}
 
 // settleCertificate removes, under the store's locks, the certificate
 // file that the credentials file no longer names once writing it ended
-// with err: the replaced one after a write, the one just written after a
-// failure, unless the failure came after the file was replaced. A key that
-// is not stored should not linger on disk, where nothing would ever
-// remove it.
+// with err: the replaced one after a write; after a failure, the one this
+// save put in place, unless the failure came after the file was replaced.
+// A key that is not stored should not linger on disk, where nothing would
+// ever remove it; a file this save did not put in place is not its to
+// remove.
 func (s *FileStore) settleCertificate(files certFiles, err error) {
-	name := files.replaced
-	if err != nil {
-		name = files.written
-		if doc, rerr := s.read(); rerr == nil && doc.CertificatePath == name {
-			return
+	if err == nil {
+		if files.replaced != "" {
+			os.Remove(s.resolve(files.replaced))
 		}
+		return
 	}
-	if name != "" {
-		os.Remove(s.resolve(name))
+	w := files.written
+	if w == nil || !w.placed {
+		return
 	}
+	if doc, rerr := s.read(); rerr == nil && s.resolve(doc.CertificatePath) == w.path {
+		return
+	}
+	os.Remove(w.path)
 }
 
 // isCertificateFile reports whether path (relative to the credentials
@@ -725,6 +736,7 @@ func (s *FileStore) writeFile(path string, b []byte, staged *stagedFile) error {
 		if err := os.Rename(staged.tmp, staged.path); err != nil {
 			return fmt.Errorf("replacing %s: %w", staged.path, err)
 		}
+		staged.placed = true
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("replacing %s: %w", path, err)

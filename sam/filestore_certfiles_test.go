@@ -1,6 +1,7 @@
 package sam
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -200,6 +201,12 @@ func TestFileStoreSparesARenamedFilesKey(t *testing.T) {
 	assertHolds(t, prod, certs[0], "a renamed file keeps its key")
 
 	fresh := NewFileStore(s.Path())
+	// A first save of the same certificate that fails before anything is
+	// in place leaves the file of that name, prod.json's, alone.
+	fresh.beforeRename = func(string) error { return errors.New("injected") }
+	require.Error(t, fresh.Save(ctx, certOnly(certs[0])))
+	fresh.beforeRename = nil
+	assertHolds(t, prod, certs[0], "a failed save removes only what it put in place")
 	require.NoError(t, fresh.Save(ctx, certOnly(certs[1])))
 	killBeforeRename(t, fresh, func() error { return fresh.saveAppCredential(ctx, certOnly(certs[2])) })
 	require.NoError(t, fresh.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-next")))
