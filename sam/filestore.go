@@ -150,7 +150,8 @@ type fileDoc struct {
 }
 
 // stagedFile is a file written beside the credentials under a temporary
-// name (tempPattern's), to be renamed to path; placed once it is.
+// name (tempPattern's), to be renamed to path; placed once it is, where
+// no file of that name was there before.
 type stagedFile struct {
 	tmp, path string
 	placed    bool
@@ -733,10 +734,15 @@ func (s *FileStore) writeFile(path string, b []byte, staged *stagedFile) error {
 		}
 	}
 	if staged != nil {
+		// A file already of that name (a renamed credentials file's, the
+		// same certificate's) is replaced, but was not this save's to make,
+		// so it is not this save's to remove.
+		_, err := os.Lstat(staged.path)
+		made := errors.Is(err, fs.ErrNotExist)
 		if err := os.Rename(staged.tmp, staged.path); err != nil {
 			return fmt.Errorf("replacing %s: %w", staged.path, err)
 		}
-		staged.placed = true
+		staged.placed = made
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("replacing %s: %w", path, err)

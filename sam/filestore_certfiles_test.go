@@ -207,6 +207,18 @@ func TestFileStoreSparesARenamedFilesKey(t *testing.T) {
 	require.Error(t, fresh.Save(ctx, certOnly(certs[0])))
 	fresh.beforeRename = nil
 	assertHolds(t, prod, certs[0], "a failed save removes only what it put in place")
+	if runtime.GOOS != "windows" {
+		// Nor does one that fails at the credentials file's rename (a
+		// folder is in its way), after the PEM was renamed over
+		// prod.json's: that name was not this save's to remove.
+		fresh.beforeRename = func(string) error {
+			return os.MkdirAll(filepath.Join(fresh.Path(), "in-the-way"), 0o700)
+		}
+		require.Error(t, fresh.Save(ctx, certOnly(certs[0])))
+		fresh.beforeRename = nil
+		require.NoError(t, os.RemoveAll(fresh.Path()))
+		assertHolds(t, prod, certs[0], "a save that failed after its PEM was in place removes only a file it made")
+	}
 	require.NoError(t, fresh.Save(ctx, certOnly(certs[1])))
 	killBeforeRename(t, fresh, func() error { return fresh.saveAppCredential(ctx, certOnly(certs[2])) })
 	require.NoError(t, fresh.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-next")))
