@@ -68,6 +68,9 @@ type FileStore struct {
 	// beforeRename, when set, runs between writing the temporary file and
 	// renaming it into place; tests use it to fail there.
 	beforeRename func(tmp string) error
+	// afterRename, when set, runs between renaming the credentials file
+	// into place and syncing its directory; tests use it to fail there.
+	afterRename func() error
 }
 
 // FileStoreOption configures a FileStore.
@@ -362,11 +365,13 @@ type certFiles struct {
 
 // settleCertificate removes, under the store's locks, the certificate
 // file that the credentials file no longer names once writing it ended
-// with err: the replaced one after a write; after a failure, the one this
-// save put in place, unless the failure came after the file was replaced.
-// A key that is not stored should not linger on disk, where nothing would
-// ever remove it; a file this save did not put in place is not its to
-// remove.
+// with err: the replaced one after a write; after a failure, whichever of
+// the replaced one and the one this save put in place the file, as read
+// back, does not name, since the failure may have come after the file
+// was replaced (its directory not synced). A key that is not stored
+// should not linger on disk, where nothing would ever remove it; a file
+// this save did not put in place is not its to remove, nor is the
+// replaced one while the file cannot be read back.
 func (s *FileStore) settleCertificate(files certFiles, err error) {
 	if err == nil {
 		if files.replaced != "" {
@@ -374,14 +379,14 @@ func (s *FileStore) settleCertificate(files certFiles, err error) {
 		}
 		return
 	}
-	w := files.written
-	if w == nil || !w.placed {
-		return
+	doc, rerr := s.read()
+	names := func(p string) bool { return rerr == nil && s.resolve(doc.CertificatePath) == p }
+	if p := s.resolve(files.replaced); files.replaced != "" && rerr == nil && !names(p) {
+		os.Remove(p)
 	}
-	if doc, rerr := s.read(); rerr == nil && s.resolve(doc.CertificatePath) == w.path {
-		return
+	if w := files.written; w != nil && w.placed && !names(w.path) {
+		os.Remove(w.path)
 	}
-	os.Remove(w.path)
 }
 
 // isCertificateFile reports whether path (relative to the credentials
@@ -748,6 +753,11 @@ func (s *FileStore) writeFile(path string, b []byte, staged *stagedFile) error {
 		return fmt.Errorf("replacing %s: %w", path, err)
 	}
 	renamed = true
+	if s.afterRename != nil {
+		if err := s.afterRename(); err != nil {
+			return err
+		}
+	}
 	// The rename is durable only once the directory entry is.
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("syncing the directory: %w", err)

@@ -319,3 +319,30 @@ func TestFileStoreNeverRemovesCertificateFile(t *testing.T) {
 		assertHolds(t, s, certs[1], how)
 	}
 }
+
+// TestFileStoreUnsyncedSaveRemovesReplacedKey: a rotation whose
+// credentials file is renamed into place but whose folder cannot be
+// synced fails, yet the file names the new certificate (a rotation keeps
+// it, seeing the store hold it): the replaced PEM, which nothing names
+// and no later save removes, goes as after a save that succeeded.
+func TestFileStoreUnsyncedSaveRemovesReplacedKey(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	certs := certificates(t)
+	for name, save := range map[string]func(*FileStore, token.Credentials) error{
+		"Save":              func(s *FileStore, c token.Credentials) error { return s.Save(ctx, c) },
+		"saveAppCredential": func(s *FileStore, c token.Credentials) error { return s.saveAppCredential(ctx, c) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, dir := newCertStore(t)
+			require.NoError(t, s.Save(ctx, certOnly(certs[0])))
+
+			s.afterRename = func() error { return errors.New("injected: the folder cannot be synced") }
+			require.Error(t, save(s, certOnly(certs[1])))
+			s.afterRename = nil
+			assertHolds(t, s, certs[1], "the file was renamed into place")
+			assert.Equal(t, []string{s.certFileName(certs[1])}, pemFiles(t, dir), "the replaced key is removed")
+		})
+	}
+}
