@@ -390,9 +390,23 @@ func (s *FileStore) settleCertificate(files certFiles, err error) {
 }
 
 // isCertificateFile reports whether path (relative to the credentials
-// file) is the one WithCertificateFile gave.
+// file) is the one WithCertificateFile gave, by name or by another way to
+// the same file (a link, a linked folder, another case on Windows and
+// macOS).
 func (s *FileStore) isCertificateFile(path string) bool {
-	return s.certPath != "" && filepath.Clean(s.resolve(path)) == filepath.Clean(s.resolve(s.certPath))
+	if s.certPath == "" {
+		return false
+	}
+	p, given := filepath.Clean(s.resolve(path)), filepath.Clean(s.resolve(s.certPath))
+	if p == given {
+		return true
+	}
+	pi, err := os.Stat(p)
+	if err != nil {
+		return false
+	}
+	gi, err := os.Stat(given)
+	return err == nil && os.SameFile(pi, gi)
 }
 
 // holds reports whether the certificate file at path (relative to the

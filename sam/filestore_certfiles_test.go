@@ -346,3 +346,36 @@ func TestFileStoreUnsyncedSaveRemovesReplacedKey(t *testing.T) {
 		})
 	}
 }
+
+// TestFileStoreKeepsItsFileGivenByAnotherPath: a certificate file the
+// store wrote, then given to it by WithCertificateFile by another way to
+// it (a link, a linked folder), is the person's from then on: the save
+// that records that path does not remove the file as replaced.
+func TestFileStoreKeepsItsFileGivenByAnotherPath(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need privileges on Windows")
+	}
+	t.Parallel()
+	certs := certificates(t)
+	for how, path := range map[string]func(dir, name string) string{
+		"a link":          func(dir, name string) string { return linkTo(t, name, filepath.Join(dir, "mine.pem")) },
+		"a linked folder": func(dir, name string) string { return filepath.Join(linkTo(t, dir, dir+"-link"), name) },
+	} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			s, dir := newCertStore(t)
+			require.NoError(t, s.Save(t.Context(), certOnly(certs[0])))
+			given := NewFileStore(s.Path(), WithCertificateFile(path(dir, s.certFileName(certs[0])), token.Secret{}))
+			require.NoError(t, given.Save(t.Context(), certOnly(certs[0])))
+			assert.FileExists(t, filepath.Join(dir, s.certFileName(certs[0])), "the file given is kept")
+			assertHolds(t, given, certs[0], "the store loads the file it was given")
+		})
+	}
+}
+
+// linkTo makes a symbolic link at link to target and returns link.
+func linkTo(t *testing.T, target, link string) string {
+	t.Helper()
+	require.NoError(t, os.Symlink(target, link))
+	return link
+}
