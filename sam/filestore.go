@@ -762,6 +762,13 @@ func (s *FileStore) writeFile(path string, b []byte, staged *stagedFile) error {
 			return fmt.Errorf("replacing %s: %w", staged.path, err)
 		}
 		staged.placed = made
+		// Durable before the file that names it: a file system that
+		// does not keep renames in order could otherwise keep the
+		// credentials file's after a crash and lose this one, and the
+		// key would go with the stale temporary files.
+		if err := syncDir(dir); err != nil {
+			return fmt.Errorf("syncing the directory: %w", err)
+		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("replacing %s: %w", path, err)
