@@ -68,6 +68,9 @@ type FileStore struct {
 	// beforeRename, when set, runs between writing the temporary file and
 	// renaming it into place; tests use it to fail there.
 	beforeRename func(tmp string) error
+	// afterRename, when set, runs between renaming the credentials file
+	// into place and syncing its directory; tests use it to fail there.
+	afterRename func() error
 }
 
 // FileStoreOption configures a FileStore.
@@ -150,7 +153,8 @@ type fileDoc struct {
 }
 
 // stagedFile is a file written beside the credentials under a temporary
-// name (tempPattern's), to be renamed to path; placed once it is.
+// name (tempPattern's), to be renamed to path; placed once it is, where
+// no file of that name was there before.
 type stagedFile struct {
 	tmp, path string
 	placed    bool
@@ -361,11 +365,13 @@ type certFiles struct {
 
 // settleCertificate removes, under the store's locks, the certificate
 // file that the credentials file no longer names once writing it ended
-// with err: the replaced one after a write; after a failure, the one this
-// save put in place, unless the failure came after the file was replaced.
-// A key that is not stored should not linger on disk, where nothing would
-// ever remove it; a file this save did not put in place is not its to
-// remove.
+// with err: the replaced one after a write; after a failure, whichever of
+// the replaced one and the one this save put in place the file, as read
+// back, does not name, since the failure may have come after the file
+// was replaced (its directory not synced). A key that is not stored
+// should not linger on disk, where nothing would ever remove it; a file
+// this save did not put in place is not its to remove, nor is the
+// replaced one while the file cannot be read back.
 func (s *FileStore) settleCertificate(files certFiles, err error) {
 	if err == nil {
 		if files.replaced != "" {
@@ -373,20 +379,34 @@ func (s *FileStore) settleCertificate(files certFiles, err error) {
 		}
 		return
 	}
-	w := files.written
-	if w == nil || !w.placed {
-		return
+	doc, rerr := s.read()
+	names := func(p string) bool { return rerr == nil && s.resolve(doc.CertificatePath) == p }
+	if p := s.resolve(files.replaced); files.replaced != "" && rerr == nil && !names(p) {
+		os.Remove(p)
 	}
-	if doc, rerr := s.read(); rerr == nil && s.resolve(doc.CertificatePath) == w.path {
-		return
+	if w := files.written; w != nil && w.placed && !names(w.path) {
+		os.Remove(w.path)
 	}
-	os.Remove(w.path)
 }
 
 // isCertificateFile reports whether path (relative to the credentials
-// file) is the one WithCertificateFile gave.
+// file) is the one WithCertificateFile gave, by name or by another way to
+// the same file (a link, a linked folder, another case on Windows and
+// macOS).
 func (s *FileStore) isCertificateFile(path string) bool {
-	return s.certPath != "" && filepath.Clean(s.resolve(path)) == filepath.Clean(s.resolve(s.certPath))
+	if s.certPath == "" {
+		return false
+	}
+	p, given := filepath.Clean(s.resolve(path)), filepath.Clean(s.resolve(s.certPath))
+	if p == given {
+		return true
+	}
+	pi, err := os.Stat(p)
+	if err != nil {
+		return false
+	}
+	gi, err := os.Stat(given)
+	return err == nil && os.SameFile(pi, gi)
 }
 
 // holds reports whether the certificate file at path (relative to the
@@ -733,15 +753,32 @@ func (s *FileStore) writeFile(path string, b []byte, staged *stagedFile) error {
 		}
 	}
 	if staged != nil {
+		// A file already of that name (a renamed credentials file's, the
+		// same certificate's) is replaced, but was not this save's to make,
+		// so it is not this save's to remove.
+		_, err := os.Lstat(staged.path)
+		made := errors.Is(err, fs.ErrNotExist)
 		if err := os.Rename(staged.tmp, staged.path); err != nil {
 			return fmt.Errorf("replacing %s: %w", staged.path, err)
 		}
-		staged.placed = true
+		staged.placed = made
+		// Durable before the file that names it: a file system that
+		// does not keep renames in order could otherwise keep the
+		// credentials file's after a crash and lose this one, and the
+		// key would go with the stale temporary files.
+		if err := syncDir(dir); err != nil {
+			return fmt.Errorf("syncing the directory: %w", err)
+		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("replacing %s: %w", path, err)
 	}
 	renamed = true
+	if s.afterRename != nil {
+		if err := s.afterRename(); err != nil {
+			return err
+		}
+	}
 	// The rename is durable only once the directory entry is.
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("syncing the directory: %w", err)

@@ -207,6 +207,18 @@ func TestFileStoreSparesARenamedFilesKey(t *testing.T) {
 	require.Error(t, fresh.Save(ctx, certOnly(certs[0])))
 	fresh.beforeRename = nil
 	assertHolds(t, prod, certs[0], "a failed save removes only what it put in place")
+	if runtime.GOOS != "windows" {
+		// Nor does one that fails at the credentials file's rename (a
+		// folder is in its way), after the PEM was renamed over
+		// prod.json's: that name was not this save's to remove.
+		fresh.beforeRename = func(string) error {
+			return os.MkdirAll(filepath.Join(fresh.Path(), "in-the-way"), 0o700)
+		}
+		require.Error(t, fresh.Save(ctx, certOnly(certs[0])))
+		fresh.beforeRename = nil
+		require.NoError(t, os.RemoveAll(fresh.Path()))
+		assertHolds(t, prod, certs[0], "a save that failed after its PEM was in place removes only a file it made")
+	}
 	require.NoError(t, fresh.Save(ctx, certOnly(certs[1])))
 	killBeforeRename(t, fresh, func() error { return fresh.saveAppCredential(ctx, certOnly(certs[2])) })
 	require.NoError(t, fresh.SaveRefreshToken(ctx, token.RefreshSAM, token.NewSecret("rt-next")))
@@ -306,4 +318,64 @@ func TestFileStoreNeverRemovesCertificateFile(t *testing.T) {
 		assert.FileExists(t, filepath.Join(dir, theirs), "%s: the person's file is never removed", how)
 		assertHolds(t, s, certs[1], how)
 	}
+}
+
+// TestFileStoreUnsyncedSaveRemovesReplacedKey: a rotation whose
+// credentials file is renamed into place but whose folder cannot be
+// synced fails, yet the file names the new certificate (a rotation keeps
+// it, seeing the store hold it): the replaced PEM, which nothing names
+// and no later save removes, goes as after a save that succeeded.
+func TestFileStoreUnsyncedSaveRemovesReplacedKey(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	certs := certificates(t)
+	for name, save := range map[string]func(*FileStore, token.Credentials) error{
+		"Save":              func(s *FileStore, c token.Credentials) error { return s.Save(ctx, c) },
+		"saveAppCredential": func(s *FileStore, c token.Credentials) error { return s.saveAppCredential(ctx, c) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, dir := newCertStore(t)
+			require.NoError(t, s.Save(ctx, certOnly(certs[0])))
+
+			s.afterRename = func() error { return errors.New("injected: the folder cannot be synced") }
+			require.Error(t, save(s, certOnly(certs[1])))
+			s.afterRename = nil
+			assertHolds(t, s, certs[1], "the file was renamed into place")
+			assert.Equal(t, []string{s.certFileName(certs[1])}, pemFiles(t, dir), "the replaced key is removed")
+		})
+	}
+}
+
+// TestFileStoreKeepsItsFileGivenByAnotherPath: a certificate file the
+// store wrote, then given to it by WithCertificateFile by another way to
+// it (a link, a linked folder), is the person's from then on: the save
+// that records that path does not remove the file as replaced.
+func TestFileStoreKeepsItsFileGivenByAnotherPath(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need privileges on Windows")
+	}
+	t.Parallel()
+	certs := certificates(t)
+	for how, path := range map[string]func(dir, name string) string{
+		"a link":          func(dir, name string) string { return linkTo(t, name, filepath.Join(dir, "mine.pem")) },
+		"a linked folder": func(dir, name string) string { return filepath.Join(linkTo(t, dir, dir+"-link"), name) },
+	} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			s, dir := newCertStore(t)
+			require.NoError(t, s.Save(t.Context(), certOnly(certs[0])))
+			given := NewFileStore(s.Path(), WithCertificateFile(path(dir, s.certFileName(certs[0])), token.Secret{}))
+			require.NoError(t, given.Save(t.Context(), certOnly(certs[0])))
+			assert.FileExists(t, filepath.Join(dir, s.certFileName(certs[0])), "the file given is kept")
+			assertHolds(t, given, certs[0], "the store loads the file it was given")
+		})
+	}
+}
+
+// linkTo makes a symbolic link at link to target and returns link.
+func linkTo(t *testing.T, target, link string) string {
+	t.Helper()
+	require.NoError(t, os.Symlink(target, link))
+	return link
 }
