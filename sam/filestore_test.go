@@ -814,9 +814,7 @@ func TestFileStoreFailedSaveLeavesNoKeyFile(t *testing.T) {
 				require.NoError(t, os.Rename(s.Path()+".aside", s.Path()))
 			}
 			assert.Equal(t, before, pems(), "%s, failing %s: only the stored certificate's PEM remains", name, how)
-			leftovers, err := filepath.Glob(filepath.Join(dir, s.tempPattern()))
-			require.NoError(t, err)
-			assert.Empty(t, leftovers, "%s, failing %s: no temporary file holds the key", name, how)
+			assert.Empty(t, tempFiles(t, s, dir), "%s, failing %s: no temporary file holds the key", name, how)
 			got, err := s.Load(ctx)
 			require.NoError(t, err)
 			assert.Equal(t, first.Thumbprint(), got.Certificate.Thumbprint(), "%s, failing %s: the store keeps the first certificate", name, how)

@@ -37,10 +37,10 @@ type Client struct {
 
 // For returns a client like c that authenticates with src: the same
 // service, endpoint, User-Agent and pipeline, so the same connections,
-// retry policy and logger. It costs one small allocation, where New checks every option
-// again. When c took its endpoint or HTTP client from its source's Origin,
-// src must be an Origin that gives the same ones: a client never sends a
-// token to another cloud than the one that issued it.
+// retry policy and logger. It costs one small allocation, where New
+// checks every option again. When c took its endpoint or HTTP client from
+// its source's Origin, src must be an Origin that gives the same ones: a
+// client never sends a token to another cloud than the one that issued it.
 func (c *Client) For(src token.Source) (*Client, error) {
 	if src == nil {
 		return nil, fmt.Errorf("%s: For: nil token.Source", c.svc.Name)

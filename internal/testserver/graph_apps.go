@@ -134,7 +134,6 @@ func (s *Server) graphCreateApp(w http.ResponseWriter, r *http.Request, c Claims
 	s.writeGraphEntity(w, r, http.StatusCreated, "applications", obj)
 }
 
-// graphAppLocked finds the caller's application by object id, if replicated.
 // graphAppToChangeLocked is graphAppLocked for a change of the app: the
 // caller must hold a role that may manage applications.
 func (s *Server) graphAppToChangeLocked(c Claims, id string) (*Tenant, *App, *graphFail) {
@@ -145,6 +144,7 @@ func (s *Server) graphAppToChangeLocked(c Claims, id string) (*Tenant, *App, *gr
 	return t, a, fail
 }
 
+// graphAppLocked finds the caller's application by object id, if replicated.
 func (s *Server) graphAppLocked(c Claims, id string) (*Tenant, *App, *graphFail) {
 	t := s.graphTenantLocked(c)
 	if t == nil {
